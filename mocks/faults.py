@@ -1,0 +1,166 @@
+"""Fault rules: make a service answer with one of its real errors, slow down, or drop the connection.
+
+A rule matches a tenant, a service, an operation (or `*`), optionally a persona (whatever the
+service names the subject of a request: an INS matricule, an RPPS, a national id), with a
+probability, optionally for a limited number of hits. Its effect names an error of the service's
+catalogue, and/or a delay, or a dropped connection. The service renders the error exactly as the
+real one would. An empty list means no faults.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mocks.service import ErrorDef
+from mocks.store import Store
+
+MIGRATIONS = [
+    """
+    CREATE TABLE faults (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        service TEXT NOT NULL,
+        operation TEXT NOT NULL DEFAULT '*',
+        persona TEXT,
+        probability REAL NOT NULL DEFAULT 1,
+        error TEXT,
+        delay_ms INTEGER NOT NULL DEFAULT 0,
+        drop_connection INTEGER NOT NULL DEFAULT 0,
+        remaining INTEGER,
+        hits INTEGER NOT NULL DEFAULT 0,
+        description TEXT NOT NULL DEFAULT ''
+    )
+    """
+]
+
+
+class FaultRule(BaseModel):
+    """A fault rule as given to the control API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str
+    operation: str = "*"
+    persona: str | None = None
+    probability: float = Field(1.0, ge=0.0, le=1.0)
+    error: str | None = None
+    delay_ms: int = Field(0, ge=0, le=120_000)
+    drop_connection: bool = False
+    times: int | None = Field(None, ge=1, description="trigger at most this many times")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> FaultRule:
+        if not (self.error or self.delay_ms or self.drop_connection):
+            raise ValueError("a fault rule needs an effect: error, delay_ms or drop_connection")
+        if self.error and self.drop_connection:
+            raise ValueError("a fault rule either answers an error or drops the connection, not both")
+        return self
+
+
+@dataclass(frozen=True)
+class FaultEffect:
+    rule_id: int
+    error: ErrorDef | None
+    delay_ms: int
+    drop_connection: bool
+
+
+class UnknownName(ValueError):
+    """A service or error name that does not exist; the message lists the valid ones."""
+
+
+class Faults:
+    def __init__(self, store: Store, catalogues: dict[str, dict[str, ErrorDef]]):
+        self.store = store
+        self.catalogues = catalogues
+        self._rng = random.Random()
+        self._lock = threading.Lock()
+
+    def validate(self, rule: FaultRule) -> None:
+        if rule.service not in self.catalogues:
+            raise UnknownName(f"unknown service {rule.service!r}; valid: {', '.join(sorted(self.catalogues))}")
+        errors = self.catalogues[rule.service]
+        if rule.error is not None and rule.error not in errors:
+            raise UnknownName(
+                f"unknown error {rule.error!r} for {rule.service}; valid: {', '.join(sorted(errors)) or '(none)'}"
+            )
+
+    def add(self, tenant: str, rule: FaultRule) -> dict[str, Any]:
+        self.validate(rule)
+        cursor = self.store.execute(
+            "INSERT INTO faults(tenant, service, operation, persona, probability, error, delay_ms, "
+            "drop_connection, remaining, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                tenant,
+                rule.service,
+                rule.operation,
+                rule.persona,
+                rule.probability,
+                rule.error,
+                rule.delay_ms,
+                int(rule.drop_connection),
+                rule.times,
+                rule.description,
+            ),
+        )
+        rule_id = int(cursor.lastrowid or 0)
+        found = self.get(tenant, rule_id)
+        assert found is not None
+        return found
+
+    def replace_all(self, tenant: str, rules: list[FaultRule]) -> list[dict[str, Any]]:
+        for rule in rules:
+            self.validate(rule)
+        with self.store.tx():
+            self.clear(tenant)
+            for rule in rules:
+                self.add(tenant, rule)
+        return self.list(tenant)
+
+    def list(self, tenant: str) -> list[dict[str, Any]]:
+        return [self._out(r) for r in self.store.query("SELECT * FROM faults WHERE tenant = ? ORDER BY id", (tenant,))]
+
+    def get(self, tenant: str, rule_id: int) -> dict[str, Any] | None:
+        row = self.store.one("SELECT * FROM faults WHERE tenant = ? AND id = ?", (tenant, rule_id))
+        return self._out(row) if row else None
+
+    def delete(self, tenant: str, rule_id: int) -> bool:
+        return self.store.execute("DELETE FROM faults WHERE tenant = ? AND id = ?", (tenant, rule_id)).rowcount > 0
+
+    def clear(self, tenant: str) -> int:
+        return self.store.execute("DELETE FROM faults WHERE tenant = ?", (tenant,)).rowcount
+
+    def match(self, tenant: str, service: str, operation: str, persona: str | None = None) -> FaultEffect | None:
+        """The first rule that fires for this request, counting its hit; None when none fires."""
+        rows = self.store.query(
+            "SELECT * FROM faults WHERE tenant = ? AND service = ? AND operation IN ('*', ?) "
+            "AND (persona IS NULL OR persona = ?) AND (remaining IS NULL OR remaining > 0) ORDER BY id",
+            (tenant, service, operation, persona or ""),
+        )
+        for row in rows:
+            with self._lock:
+                fires = row["probability"] >= 1 or self._rng.random() < row["probability"]
+            if not fires:
+                continue
+            self.store.execute(
+                "UPDATE faults SET hits = hits + 1, remaining = CASE WHEN remaining IS NULL THEN NULL "
+                "ELSE remaining - 1 END WHERE id = ?",
+                (row["id"],),
+            )
+            error = self.catalogues.get(service, {}).get(row["error"]) if row["error"] else None
+            return FaultEffect(row["id"], error, int(row["delay_ms"]), bool(row["drop_connection"]))
+        return None
+
+    @staticmethod
+    def _out(row: dict[str, Any]) -> dict[str, Any]:
+        out = dict(row)
+        out["drop_connection"] = bool(out["drop_connection"])
+        out["times_remaining"] = out.pop("remaining")
+        return json.loads(json.dumps(out))

@@ -1,0 +1,212 @@
+"""The Sandbox: the kernel objects a service works with, built once per process.
+
+    sandbox.config      effective configuration (mocks.config)
+    sandbox.store       the SQLite store (mocks.store)
+    sandbox.clock       per-tenant clock: sandbox.now(tenant)
+    sandbox.tenants     tenants and request -> tenant resolution
+    sandbox.journal     exchanges, queryable and waitable
+    sandbox.faults      fault rules
+    sandbox.population  the synthetic world (mocks.population), built on first use
+    sandbox.pki         the fake IGC-Santé (mocks.pki), built on first use
+
+A service records each exchange with `sandbox.exchange(...)`, which also applies fault rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from mocks import clock as clock_mod
+from mocks import faults as faults_mod
+from mocks import journal as journal_mod
+from mocks import tenants as tenants_mod
+from mocks.clock import Clock, iso
+from mocks.config import Config
+from mocks.faults import Faults
+from mocks.findings import Findings
+from mocks.http import drop
+from mocks.journal import Journal
+from mocks.registry import ServiceEntry, available
+from mocks.service import ErrorDef
+from mocks.store import Store
+from mocks.tenants import Tenants
+
+if TYPE_CHECKING:
+    from mocks.pki import Pki
+    from mocks.population import Population
+
+log = logging.getLogger("segur")
+
+KERNEL_MIGRATIONS = [
+    *tenants_mod.MIGRATIONS,
+    *clock_mod.MIGRATIONS,
+    *journal_mod.MIGRATIONS,
+    *faults_mod.MIGRATIONS,
+    """
+    CREATE TABLE service_status (
+        service TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        urls TEXT NOT NULL DEFAULT '{}',
+        pid INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+]
+
+
+@dataclass
+class Exchange:
+    """One request to an emulated service, journaled when the `with` block ends."""
+
+    sandbox: Sandbox
+    service: str
+    operation: str
+    tenant: str
+    environ: dict[str, Any] | None = None
+    caller: str = ""
+    persona: str = ""
+    status: int = 200
+    outcome: str = ""
+    request_body: str | None = None
+    response_body: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    findings: Findings = field(default_factory=Findings)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def trace_id(self) -> str:
+        return str((self.environ or {}).get("segur.trace_id") or "")
+
+    def now(self) -> datetime:
+        return self.sandbox.now(self.tenant)
+
+    def fault(self, persona: str | None = None) -> ErrorDef | None:
+        """Apply the first matching fault rule: sleep its delay, drop the connection, or return
+        the error the service must answer with (None: answer normally)."""
+        effect = self.sandbox.faults.match(self.tenant, self.service, self.operation, persona or self.persona)
+        if effect is None:
+            return None
+        self.details["fault_rule"] = effect.rule_id
+        if effect.delay_ms:
+            time.sleep(effect.delay_ms / 1000)
+        if effect.drop_connection:
+            self.status, self.outcome = 0, "dropped"
+            self._record()
+            self.recorded = True
+            drop(self.environ or {})
+        return effect.error
+
+    recorded: bool = False
+
+    def _record(self) -> None:
+        self.sandbox.journal.append(
+            {
+                "at": iso(self.sandbox.now(self.tenant)),
+                "tenant": self.tenant,
+                "service": self.service,
+                "operation": self.operation,
+                "caller": self.caller,
+                "persona": self.persona,
+                "status": self.status,
+                "outcome": self.outcome,
+                "duration_ms": (time.perf_counter() - self.started) * 1000,
+                "request_size": len(self.request_body or ""),
+                "response_size": len(self.response_body or ""),
+                "trace_id": self.trace_id,
+                "findings": [f.as_dict() for f in self.findings],
+                "details": self.details,
+                "request_body": self.request_body,
+                "response_body": self.response_body,
+            }
+        )
+
+
+class Sandbox:
+    def __init__(self, config: Config):
+        self.config = config
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.config.data_dir / "sandbox.db")
+        self.store.migrate("kernel", KERNEL_MIGRATIONS)
+        self.clock = Clock(self.store)
+        self.tenants = Tenants(self.store, lambda: iso(self.clock.now()))
+        self.tenants.ensure_default()
+        self.journal = Journal(
+            self.store,
+            max_entries=int(config["journal_max_entries"]),
+            max_bytes=int(config["journal_max_bytes"]),
+            keep_bodies=bool(config["journal_bodies"]),
+        )
+        self.faults = Faults(self.store, {name: e.errors for name, e in self.services.items()})
+
+    @cached_property
+    def services(self) -> dict[str, ServiceEntry]:
+        """Every service this build knows (enabled or not): for catalogues and settings."""
+        return available()
+
+    @cached_property
+    def population(self) -> Population:
+        from mocks.population import Population
+
+        return Population(self)
+
+    @cached_property
+    def pki(self) -> Pki:
+        from mocks.pki import Pki
+
+        return Pki(self)
+
+    def now(self, tenant: str = tenants_mod.DEFAULT) -> datetime:
+        return self.clock.now(tenant)
+
+    def mode(self, service: str) -> str:
+        return self.config.validation_mode(service)
+
+    def resolve_tenant(self, environ: dict[str, Any] | None, presented: list[str] | None = None) -> str:
+        """The tenant of a request (raises tenants.UnknownTenant for an explicit unknown one)."""
+        hint = (environ or {}).get("segur.tenant_hint")
+        return self.tenants.resolve(hint, presented)
+
+    @contextmanager
+    def exchange(
+        self, service: str, operation: str, tenant: str, environ: dict[str, Any] | None = None, **fields: Any
+    ) -> Iterator[Exchange]:
+        ex = Exchange(self, service, operation, tenant, environ, **fields)
+        ex.findings = Findings(self.mode(service))
+        try:
+            yield ex
+        except Exception as exc:
+            if not ex.recorded:
+                ex.status = 500
+                ex.outcome = ex.outcome or f"internal error: {type(exc).__name__}"
+                ex._record()
+            raise
+        if not ex.recorded:
+            ex._record()
+
+    # -- service status (shared by every process through the store) ---------------------------
+    def set_status(self, service: str, state: str, detail: str = "", urls: dict[str, str] | None = None) -> None:
+        import json
+        import os
+
+        self.store.execute(
+            "INSERT INTO service_status(service, state, detail, urls, pid, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(service) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
+            "urls = excluded.urls, pid = excluded.pid, updated_at = excluded.updated_at",
+            (service, state, detail, json.dumps(urls or {}), os.getpid(), iso(datetime.now().astimezone())),
+        )
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        import json
+
+        return {
+            r["service"]: {**r, "urls": json.loads(r["urls"])}
+            for r in self.store.query("SELECT * FROM service_status ORDER BY service")
+        }

@@ -1,0 +1,61 @@
+"""The national services the sandbox knows, by name. The only place the kernel names them."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+
+from mocks.config import Setting
+from mocks.service import ErrorDef
+
+# name -> module exposing NAME, TITLE, SETTINGS, ERRORS, create(sandbox)
+SERVICES: dict[str, str] = {
+    "pki": "mocks.pki.service",
+    "insi": "insi.service",
+    "psc": "psc.service",
+}
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    module: ModuleType
+
+    @property
+    def title(self) -> str:
+        return str(getattr(self.module, "TITLE", self.name))
+
+    @property
+    def settings(self) -> list[Setting]:
+        return list(getattr(self.module, "SETTINGS", []))
+
+    @property
+    def errors(self) -> dict[str, ErrorDef]:
+        return dict(getattr(self.module, "ERRORS", {}))
+
+
+@cache
+def available() -> dict[str, ServiceEntry]:
+    """Services whose module is present (a service not yet built is simply absent)."""
+    found: dict[str, ServiceEntry] = {}
+    for name, path in SERVICES.items():
+        try:
+            module = importlib.import_module(path)
+        except ModuleNotFoundError as exc:
+            if exc.name and (path == exc.name or path.startswith(exc.name + ".")):
+                continue
+            raise
+        found[name] = ServiceEntry(name, module)
+    return found
+
+
+def service_settings() -> list[Setting]:
+    settings: list[Setting] = []
+    for entry in available().values():
+        settings.extend(entry.settings)
+        settings.append(
+            Setting(f"{entry.name}_validation", "", f"validation mode of {entry.name} (default: validation)")
+        )
+    return settings

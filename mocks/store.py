@@ -1,0 +1,151 @@
+"""The store: one SQLite file in the data folder, shared by every process of the sandbox.
+
+- WAL journal, `synchronous=NORMAL`: a committed transaction survives the process being killed
+  at any moment (it is in the WAL, which SQLite replays), and readers never block the writer.
+- One connection per thread (sqlite3 connections are not shared across threads), wrapped in a
+  `sqlite_utils.Database` for convenient table access.
+- Forward-only migrations per component (`kernel`, `insi`, ...), applied under `BEGIN IMMEDIATE`
+  so that several processes starting together apply each step once.
+- Conventions that make reset and export generic: a table holding per-tenant state has a
+  `tenant` column; a service's tables are named `<service>_...`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+# A migration step: SQL script, or a function given the raw connection (inside the transaction).
+Migration = str | Callable[[sqlite3.Connection], None]
+
+BUSY_TIMEOUT_MS = 15000
+
+
+class Store:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self.conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+
+    # -- connections -------------------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite_utils.Database(self.conn)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): all or nothing. Nested calls join the outer one."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    # -- schema ------------------------------------------------------------------------------
+    def version(self, component: str) -> int:
+        row = self.one("SELECT version FROM _schema WHERE component = ?", (component,))
+        return int(row["version"]) if row else 0
+
+    def migrate(self, component: str, steps: Sequence[Migration]) -> int:
+        """Apply the steps of `component` not yet applied; returns the new version."""
+        with self.tx() as conn:
+            row = conn.execute("SELECT version FROM _schema WHERE component = ?", (component,)).fetchone()
+            current = int(row[0]) if row else 0
+            for number, step in enumerate(steps, start=1):
+                if number <= current:
+                    continue
+                if isinstance(step, str):
+                    for statement in _statements(step):
+                        conn.execute(statement)
+                else:
+                    step(conn)
+            if len(steps) > current:
+                conn.execute(
+                    "INSERT INTO _schema(component, version) VALUES (?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                    (component, len(steps)),
+                )
+            return max(current, len(steps))
+
+    def tables(self) -> list[str]:
+        return [
+            r["name"]
+            for r in self.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+
+    def columns(self, table: str) -> list[str]:
+        return [r["name"] for r in self.query(f'PRAGMA table_info("{table}")')]
+
+    def tenant_tables(self, prefix: str | None = None) -> list[str]:
+        """Tables holding per-tenant state (they have a `tenant` column), optionally one service's."""
+        found = [t for t in self.tables() if "tenant" in self.columns(t) and t != "tenants"]
+        if prefix is not None:
+            found = [t for t in found if t.startswith(prefix + "_")]
+        return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script on `;` at line ends (our migrations hold no literal semicolons)."""
+    return [s.strip() for s in script.split(";\n") if s.strip().rstrip(";").strip()]

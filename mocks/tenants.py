@@ -1,0 +1,113 @@
+"""Tenants isolate parallel test runs: every piece of per-tenant state is keyed by tenant id.
+
+A request's tenant is chosen, in this order, by: the `X-Sandbox-Tenant` header, a path prefix
+`/_t/<tenant>/` (stripped before routing, for clients that cannot add headers), a binding of
+what the caller presented (a certificate subject or serial, an OAuth client id) to a tenant,
+and finally the default tenant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from mocks.store import Store
+
+DEFAULT = "default"
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+HEADER = "X-Sandbox-Tenant"
+
+MIGRATIONS = [
+    """
+    CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        bindings TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL
+    )
+    """
+]
+
+
+class UnknownTenant(LookupError):
+    def __init__(self, tenant: str):
+        super().__init__(f"unknown tenant: {tenant}")
+        self.tenant = tenant
+
+
+class Tenants:
+    def __init__(self, store: Store, now_iso: Any):
+        self.store = store
+        self._now_iso = now_iso
+
+    def ensure_default(self) -> None:
+        self.store.execute(
+            "INSERT OR IGNORE INTO tenants(id, description, bindings, created_at) VALUES (?, ?, '[]', ?)",
+            (DEFAULT, "default tenant", self._now_iso()),
+        )
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self._row(r) for r in self.store.query("SELECT * FROM tenants ORDER BY id")]
+
+    def get(self, tenant: str) -> dict[str, Any]:
+        row = self.store.one("SELECT * FROM tenants WHERE id = ?", (tenant,))
+        if row is None:
+            raise UnknownTenant(tenant)
+        return self._row(row)
+
+    def exists(self, tenant: str) -> bool:
+        return self.store.one("SELECT 1 AS x FROM tenants WHERE id = ?", (tenant,)) is not None
+
+    def create(self, tenant: str, description: str = "", bindings: list[str] | None = None) -> dict[str, Any]:
+        if not TENANT_ID.match(tenant):
+            raise ValueError("tenant id: 1 to 63 characters among a-z 0-9 _ -, starting with a letter or digit")
+        self.store.execute(
+            "INSERT INTO tenants(id, description, bindings, created_at) VALUES (?, ?, ?, ?)",
+            (tenant, description, json.dumps(bindings or []), self._now_iso()),
+        )
+        return self.get(tenant)
+
+    def delete(self, tenant: str) -> None:
+        """Delete a tenant and all its state, in one transaction; the default tenant stays."""
+        self.get(tenant)
+        with self.store.tx() as conn:
+            for table in self.store.tenant_tables():
+                conn.execute(f'DELETE FROM "{table}" WHERE tenant = ?', (tenant,))
+            if tenant != DEFAULT:
+                conn.execute("DELETE FROM tenants WHERE id = ?", (tenant,))
+
+    def reset(self, tenant: str, service: str | None = None) -> int:
+        """Forget a tenant's state (one service's, or all), keep the tenant. Returns rows deleted."""
+        self.get(tenant)
+        deleted = 0
+        with self.store.tx() as conn:
+            for table in self.store.tenant_tables(service):
+                deleted += conn.execute(f'DELETE FROM "{table}" WHERE tenant = ?', (tenant,)).rowcount
+            if service is not None:
+                for table in ("journal", "faults"):
+                    deleted += conn.execute(
+                        f"DELETE FROM {table} WHERE tenant = ? AND service = ?", (tenant, service)
+                    ).rowcount
+        return deleted
+
+    def resolve(self, header: str | None = None, presented: list[str] | None = None) -> str:
+        """The tenant of a request. An explicit tenant that does not exist is an error (404)."""
+        if header:
+            if not self.exists(header):
+                raise UnknownTenant(header)
+            return header
+        for key in presented or []:
+            if not key:
+                continue
+            row = self.store.one(
+                "SELECT id FROM tenants, json_each(tenants.bindings) WHERE json_each.value = ? ORDER BY id",
+                (key,),
+            )
+            if row:
+                return str(row["id"])
+        return DEFAULT
+
+    @staticmethod
+    def _row(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "bindings": json.loads(row["bindings"])}
