@@ -34,7 +34,7 @@ from mocks.findings import Findings
 from mocks.http import drop
 from mocks.journal import Journal
 from mocks.registry import ServiceEntry, available
-from mocks.service import ErrorDef
+from mocks.service import ErrorDef, Listener, Service
 from mocks.store import Store
 from mocks.tenants import Tenants
 
@@ -145,6 +145,7 @@ class Sandbox:
             keep_bodies=bool(config["journal_bodies"]),
         )
         self.faults = Faults(self.store, {name: e.errors for name, e in self.services.items()})
+        self.bound_ports: dict[str, int] = {}  # listener name -> port bound in this process
 
     @cached_property
     def services(self) -> dict[str, ServiceEntry]:
@@ -162,6 +163,33 @@ class Sandbox:
         from mocks.pki import Pki
 
         return Pki(self)
+
+    # -- services and their URLs --------------------------------------------------------------
+    @cached_property
+    def instances(self) -> dict[str, Service]:
+        """A Service object for every available service (creating one has no side effect)."""
+        return {name: entry.module.create(self) for name, entry in self.services.items()}
+
+    @cached_property
+    def listener_specs(self) -> dict[str, Listener]:
+        specs: dict[str, Listener] = {}
+        for service in self.instances.values():
+            for listener in service.listeners():
+                specs[listener.name] = listener
+        return specs
+
+    def port(self, listener: str) -> int:
+        """The port of a listener: the one bound in this process, else the configured one."""
+        if listener in self.bound_ports:
+            return self.bound_ports[listener]
+        if listener == "console":
+            return int(self.config["console_port"])
+        return int(self.config[self.listener_specs[listener].port_setting])
+
+    def url(self, listener: str, path: str = "") -> str:
+        """Public URL of a listener (announced host, real port), e.g. url("insi", "/lps")."""
+        scheme = "http" if listener == "console" else self.listener_specs[listener].scheme
+        return f"{scheme}://{self.config.host}:{self.port(listener)}{path}"
 
     def now(self, tenant: str = tenants_mod.DEFAULT) -> datetime:
         return self.clock.now(tenant)

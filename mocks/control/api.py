@@ -1,0 +1,139 @@
+"""A small route registry for the control plane: each route is a Flask view and an OpenAPI
+operation, so the served OpenAPI document is generated from the code it describes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from pydantic import BaseModel, ValidationError
+
+PREFIX = "/_sandbox"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=1, default=str), status, mimetype="application/json"
+    )
+
+
+def body(model: type[BaseModel]) -> Any:
+    """The request body parsed into `model`; 400 on malformed JSON, unknown fields or bad values."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, f"malformed JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise ApiError(400, f"invalid request: {problems}") from None
+
+
+@dataclass
+class Param:
+    name: str
+    description: str
+    where: str = "query"
+    type: str = "string"
+    required: bool = False
+
+
+@dataclass
+class Route:
+    method: str
+    path: str  # OpenAPI style: /_sandbox/tenants/{tenant}
+    summary: str
+    tag: str
+    params: list[Param] = field(default_factory=list)
+    body: type[BaseModel] | None = None
+
+
+class Api:
+    def __init__(self, app: Flask, title: str, version: str):
+        self.app = app
+        self.title = title
+        self.version = version
+        self.routes: list[Route] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        tag: str,
+        params: list[Param] | None = None,
+        body: type[BaseModel] | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(view: Callable[..., Any]) -> Callable[..., Any]:
+            flask_path = PREFIX + path.replace("{", "<").replace("}", ">")
+            self.app.add_url_rule(flask_path, f"{method}:{path}", view, methods=[method])
+            self.routes.append(Route(method, PREFIX + path, summary, tag, params or [], body))
+            return view
+
+        return register
+
+    def openapi(self, server_url: str) -> dict[str, Any]:
+        paths: dict[str, Any] = {}
+        schemas: dict[str, Any] = {}
+        for r in self.routes:
+            op: dict[str, Any] = {"summary": r.summary, "tags": [r.tag], "responses": _RESPONSES}
+            params = [
+                {
+                    "name": p.name,
+                    "in": p.where,
+                    "required": p.required or p.where == "path",
+                    "description": p.description,
+                    "schema": {"type": p.type},
+                }
+                for p in r.params
+            ]
+            params += [
+                {"name": seg[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+                for seg in r.path.split("/")
+                if seg.startswith("{") and not any(p.name == seg[1:-1] for p in r.params)
+            ]
+            if params:
+                op["parameters"] = params
+            if r.body is not None:
+                schema = r.body.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[r.body.__name__] = schema
+                op["requestBody"] = {
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{r.body.__name__}"}}}
+                }
+            paths.setdefault(r.path, {})[r.method.lower()] = op
+        return {
+            "openapi": "3.0.3",
+            "info": {
+                "title": self.title,
+                "version": self.version,
+                "description": "Control plane of Ségur Sandbox. Per-tenant calls take `?tenant=` "
+                "or the `X-Sandbox-Tenant` header (default tenant otherwise); an unknown tenant is a 404.",
+            },
+            "servers": [{"url": server_url}],
+            "paths": paths,
+            "components": {"schemas": schemas},
+        }
+
+
+_RESPONSES = {
+    "200": {"description": "OK (JSON)"},
+    "400": {"description": "Bad request: malformed JSON, unknown field or impossible value; nothing applied"},
+    "404": {"description": "Unknown tenant, entry or name"},
+}

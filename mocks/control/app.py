@@ -1,0 +1,454 @@
+"""The control plane under `/_sandbox/`: health, info, reset, tenants, clock, faults, journal,
+findings, state export/import, plus the blueprints of the kernel components (personas, PKI) and
+of services that have one (e.g. PSC approvals). OpenAPI at `/_sandbox/openapi.json`, docs at
+`/_sandbox/docs`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from flask import Flask, Response, redirect, request, send_from_directory
+from pydantic import BaseModel, ConfigDict, Field
+from werkzeug.exceptions import HTTPException
+
+import mocks
+from mocks.clock import iso
+from mocks.control import state as state_mod
+from mocks.control.api import Api, ApiError, Param, body, json_response
+from mocks.faults import FaultRule, UnknownName
+from mocks.journal import FILTERS
+from mocks.kernel import Sandbox
+from mocks.tenants import DEFAULT, HEADER, UnknownTenant
+
+if TYPE_CHECKING:
+    from mocks.runner import Runner
+
+log = logging.getLogger("segur")
+
+# Blueprints mounted when their module is present: (module, URL prefix under /_sandbox)
+BLUEPRINTS = [
+    ("mocks.population.control", "/personas"),
+    ("mocks.pki.control", "/pki"),
+    ("psc.control", "/psc"),
+]
+
+TENANT_PARAM = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'default')")
+JOURNAL_PARAMS = [Param(k, f"journal filter {k}") for k in FILTERS]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResetRequest(Strict):
+    service: str | None = Field(None, description="only this service's state")
+    tenant: str | None = Field(None, description="only this tenant (default: every tenant)")
+
+
+class TenantCreate(Strict):
+    id: str = Field(description="1-63 characters among a-z 0-9 _ -")
+    description: str = ""
+    bindings: list[str] = Field(
+        default_factory=list,
+        description="what callers present that selects this tenant: certificate subject or serial, OAuth client id",
+    )
+
+
+class ClockSet(Strict):
+    mode: Literal["real", "offset", "frozen"]
+    at: datetime | None = Field(None, description="for frozen or offset: the sandbox time to jump to")
+    offset_seconds: float | None = Field(None, description="for offset: seconds ahead of real time")
+
+
+class ClockAdvance(Strict):
+    seconds: float = Field(gt=0, le=100 * 365 * 86400)
+
+
+class FaultList(Strict):
+    rules: list[FaultRule]
+
+
+def tenant_arg(sandbox: Sandbox) -> str:
+    tenant = request.args.get("tenant") or request.headers.get(HEADER) or DEFAULT
+    if not sandbox.tenants.exists(tenant):
+        raise UnknownTenant(tenant)
+    return tenant
+
+
+def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
+    app = Flask("segur-sandbox-control")
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    api = Api(app, "Ségur Sandbox control plane", mocks.__version__)
+    local = runner.local if runner else []
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return json_response({"error": exc.message, **exc.extra}, exc.status)
+
+    @app.errorhandler(UnknownTenant)
+    def _unknown_tenant(exc: UnknownTenant) -> Response:
+        return json_response({"error": f"unknown tenant: {exc.tenant}", "tenant": exc.tenant}, 404)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return json_response({"error": exc.description or exc.name}, exc.code or 500)
+
+    @app.get("/")
+    def _root() -> Any:
+        return redirect("/_sandbox/")
+
+    # -- health and info ---------------------------------------------------------------------
+    def health_data() -> dict[str, Any]:
+        statuses = sandbox.statuses()
+        services = {}
+        for name in sandbox.services:
+            if not sandbox.config.enabled(name):
+                services[name] = {"state": "disabled"}
+                continue
+            row = statuses.get(name)
+            services[name] = {
+                "state": row["state"] if row else "starting",
+                "detail": row["detail"] if row else "",
+                "urls": row["urls"] if row else {},
+                "local": name in local,
+            }
+        return services
+
+    @api.route("GET", "/", "Index: links to everything", "info")
+    def index() -> Response:
+        return json_response(
+            {
+                "name": "Ségur Sandbox",
+                "version": mocks.__version__,
+                "docs": "/_sandbox/docs",
+                "openapi": "/_sandbox/openapi.json",
+                "endpoints": sorted({r.path for r in api.routes}),
+            }
+        )
+
+    @api.route("GET", "/health", "State of every service (starting, ready, failed, disabled)", "info")
+    def health() -> Response:
+        services = health_data()
+        ok = all(s["state"] in ("ready", "disabled") for s in services.values())
+        return json_response({"status": "ok" if ok else "degraded", "services": services})
+
+    @api.route("GET", "/livez", "The control plane answers", "info")
+    def livez() -> Response:
+        return json_response({"status": "ok"})
+
+    @api.route(
+        "GET",
+        "/readyz",
+        "200 when every enabled service is ready (local=1: only the services of this process), else 503",
+        "info",
+        [Param("local", "1: only this process's services", type="boolean")],
+    )
+    def readyz() -> Response:
+        services = health_data()
+        if request.args.get("local") in ("1", "true"):
+            services = {n: s for n, s in services.items() if n in local}
+        waiting = sorted(n for n, s in services.items() if s["state"] not in ("ready", "disabled"))
+        return json_response({"ready": not waiting, "waiting": waiting}, 503 if waiting else 200)
+
+    @api.route("GET", "/info", "Version, enabled services and their URLs, world settings", "info")
+    def info() -> Response:
+        services = health_data()
+        return json_response(
+            {
+                "version": mocks.__version__,
+                "host": sandbox.config.host,
+                "seed": sandbox.config.seed,
+                "reference_date": sandbox.config["reference_date"],
+                "services": {
+                    name: {"title": entry.title, "enabled": sandbox.config.enabled(name), **services[name]}
+                    for name, entry in sandbox.services.items()
+                },
+                "console": sandbox.url("console", "/_sandbox/"),
+            }
+        )
+
+    @api.route("GET", "/config", "Effective configuration and where each value came from", "info")
+    def config() -> Response:
+        return json_response(sandbox.config.describe())
+
+    # -- reset and tenants ---------------------------------------------------------------------
+    @api.route("POST", "/reset", "Reset everything, one service, or one tenant", "reset", body=ResetRequest)
+    def reset() -> Response:
+        req = body(ResetRequest)
+        if req.service is not None and req.service not in sandbox.services:
+            raise ApiError(400, f"unknown service {req.service!r}; valid: {', '.join(sorted(sandbox.services))}")
+        if req.tenant is not None:
+            sandbox.tenants.get(req.tenant)
+            targets = [req.tenant]
+        else:
+            targets = [t["id"] for t in sandbox.tenants.list()]
+        deleted = 0
+        with sandbox.store.tx():
+            for tenant in targets:
+                deleted += sandbox.tenants.reset(tenant, req.service)
+            if req.tenant is None and req.service is None:
+                for tenant in targets:
+                    if tenant != DEFAULT:
+                        sandbox.tenants.delete(tenant)
+        return json_response({"reset": True, "tenants": targets, "service": req.service, "rows_deleted": deleted})
+
+    @api.route("GET", "/tenants", "List tenants", "tenants")
+    def tenants_list() -> Response:
+        return json_response(sandbox.tenants.list())
+
+    @api.route("POST", "/tenants", "Create a tenant", "tenants", body=TenantCreate)
+    def tenants_create() -> Response:
+        req = body(TenantCreate)
+        if sandbox.tenants.exists(req.id):
+            raise ApiError(409, f"tenant already exists: {req.id}")
+        try:
+            return json_response(sandbox.tenants.create(req.id, req.description, req.bindings), 201)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+
+    @api.route("GET", "/tenants/{tenant}", "One tenant", "tenants")
+    def tenants_get(tenant: str) -> Response:
+        return json_response(sandbox.tenants.get(tenant))
+
+    @api.route("DELETE", "/tenants/{tenant}", "Delete a tenant and its state (the default one is reset)", "tenants")
+    def tenants_delete(tenant: str) -> Response:
+        sandbox.tenants.delete(tenant)
+        return json_response({"deleted": tenant})
+
+    @api.route("POST", "/tenants/{tenant}/reset", "Forget a tenant's state, keep the tenant", "tenants")
+    def tenants_reset(tenant: str) -> Response:
+        return json_response({"tenant": tenant, "rows_deleted": sandbox.tenants.reset(tenant)})
+
+    # -- clock -----------------------------------------------------------------------------------
+    @api.route("GET", "/clock", "The tenant's sandbox time", "clock", [TENANT_PARAM])
+    def clock_get() -> Response:
+        return json_response(sandbox.clock.describe(tenant_arg(sandbox)))
+
+    @api.route("PUT", "/clock", "Real time, an offset, or a frozen instant", "clock", [TENANT_PARAM], ClockSet)
+    def clock_set() -> Response:
+        tenant = tenant_arg(sandbox)
+        req = body(ClockSet)
+        if req.mode == "real":
+            if req.at or req.offset_seconds is not None:
+                raise ApiError(400, "mode real takes neither 'at' nor 'offset_seconds'")
+            sandbox.clock.set_real(tenant)
+        elif req.mode == "frozen":
+            if req.offset_seconds is not None:
+                raise ApiError(400, "mode frozen takes 'at' (default: now), not 'offset_seconds'")
+            sandbox.clock.set_time(tenant, req.at or sandbox.now(tenant), frozen=True)
+        else:
+            if (req.at is None) == (req.offset_seconds is None):
+                raise ApiError(400, "mode offset takes exactly one of 'at' and 'offset_seconds'")
+            if req.at is not None:
+                sandbox.clock.set_time(tenant, req.at, frozen=False)
+            else:
+                sandbox.clock.set_offset(tenant, float(req.offset_seconds or 0))
+        return json_response(sandbox.clock.describe(tenant))
+
+    @api.route("POST", "/clock/advance", "Move the tenant's clock forward", "clock", [TENANT_PARAM], ClockAdvance)
+    def clock_advance() -> Response:
+        tenant = tenant_arg(sandbox)
+        sandbox.clock.advance(tenant, body(ClockAdvance).seconds)
+        return json_response(sandbox.clock.describe(tenant))
+
+    # -- faults ----------------------------------------------------------------------------------
+    @api.route("GET", "/faults/catalogue", "Every service's error names that a rule can trigger", "faults")
+    def faults_catalogue() -> Response:
+        return json_response(
+            {
+                name: {e.name: {"description": e.description, "http_status": e.http_status} for e in entry.errors.values()}
+                for name, entry in sandbox.services.items()
+            }
+        )
+
+    @api.route("GET", "/faults", "The tenant's fault rules", "faults", [TENANT_PARAM])
+    def faults_list() -> Response:
+        return json_response(sandbox.faults.list(tenant_arg(sandbox)))
+
+    @api.route("POST", "/faults", "Add a fault rule", "faults", [TENANT_PARAM], FaultRule)
+    def faults_add() -> Response:
+        tenant = tenant_arg(sandbox)
+        try:
+            return json_response(sandbox.faults.add(tenant, body(FaultRule)), 201)
+        except UnknownName as exc:
+            raise ApiError(400, str(exc)) from None
+
+    @api.route("PUT", "/faults", "Replace all the tenant's rules (empty list: no faults)", "faults", [TENANT_PARAM], FaultList)
+    def faults_replace() -> Response:
+        tenant = tenant_arg(sandbox)
+        try:
+            return json_response(sandbox.faults.replace_all(tenant, body(FaultList).rules))
+        except UnknownName as exc:
+            raise ApiError(400, str(exc)) from None
+
+    @api.route("DELETE", "/faults", "Remove all the tenant's rules", "faults", [TENANT_PARAM])
+    def faults_clear() -> Response:
+        return json_response({"deleted": sandbox.faults.clear(tenant_arg(sandbox))})
+
+    @api.route("GET", "/faults/{rule_id}", "One rule", "faults", [TENANT_PARAM])
+    def faults_get(rule_id: str) -> Response:
+        rule = sandbox.faults.get(tenant_arg(sandbox), _int(rule_id, "rule id"))
+        if rule is None:
+            raise ApiError(404, f"unknown fault rule: {rule_id}")
+        return json_response(rule)
+
+    @api.route("DELETE", "/faults/{rule_id}", "Remove one rule", "faults", [TENANT_PARAM])
+    def faults_delete(rule_id: str) -> Response:
+        if not sandbox.faults.delete(tenant_arg(sandbox), _int(rule_id, "rule id")):
+            raise ApiError(404, f"unknown fault rule: {rule_id}")
+        return json_response({"deleted": int(rule_id)})
+
+    # -- journal and findings --------------------------------------------------------------------
+    def journal_filter() -> dict[str, Any]:
+        raw = {k: v for k, v in request.args.items() if k not in {"limit", "offset", "bodies", "timeout", "count", "order"}}
+        if "tenant" not in raw and request.headers.get(HEADER):
+            raw["tenant"] = request.headers[HEADER]
+        if raw.get("tenant") and not sandbox.tenants.exists(raw["tenant"]):
+            raise UnknownTenant(raw["tenant"])
+        try:
+            return sandbox.journal.parse_filter(raw)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+
+    paging = [Param("limit", "at most this many (default 100)", type="integer"), Param("offset", "skip", type="integer"),
+              Param("bodies", "include request and response bodies", type="boolean"),
+              Param("order", "desc (newest first, default) or asc")]
+
+    @api.route("GET", "/journal", "Find exchanges (newest first)", "journal", JOURNAL_PARAMS + paging)
+    def journal_find() -> Response:
+        flt = journal_filter()
+        limit = _int(request.args.get("limit", "100"), "limit", 1, 10000)
+        offset = _int(request.args.get("offset", "0"), "offset", 0)
+        order = request.args.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise ApiError(400, "order must be asc or desc")
+        bodies = request.args.get("bodies") in ("1", "true")
+        return json_response(sandbox.journal.find(flt, limit, offset, bodies, newest_first=order == "desc"))
+
+    @api.route("GET", "/journal/count", "Count exchanges", "journal", JOURNAL_PARAMS)
+    def journal_count() -> Response:
+        return json_response({"count": sandbox.journal.count(journal_filter())})
+
+    @api.route(
+        "GET",
+        "/journal/wait",
+        "Wait until `count` exchanges match the filter (oldest first); 408 on time-out",
+        "journal",
+        [*JOURNAL_PARAMS, Param("timeout", "seconds, at most 300 (default 10)", type="number"),
+         Param("count", "how many (default 1)", type="integer")],
+    )
+    def journal_wait() -> Response:
+        flt = journal_filter()
+        timeout = _float(request.args.get("timeout", "10"), "timeout", 0, 300)
+        count = _int(request.args.get("count", "1"), "count", 1, 10000)
+        found = sandbox.journal.wait(flt, timeout, count)
+        if found is None:
+            return json_response({"error": "timed out", "matched": sandbox.journal.count(flt), "wanted": count}, 408)
+        return json_response(found)
+
+    @api.route("GET", "/journal/{entry_id}", "One exchange with its bodies", "journal")
+    def journal_get(entry_id: str) -> Response:
+        entry = sandbox.journal.get(_int(entry_id, "entry id"))
+        if entry is None:
+            raise ApiError(404, f"unknown journal entry: {entry_id}")
+        return json_response(entry)
+
+    @api.route("DELETE", "/journal", "Clear the journal (one tenant with ?tenant=)", "journal", [TENANT_PARAM])
+    def journal_clear() -> Response:
+        tenant = request.args.get("tenant") or request.headers.get(HEADER)
+        if tenant and not sandbox.tenants.exists(tenant):
+            raise UnknownTenant(tenant)
+        return json_response({"deleted": sandbox.journal.clear(tenant)})
+
+    @api.route("GET", "/findings", "Findings on what the LGC sent, newest first", "journal", JOURNAL_PARAMS + paging[:2])
+    def findings() -> Response:
+        flt = {**journal_filter(), "has_findings": 1}
+        limit = _int(request.args.get("limit", "100"), "limit", 1, 10000)
+        out = []
+        for entry in sandbox.journal.find(flt, limit, _int(request.args.get("offset", "0"), "offset", 0)):
+            for f in entry["findings"]:
+                if "rule" in flt and f["rule"] != flt["rule"]:
+                    continue
+                out.append({**f, "entry": entry["id"], "at": entry["at"], "tenant": entry["tenant"],
+                            "service": entry["service"], "operation": entry["operation"]})
+        return json_response(out)
+
+    # -- state -----------------------------------------------------------------------------------
+    @api.route("GET", "/state/export", "Export the state of one tenant (?tenant=) or all, as JSON", "state", [TENANT_PARAM])
+    def state_export() -> Response:
+        tenant = request.args.get("tenant") or request.headers.get(HEADER)
+        tenants = [sandbox.tenants.get(tenant)] if tenant else sandbox.tenants.list()
+        return json_response(state_mod.export(sandbox.store, tenants))
+
+    @api.route("POST", "/state/import", "Replace the state of the tenants in an export document", "state")
+    def state_import() -> Response:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise ApiError(400, "body must be a JSON export document")
+        try:
+            ids = state_mod.import_(sandbox.store, data, iso(sandbox.now()))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return json_response({"imported": ids})
+
+    # -- documentation ---------------------------------------------------------------------------
+    @app.get("/_sandbox/openapi.json")
+    def openapi() -> Response:
+        return json_response(api.openapi(request.host_url.rstrip("/")))
+
+    @app.get("/_sandbox/docs")
+    @app.get("/_sandbox/docs/")
+    def docs() -> Response:
+        return Response(_DOCS_PAGE, mimetype="text/html")
+
+    @app.get("/_sandbox/docs/<path:name>")
+    def docs_assets(name: str) -> Response:
+        from swagger_ui_bundle import swagger_ui_path
+
+        return send_from_directory(swagger_ui_path, name)
+
+    for module_name, prefix in BLUEPRINTS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        app.register_blueprint(module.blueprint, url_prefix="/_sandbox" + prefix)
+
+    app.extensions["segur_api"] = api
+    return app
+
+
+def _int(text: str, what: str, low: int | None = None, high: int | None = None) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"{what} must be an integer") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ApiError(400, f"{what} must be between {low} and {high}")
+    return value
+
+
+def _float(text: str, what: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"{what} must be a number") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"{what} must be between {low} and {high}")
+    return value
+
+
+# Swagger UI from the swagger-ui-bundle package, served locally: no CDN, works offline.
+_DOCS_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Ségur Sandbox — control plane</title>
+<link rel="stylesheet" href="/_sandbox/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/_sandbox/docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "/_sandbox/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>
+"""

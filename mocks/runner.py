@@ -1,0 +1,111 @@
+"""The embedded runner: the control plane and every enabled service in one process.
+
+    runner = Runner(config); runner.start(); ...; runner.stop()
+
+Each listener gets its own cheroot server; `port 0` in the configuration binds an ephemeral port
+(tests do that), and `sandbox.url(listener)` then gives the real one. Every process (the embedded
+one, or one compose container per service) runs the control plane too, so that
+`segur-sandbox health` can ask its own process; compose publishes the console container's only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from mocks.config import Config
+from mocks.http import HttpServer
+from mocks.kernel import Sandbox
+from mocks.service import Listener, Service
+
+log = logging.getLogger("segur")
+
+
+class StartError(RuntimeError):
+    pass
+
+
+class Runner:
+    def __init__(self, config: Config):
+        started = time.perf_counter()
+        self.config = config
+        self.sandbox = Sandbox(config)
+        self.servers: dict[str, HttpServer] = {}
+        self.local: list[str] = []  # services run by this process
+        self.started_in = 0.0
+        self._t0 = started
+
+    @property
+    def enabled(self) -> dict[str, Service]:
+        return {n: s for n, s in self.sandbox.instances.items() if self.config.enabled(n)}
+
+    def start(self) -> None:
+        sandbox = self.sandbox
+        # every known service's tables exist in every process: reset and export see them all
+        for name, service in sandbox.instances.items():
+            sandbox.store.migrate(name, list(service.migrations()))
+        from mocks.control.app import create_app
+
+        self._serve("console", "http", int(self.config["console_port"]), create_app(sandbox, self), None)
+        for name, service in self.enabled.items():
+            sandbox.set_status(name, "starting")
+            try:
+                service.start()
+                for listener in service.listeners():
+                    self._serve_listener(listener)
+            except Exception as exc:
+                sandbox.set_status(name, "failed", f"{type(exc).__name__}: {exc}")
+                self.stop()
+                raise StartError(f"{name} failed to start: {exc}") from exc
+            self.local.append(name)
+        for name, service in self.enabled.items():
+            urls = {lst.name: sandbox.url(lst.name) for lst in service.listeners()}
+            sandbox.set_status(name, "ready", urls=urls)
+        self.started_in = time.perf_counter() - self._t0
+
+    def _serve_listener(self, listener: Listener) -> None:
+        if listener.scheme not in ("http", "https"):
+            return  # mail listeners are started by their service's start()
+        context = None
+        if listener.scheme == "https":
+            from mocks.service import TlsPolicy
+
+            context = self.sandbox.pki.server_context(listener.tls or TlsPolicy(), self.config.hostnames)
+        port = int(self.config[listener.port_setting])
+        assert listener.app is not None, f"listener {listener.name} has no app"
+        self._serve(listener.name, listener.scheme, port, listener.app, context)
+
+    def _serve(self, name: str, scheme: str, port: int, app: Any, context: Any) -> None:
+        server = HttpServer(name, str(self.config["bind"]), port, app, context)
+        try:
+            server.start()
+        except OSError as exc:
+            raise StartError(f"cannot listen on {self.config['bind']}:{port} for {name}: {exc}") from exc
+        self.servers[name] = server
+        self.sandbox.bound_ports[name] = server.port
+
+    def url(self, listener: str, path: str = "") -> str:
+        return self.sandbox.url(listener, path)
+
+    def table(self) -> list[tuple[str, str, str]]:
+        """(service, listener, URL) rows for the start-up banner."""
+        rows = [("control", "console", self.url("console", "/_sandbox/"))]
+        for name, service in self.enabled.items():
+            for listener in service.listeners():
+                paths = list(listener.paths) or [""]
+                for path in paths:
+                    rows.append((name, listener.name, self.url(listener.name, path)))
+        return rows
+
+    def stop(self) -> None:
+        for name in self.local:
+            try:
+                self.sandbox.instances[name].stop()
+                self.sandbox.set_status(name, "stopped")
+            except Exception:  # noqa: BLE001 - stopping must go on for the others
+                log.exception("stopping %s", name)
+        for server in reversed(list(self.servers.values())):
+            server.stop()
+        self.servers.clear()
+        self.local.clear()
