@@ -1,8 +1,8 @@
 """Shared fixtures: an in-process sandbox on ephemeral ports, over real sockets.
 
-- `make_config(data_dir, **settings)`: a Config with every port set to 0 (ephemeral).
 - `running_sandbox` (session): one Runner with every available service; tests isolate themselves
   with tenants (`tenant` fixture) rather than resets.
+- `specs`: the path of ../shared/specs (official WSDL/XSD and examples).
 - `console`: an httpx client on the control plane of `running_sandbox`.
 """
 
@@ -11,24 +11,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from mocks.config import Config, all_settings, load
-from mocks.registry import service_settings
 from mocks.runner import Runner
+from mocks.testing import make_config
 
 SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
 
 
-def make_config(data_dir: Path | str, **settings: Any) -> Config:
-    table = all_settings(service_settings())
-    env = {s.env: "0" for s in table.values() if s.kind == "port"}
-    env.update({"SEGUR_DATA_DIR": str(data_dir), "SEGUR_LOG_LEVEL": "warning"})
-    env.update({table[k].env: str(v) for k, v in settings.items()})
-    return load(table, env=env)
+@pytest.fixture(scope="session")
+def specs() -> Path:
+    """The official contracts and examples, `../shared/specs` beside the checkout."""
+    assert SPECS.is_dir(), f"the official specs are expected in {SPECS}"
+    return SPECS
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,7 @@ class Api:
             if params:
                 op["parameters"] = params
             if r.body is not None:
-                schema = r.body.model_json_schema(ref_template="#/components/schemas/{model}")
+                schema = _openapi30(r.body.model_json_schema(ref_template="#/components/schemas/{model}"))
                 schemas.update(schema.pop("$defs", {}))
                 schemas[r.body.__name__] = schema
                 op["requestBody"] = {
@@ -130,6 +130,25 @@ class Api:
             "paths": paths,
             "components": {"schemas": schemas},
         }
+
+
+def _openapi30(schema: Any) -> Any:
+    """Pydantic writes JSON Schema 2020-12; OpenAPI 3.0 (what the bundled Swagger UI reads) spells
+    an optional value `nullable: true` instead of `anyOf: [..., {type: null}]`."""
+    if isinstance(schema, list):
+        return [_openapi30(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _openapi30(v) for k, v in schema.items()}
+    if isinstance(out.get("exclusiveMinimum"), int | float):  # 3.0 has a boolean flag instead
+        out["minimum"], out["exclusiveMinimum"] = out["exclusiveMinimum"], True
+    variants = out.get("anyOf")
+    if isinstance(variants, list) and {"type": "null"} in variants:
+        rest = [v for v in variants if v != {"type": "null"}]
+        del out["anyOf"]
+        out.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+        out["nullable"] = True
+    return out
 
 
 _RESPONSES = {
