@@ -33,7 +33,9 @@ COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli"]
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     settings = all_settings(service_settings())
-    parser = argparse.ArgumentParser(prog="segur-sandbox", description="Sandbox of the French national e-health services")
+    parser = argparse.ArgumentParser(
+        prog="segur-sandbox", description="Sandbox of the French national e-health services"
+    )
     parser.add_argument("--version", action="version", version=f"segur-sandbox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
 
@@ -42,7 +44,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
         add_flags(p, settings)
         return p
 
-    command("up", "start the sandbox (embedded: every enabled service in this process)").set_defaults(handler=cmd_up)
+    command("up", "start the sandbox (embedded: every enabled service in this process)").set_defaults(
+        handler=cmd_up
+    )
     health = command("health", "exit 0 when every service of the local process is ready")
     health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
     health.set_defaults(handler=cmd_health, needs_sandbox=False)
@@ -80,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"segur-sandbox: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=str(config["log_level"]).upper(), format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
+        level=str(config["log_level"]).upper(),
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stdout,
     )
     for noisy in ("cheroot", "faker", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

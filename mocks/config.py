@@ -104,7 +104,9 @@ KERNEL_SETTINGS: list[Setting] = [
     Setting("bind", "127.0.0.1", "address the listeners bind to"),
     Setting("console_port", 4600, "control plane and web console (HTTP)", "port"),
     Setting("services", "all", "services to run: 'all' or a comma-separated list"),
-    Setting("validation", "report", "default validation mode of every service: strict, report or off", "mode"),
+    Setting(
+        "validation", "report", "default validation mode of every service: strict, report or off", "mode"
+    ),
     Setting("log_level", "info", "log level: debug, info, warning, error", "level"),
     Setting("journal_bodies", True, "keep request and response bodies in the journal", "bool"),
     Setting("journal_max_entries", 20000, "journal entries kept (oldest dropped first)", "int"),

@@ -85,7 +85,9 @@ class Faults:
 
     def validate(self, rule: FaultRule) -> None:
         if rule.service not in self.catalogues:
-            raise UnknownName(f"unknown service {rule.service!r}; valid: {', '.join(sorted(self.catalogues))}")
+            raise UnknownName(
+                f"unknown service {rule.service!r}; valid: {', '.join(sorted(self.catalogues))}"
+            )
         errors = self.catalogues[rule.service]
         if rule.error is not None and rule.error not in errors:
             raise UnknownName(
@@ -125,19 +127,27 @@ class Faults:
         return self.list(tenant)
 
     def list(self, tenant: str) -> list[dict[str, Any]]:
-        return [self._out(r) for r in self.store.query("SELECT * FROM faults WHERE tenant = ? ORDER BY id", (tenant,))]
+        return [
+            self._out(r)
+            for r in self.store.query("SELECT * FROM faults WHERE tenant = ? ORDER BY id", (tenant,))
+        ]
 
     def get(self, tenant: str, rule_id: int) -> dict[str, Any] | None:
         row = self.store.one("SELECT * FROM faults WHERE tenant = ? AND id = ?", (tenant, rule_id))
         return self._out(row) if row else None
 
     def delete(self, tenant: str, rule_id: int) -> bool:
-        return self.store.execute("DELETE FROM faults WHERE tenant = ? AND id = ?", (tenant, rule_id)).rowcount > 0
+        return (
+            self.store.execute("DELETE FROM faults WHERE tenant = ? AND id = ?", (tenant, rule_id)).rowcount
+            > 0
+        )
 
     def clear(self, tenant: str) -> int:
         return self.store.execute("DELETE FROM faults WHERE tenant = ?", (tenant,)).rowcount
 
-    def match(self, tenant: str, service: str, operation: str, persona: str | None = None) -> FaultEffect | None:
+    def match(
+        self, tenant: str, service: str, operation: str, persona: str | None = None
+    ) -> FaultEffect | None:
         """The first rule that fires for this request, counting its hit; None when none fires."""
         rows = self.store.query(
             "SELECT * FROM faults WHERE tenant = ? AND service = ? AND operation IN ('*', ?) "

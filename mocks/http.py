@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import socket
 import ssl
 import threading
 import uuid
@@ -34,14 +36,14 @@ class ContextSSLAdapter(BuiltinSSLAdapter):
         self.certificate = self.private_key = self.certificate_chain = self.ciphers = None
         self.private_key_password = None
         self.context = context
-        self._server_env = {}
+        self._server_env: dict[str, Any] = {}
 
 
 class Gateway(wsgi.Gateway_10):
     """cheroot's WSGI gateway, exposing the socket so that a fault can drop the connection."""
 
-    def get_environ(self) -> dict[str, Any]:
-        env: dict[str, Any] = super().get_environ()
+    def get_environ(self) -> dict[str, Any]:  # type: ignore[override]
+        env: dict[str, Any] = super().get_environ()  # type: ignore[func-returns-value]
         env["segur.socket"] = self.req.conn.socket
         return env
 
@@ -84,10 +86,8 @@ def drop(environ: dict[str, Any]) -> None:
     """Close the client's connection at once, with no answer (a fault effect)."""
     sock = environ.get("segur.socket")
     if sock is not None:
-        try:
-            sock.shutdown(2)  # socket.SHUT_RDWR
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     raise DropConnection("connection dropped by a fault rule")
 
 

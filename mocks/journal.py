@@ -118,7 +118,15 @@ class Journal:
         tail = f" ({n} finding{'s' if n != 1 else ''})" if n else ""
         outcome = f" {row['outcome']}" if row["outcome"] else ""
         tenant = f" [{row['tenant']}]" if row["tenant"] != "default" else ""
-        log.info("%s %s => %s%s%s%s", row["service"].upper(), row["operation"], row["status"], outcome, tail, tenant)
+        log.info(
+            "%s %s => %s%s%s%s",
+            row["service"].upper(),
+            row["operation"],
+            row["status"],
+            outcome,
+            tail,
+            tenant,
+        )
 
     def prune(self) -> int:
         """Keep at most max_entries entries and max_bytes of bodies, dropping the oldest."""
@@ -144,7 +152,9 @@ class Journal:
         """Check and type a filter; raises ValueError naming the wrong key or value."""
         unknown = sorted(set(raw) - set(FILTERS))
         if unknown:
-            raise ValueError(f"unknown journal filter {', '.join(unknown)}; valid: {', '.join(sorted(FILTERS))}")
+            raise ValueError(
+                f"unknown journal filter {', '.join(unknown)}; valid: {', '.join(sorted(FILTERS))}"
+            )
         out: dict[str, Any] = {}
         for key, value in raw.items():
             if value is None or value == "":
@@ -166,7 +176,12 @@ class Journal:
         return " AND ".join(FILTERS[k] for k in flt) or "1"
 
     def find(
-        self, flt: dict[str, Any], limit: int = 100, offset: int = 0, bodies: bool = False, newest_first: bool = True
+        self,
+        flt: dict[str, Any],
+        limit: int = 100,
+        offset: int = 0,
+        bodies: bool = False,
+        newest_first: bool = True,
     ) -> list[dict[str, Any]]:
         order = "DESC" if newest_first else "ASC"
         rows = self.store.query(

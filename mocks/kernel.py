@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -197,7 +197,9 @@ class Sandbox:
     def mode(self, service: str) -> str:
         return self.config.validation_mode(service)
 
-    def resolve_tenant(self, environ: dict[str, Any] | None, presented: list[str] | None = None) -> str:
+    def resolve_tenant(
+        self, environ: dict[str, Any] | None, presented: Sequence[str | None] | None = None
+    ) -> str:
         """The tenant of a request (raises tenants.UnknownTenant for an explicit unknown one)."""
         hint = (environ or {}).get("segur.tenant_hint")
         return self.tenants.resolve(hint, presented)
@@ -220,7 +222,9 @@ class Sandbox:
             ex._record()
 
     # -- service status (shared by every process through the store) ---------------------------
-    def set_status(self, service: str, state: str, detail: str = "", urls: dict[str, str] | None = None) -> None:
+    def set_status(
+        self, service: str, state: str, detail: str = "", urls: dict[str, str] | None = None
+    ) -> None:
         import json
         import os
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from mocks.store import Store
@@ -47,7 +48,7 @@ class Tenants:
             (DEFAULT, "default tenant", self._now_iso()),
         )
 
-    def list(self) -> list[dict[str, Any]]:
+    def all(self) -> list[dict[str, Any]]:
         return [self._row(r) for r in self.store.query("SELECT * FROM tenants ORDER BY id")]
 
     def get(self, tenant: str) -> dict[str, Any]:
@@ -59,12 +60,16 @@ class Tenants:
     def exists(self, tenant: str) -> bool:
         return self.store.one("SELECT 1 AS x FROM tenants WHERE id = ?", (tenant,)) is not None
 
-    def create(self, tenant: str, description: str = "", bindings: list[str] | None = None) -> dict[str, Any]:
+    def create(
+        self, tenant: str, description: str = "", bindings: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         if not TENANT_ID.match(tenant):
-            raise ValueError("tenant id: 1 to 63 characters among a-z 0-9 _ -, starting with a letter or digit")
+            raise ValueError(
+                "tenant id: 1 to 63 characters among a-z 0-9 _ -, starting with a letter or digit"
+            )
         self.store.execute(
             "INSERT INTO tenants(id, description, bindings, created_at) VALUES (?, ?, ?, ?)",
-            (tenant, description, json.dumps(bindings or []), self._now_iso()),
+            (tenant, description, json.dumps(list(bindings or [])), self._now_iso()),
         )
         return self.get(tenant)
 
@@ -91,7 +96,7 @@ class Tenants:
                     ).rowcount
         return deleted
 
-    def resolve(self, header: str | None = None, presented: list[str] | None = None) -> str:
+    def resolve(self, header: str | None = None, presented: Sequence[str | None] | None = None) -> str:
         """The tenant of a request. An explicit tenant that does not exist is an error (404)."""
         if header:
             if not self.exists(header):

@@ -41,7 +41,9 @@ def body(model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
         raise ApiError(400, f"invalid request: {problems}") from None
 
 
@@ -115,7 +117,9 @@ class Api:
                 schemas.update(schema.pop("$defs", {}))
                 schemas[r.body.__name__] = schema
                 op["requestBody"] = {
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{r.body.__name__}"}}}
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{r.body.__name__}"}}
+                    }
                 }
             paths.setdefault(r.path, {})[r.method.lower()] = op
         return {

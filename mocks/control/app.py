@@ -103,7 +103,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     # -- health and info ---------------------------------------------------------------------
     def health_data() -> dict[str, Any]:
         statuses = sandbox.statuses()
-        services = {}
+        services: dict[str, dict[str, Any]] = {}
         for name in sandbox.services:
             if not sandbox.config.enabled(name):
                 services[name] = {"state": "disabled"}
@@ -179,12 +179,14 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def reset() -> Response:
         req = body(ResetRequest)
         if req.service is not None and req.service not in sandbox.services:
-            raise ApiError(400, f"unknown service {req.service!r}; valid: {', '.join(sorted(sandbox.services))}")
+            raise ApiError(
+                400, f"unknown service {req.service!r}; valid: {', '.join(sorted(sandbox.services))}"
+            )
         if req.tenant is not None:
             sandbox.tenants.get(req.tenant)
             targets = [req.tenant]
         else:
-            targets = [t["id"] for t in sandbox.tenants.list()]
+            targets = [t["id"] for t in sandbox.tenants.all()]
         deleted = 0
         with sandbox.store.tx():
             for tenant in targets:
@@ -193,11 +195,13 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
                 for tenant in targets:
                     if tenant != DEFAULT:
                         sandbox.tenants.delete(tenant)
-        return json_response({"reset": True, "tenants": targets, "service": req.service, "rows_deleted": deleted})
+        return json_response(
+            {"reset": True, "tenants": targets, "service": req.service, "rows_deleted": deleted}
+        )
 
     @api.route("GET", "/tenants", "List tenants", "tenants")
     def tenants_list() -> Response:
-        return json_response(sandbox.tenants.list())
+        return json_response(sandbox.tenants.all())
 
     @api.route("POST", "/tenants", "Create a tenant", "tenants", body=TenantCreate)
     def tenants_create() -> Response:
@@ -213,7 +217,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def tenants_get(tenant: str) -> Response:
         return json_response(sandbox.tenants.get(tenant))
 
-    @api.route("DELETE", "/tenants/{tenant}", "Delete a tenant and its state (the default one is reset)", "tenants")
+    @api.route(
+        "DELETE", "/tenants/{tenant}", "Delete a tenant and its state (the default one is reset)", "tenants"
+    )
     def tenants_delete(tenant: str) -> Response:
         sandbox.tenants.delete(tenant)
         return json_response({"deleted": tenant})
@@ -227,7 +233,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def clock_get() -> Response:
         return json_response(sandbox.clock.describe(tenant_arg(sandbox)))
 
-    @api.route("PUT", "/clock", "Real time, an offset, or a frozen instant", "clock", [TENANT_PARAM], ClockSet)
+    @api.route(
+        "PUT", "/clock", "Real time, an offset, or a frozen instant", "clock", [TENANT_PARAM], ClockSet
+    )
     def clock_set() -> Response:
         tenant = tenant_arg(sandbox)
         req = body(ClockSet)
@@ -248,7 +256,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
                 sandbox.clock.set_offset(tenant, float(req.offset_seconds or 0))
         return json_response(sandbox.clock.describe(tenant))
 
-    @api.route("POST", "/clock/advance", "Move the tenant's clock forward", "clock", [TENANT_PARAM], ClockAdvance)
+    @api.route(
+        "POST", "/clock/advance", "Move the tenant's clock forward", "clock", [TENANT_PARAM], ClockAdvance
+    )
     def clock_advance() -> Response:
         tenant = tenant_arg(sandbox)
         sandbox.clock.advance(tenant, body(ClockAdvance).seconds)
@@ -259,7 +269,10 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def faults_catalogue() -> Response:
         return json_response(
             {
-                name: {e.name: {"description": e.description, "http_status": e.http_status} for e in entry.errors.values()}
+                name: {
+                    e.name: {"description": e.description, "http_status": e.http_status}
+                    for e in entry.errors.values()
+                }
                 for name, entry in sandbox.services.items()
             }
         )
@@ -276,7 +289,14 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         except UnknownName as exc:
             raise ApiError(400, str(exc)) from None
 
-    @api.route("PUT", "/faults", "Replace all the tenant's rules (empty list: no faults)", "faults", [TENANT_PARAM], FaultList)
+    @api.route(
+        "PUT",
+        "/faults",
+        "Replace all the tenant's rules (empty list: no faults)",
+        "faults",
+        [TENANT_PARAM],
+        FaultList,
+    )
     def faults_replace() -> Response:
         tenant = tenant_arg(sandbox)
         try:
@@ -303,7 +323,11 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
 
     # -- journal and findings --------------------------------------------------------------------
     def journal_filter() -> dict[str, Any]:
-        raw = {k: v for k, v in request.args.items() if k not in {"limit", "offset", "bodies", "timeout", "count", "order"}}
+        raw = {
+            k: v
+            for k, v in request.args.items()
+            if k not in {"limit", "offset", "bodies", "timeout", "count", "order"}
+        }
         if "tenant" not in raw and request.headers.get(HEADER):
             raw["tenant"] = request.headers[HEADER]
         if raw.get("tenant") and not sandbox.tenants.exists(raw["tenant"]):
@@ -313,9 +337,12 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
 
-    paging = [Param("limit", "at most this many (default 100)", type="integer"), Param("offset", "skip", type="integer"),
-              Param("bodies", "include request and response bodies", type="boolean"),
-              Param("order", "desc (newest first, default) or asc")]
+    paging = [
+        Param("limit", "at most this many (default 100)", type="integer"),
+        Param("offset", "skip", type="integer"),
+        Param("bodies", "include request and response bodies", type="boolean"),
+        Param("order", "desc (newest first, default) or asc"),
+    ]
 
     @api.route("GET", "/journal", "Find exchanges (newest first)", "journal", JOURNAL_PARAMS + paging)
     def journal_find() -> Response:
@@ -337,8 +364,11 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         "/journal/wait",
         "Wait until `count` exchanges match the filter (oldest first); 408 on time-out",
         "journal",
-        [*JOURNAL_PARAMS, Param("timeout", "seconds, at most 300 (default 10)", type="number"),
-         Param("count", "how many (default 1)", type="integer")],
+        [
+            *JOURNAL_PARAMS,
+            Param("timeout", "seconds, at most 300 (default 10)", type="number"),
+            Param("count", "how many (default 1)", type="integer"),
+        ],
     )
     def journal_wait() -> Response:
         flt = journal_filter()
@@ -346,7 +376,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         count = _int(request.args.get("count", "1"), "count", 1, 10000)
         found = sandbox.journal.wait(flt, timeout, count)
         if found is None:
-            return json_response({"error": "timed out", "matched": sandbox.journal.count(flt), "wanted": count}, 408)
+            return json_response(
+                {"error": "timed out", "matched": sandbox.journal.count(flt), "wanted": count}, 408
+            )
         return json_response(found)
 
     @api.route("GET", "/journal/{entry_id}", "One exchange with its bodies", "journal")
@@ -356,14 +388,22 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             raise ApiError(404, f"unknown journal entry: {entry_id}")
         return json_response(entry)
 
-    @api.route("DELETE", "/journal", "Clear the journal (one tenant with ?tenant=)", "journal", [TENANT_PARAM])
+    @api.route(
+        "DELETE", "/journal", "Clear the journal (one tenant with ?tenant=)", "journal", [TENANT_PARAM]
+    )
     def journal_clear() -> Response:
         tenant = request.args.get("tenant") or request.headers.get(HEADER)
         if tenant and not sandbox.tenants.exists(tenant):
             raise UnknownTenant(tenant)
         return json_response({"deleted": sandbox.journal.clear(tenant)})
 
-    @api.route("GET", "/findings", "Findings on what the LGC sent, newest first", "journal", JOURNAL_PARAMS + paging[:2])
+    @api.route(
+        "GET",
+        "/findings",
+        "Findings on what the LGC sent, newest first",
+        "journal",
+        JOURNAL_PARAMS + paging[:2],
+    )
     def findings() -> Response:
         flt = {**journal_filter(), "has_findings": 1}
         limit = _int(request.args.get("limit", "100"), "limit", 1, 10000)
@@ -372,15 +412,29 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             for f in entry["findings"]:
                 if "rule" in flt and f["rule"] != flt["rule"]:
                     continue
-                out.append({**f, "entry": entry["id"], "at": entry["at"], "tenant": entry["tenant"],
-                            "service": entry["service"], "operation": entry["operation"]})
+                out.append(
+                    {
+                        **f,
+                        "entry": entry["id"],
+                        "at": entry["at"],
+                        "tenant": entry["tenant"],
+                        "service": entry["service"],
+                        "operation": entry["operation"],
+                    }
+                )
         return json_response(out)
 
     # -- state -----------------------------------------------------------------------------------
-    @api.route("GET", "/state/export", "Export the state of one tenant (?tenant=) or all, as JSON", "state", [TENANT_PARAM])
+    @api.route(
+        "GET",
+        "/state/export",
+        "Export the state of one tenant (?tenant=) or all, as JSON",
+        "state",
+        [TENANT_PARAM],
+    )
     def state_export() -> Response:
         tenant = request.args.get("tenant") or request.headers.get(HEADER)
-        tenants = [sandbox.tenants.get(tenant)] if tenant else sandbox.tenants.list()
+        tenants = [sandbox.tenants.get(tenant)] if tenant else sandbox.tenants.all()
         return json_response(state_mod.export(sandbox.store, tenants))
 
     @api.route("POST", "/state/import", "Replace the state of the tenants in an export document", "state")

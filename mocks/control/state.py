@@ -58,7 +58,12 @@ def import_(store: Store, state: dict[str, Any], now_iso: str) -> list[str]:
             conn.execute(
                 "INSERT INTO tenants(id, description, bindings, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET description = excluded.description, bindings = excluded.bindings",
-                (t["id"], t.get("description", ""), _json(t.get("bindings", [])), t.get("created_at") or now_iso),
+                (
+                    t["id"],
+                    t.get("description", ""),
+                    _json(t.get("bindings", [])),
+                    t.get("created_at") or now_iso,
+                ),
             )
             for table in known:
                 conn.execute(f'DELETE FROM "{table}" WHERE tenant = ?', (t["id"],))
@@ -67,7 +72,9 @@ def import_(store: Store, state: dict[str, Any], now_iso: str) -> list[str]:
             for row in rows:
                 row = {k: v for k, v in row.items() if k != autoinc}
                 cols = ", ".join(f'"{c}"' for c in row)
-                conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(row))})', list(row.values()))
+                conn.execute(
+                    f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(row))})', list(row.values())
+                )
     return ids
 
 

@@ -40,9 +40,13 @@ class Echo(Service):
                 ex.status, ex.outcome = error.http_status, error.data["code"]
                 body = json.dumps({"error": error.data["code"]})
             else:
-                sandbox.store.execute("INSERT INTO echo_items(tenant, value) VALUES (?, ?)", (tenant, persona))
+                sandbox.store.execute(
+                    "INSERT INTO echo_items(tenant, value) VALUES (?, ?)", (tenant, persona)
+                )
                 if persona == "lowercase":
-                    ex.findings.add("ECHO-CASE", "warning", "le nom devrait être en majuscules", "test", "path")
+                    ex.findings.add(
+                        "ECHO-CASE", "warning", "le nom devrait être en majuscules", "test", "path"
+                    )
                 ex.outcome = "OK"
                 body = json.dumps({"echo": persona, "at": ex.now().isoformat(), "tenant": tenant})
             ex.request_body, ex.response_body = persona, body

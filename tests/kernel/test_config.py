@@ -50,12 +50,16 @@ def test_unknown_key_in_config_file(tmp_path: Path) -> None:
 
 
 def test_per_service_validation_mode() -> None:
-    cfg = load(all_settings([Setting("insi_validation", "", "mode")]), env={"SEGUR_INSI_VALIDATION": "strict"})
+    cfg = load(
+        all_settings([Setting("insi_validation", "", "mode")]), env={"SEGUR_INSI_VALIDATION": "strict"}
+    )
     assert cfg.validation_mode("insi") == "strict"
     assert cfg.validation_mode("psc") == "report"
 
 
-def test_config_command_shows_sources(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_command_shows_sources(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SEGUR_SEED", "12")
     assert main(["config", "--host", "sandbox.test"]) == 0
     out = capsys.readouterr().out

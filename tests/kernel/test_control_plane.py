@@ -47,7 +47,9 @@ def test_openapi_is_valid_and_describes_every_route(ctl: httpx.Client) -> None:
     assert ctl.get("/docs/swagger-ui-bundle.js").status_code == 200
 
 
-def test_tenants_are_isolated_and_reset_touches_only_one(ctl: httpx.Client, echo: httpx.Client, tid: str) -> None:
+def test_tenants_are_isolated_and_reset_touches_only_one(
+    ctl: httpx.Client, echo: httpx.Client, tid: str
+) -> None:
     other = "k-" + uuid.uuid4().hex[:10]
     ctl.post("/tenants", json={"id": other}).raise_for_status()
     try:
@@ -97,7 +99,10 @@ def test_bad_input_is_400_and_applies_nothing(ctl: httpx.Client, tid: str) -> No
     assert ctl.post("/reset", json={"service": "dmpx"}).status_code == 400
     # a list of rules with one bad rule is refused whole
     ctl.post(f"/faults?tenant={tid}", json={"service": "echo", "error": "busy"}).raise_for_status()
-    bad = ctl.put(f"/faults?tenant={tid}", json={"rules": [{"service": "echo", "error": "busy"}, {"service": "x", "error": "y"}]})
+    bad = ctl.put(
+        f"/faults?tenant={tid}",
+        json={"rules": [{"service": "echo", "error": "busy"}, {"service": "x", "error": "y"}]},
+    )
     assert bad.status_code == 400
     assert len(ctl.get(f"/faults?tenant={tid}").json()) == 1
 
@@ -109,7 +114,9 @@ def test_clock_frozen_offset_advance(ctl: httpx.Client, echo: httpx.Client, tid:
     advanced = ctl.post(f"/clock/advance?tenant={tid}", json={"seconds": 86400}).json()
     assert advanced["now"] == "2027-03-02T08:00:00Z"
     assert ctl.get(f"/journal?tenant={tid}&order=asc").json()[0]["at"] == "2027-03-01T08:00:00Z"
-    ctl.put(f"/clock?tenant={tid}", json={"mode": "offset", "offset_seconds": 3600 * 24 * 365}).raise_for_status()
+    ctl.put(
+        f"/clock?tenant={tid}", json={"mode": "offset", "offset_seconds": 3600 * 24 * 365}
+    ).raise_for_status()
     year = int(ctl.get(f"/clock?tenant={tid}").json()["now"][:4])
     assert year == time.gmtime().tm_year + 1 or (year == time.gmtime().tm_year + 2)
     # another tenant still follows real time
@@ -124,14 +131,25 @@ def test_fault_rules_validation_lists_valid_names(ctl: httpx.Client, tid: str) -
     assert "busy" in unknown_error.json()["error"] and "refused" in unknown_error.json()["error"]
     no_effect = ctl.post(f"/faults?tenant={tid}", json={"service": "echo"})
     assert no_effect.status_code == 400
-    assert ctl.post(f"/faults?tenant={tid}", json={"service": "echo", "error": "busy", "probability": 2}).status_code == 400
+    assert (
+        ctl.post(
+            f"/faults?tenant={tid}", json={"service": "echo", "error": "busy", "probability": 2}
+        ).status_code
+        == 400
+    )
     assert ctl.get(f"/faults?tenant={tid}").json() == []
     assert "busy" in ctl.get("/faults/catalogue").json()["echo"]
 
 
-def test_fault_rules_trigger_errors_by_persona_and_count(ctl: httpx.Client, echo: httpx.Client, tid: str) -> None:
-    rule = ctl.post(f"/faults?tenant={tid}", json={"service": "echo", "persona": "BAD", "error": "refused"}).json()
-    ctl.post(f"/faults?tenant={tid}", json={"service": "echo", "operation": "echo", "error": "busy", "times": 1})
+def test_fault_rules_trigger_errors_by_persona_and_count(
+    ctl: httpx.Client, echo: httpx.Client, tid: str
+) -> None:
+    rule = ctl.post(
+        f"/faults?tenant={tid}", json={"service": "echo", "persona": "BAD", "error": "refused"}
+    ).json()
+    ctl.post(
+        f"/faults?tenant={tid}", json={"service": "echo", "operation": "echo", "error": "busy", "times": 1}
+    )
     assert call(echo, tid, "BAD").status_code == 403
     first, second = call(echo, tid, "GOOD"), call(echo, tid, "GOOD")
     assert (first.status_code, second.status_code) == (503, 200)
@@ -169,7 +187,9 @@ def test_journal_entry_filters_findings_and_bodies(ctl: httpx.Client, echo: http
     assert ctl.get("/journal/999999999").status_code == 404
 
 
-def test_journal_wait_is_released_by_a_concurrent_exchange(ctl: httpx.Client, echo: httpx.Client, tid: str) -> None:
+def test_journal_wait_is_released_by_a_concurrent_exchange(
+    ctl: httpx.Client, echo: httpx.Client, tid: str
+) -> None:
     result: dict[str, httpx.Response] = {}
 
     def waiter() -> None:

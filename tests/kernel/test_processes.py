@@ -29,9 +29,17 @@ def free_port() -> int:
 
 def env_for(data_dir: Path, console_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEGUR_")}
-    env.update({"SEGUR_DATA_DIR": str(data_dir), "SEGUR_CONSOLE_PORT": str(console_port), "SEGUR_SERVICES": "none"})
+    env.update(
+        {"SEGUR_DATA_DIR": str(data_dir), "SEGUR_CONSOLE_PORT": str(console_port), "SEGUR_SERVICES": "none"}
+    )
     # every service port ephemeral, so that parallel test runs never collide
-    env.update({s.env: "0" for s in all_settings(service_settings()).values() if s.kind == "port" and s.name != "console_port"})
+    env.update(
+        {
+            s.env: "0"
+            for s in all_settings(service_settings()).values()
+            if s.kind == "port" and s.name != "console_port"
+        }
+    )
     return env
 
 
@@ -40,7 +48,11 @@ class Proc:
         self.port = free_port()
         self.env = env_for(data_dir, self.port)
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "mocks.cli", "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "mocks.cli", "up"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: list[str] = []
         assert self.popen.stdout is not None
@@ -60,7 +72,11 @@ class Proc:
 
     def health(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "mocks.cli", "health"], env=self.env, capture_output=True, text=True, timeout=30
+            [sys.executable, "-m", "mocks.cli", "health"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
 
     def stop(self) -> int:
@@ -91,7 +107,9 @@ def test_two_processes_share_one_store(tmp_path: Path, procs: list[Proc]) -> Non
     first, second = Proc(tmp_path), Proc(tmp_path)
     procs += [first, second]
     httpx.post(f"{first.url}/tenants", json={"id": "shared"}).raise_for_status()
-    httpx.put(f"{first.url}/clock?tenant=shared", json={"mode": "frozen", "at": "2031-05-05T05:05:05Z"}).raise_for_status()
+    httpx.put(
+        f"{first.url}/clock?tenant=shared", json={"mode": "frozen", "at": "2031-05-05T05:05:05Z"}
+    ).raise_for_status()
     assert httpx.get(f"{second.url}/clock?tenant=shared").json()["now"] == "2031-05-05T05:05:05Z"
     httpx.delete(f"{second.url}/tenants/shared").raise_for_status()
     assert httpx.get(f"{first.url}/tenants/shared").status_code == 404
