@@ -19,6 +19,7 @@ from mocks.clock import iso
 from mocks.control import state as state_mod
 from mocks.control.api import Api, ApiError, Param, body, json_response
 from mocks.faults import FaultRule, UnknownName
+from mocks.findings import SEVERITIES
 from mocks.journal import FILTERS
 from mocks.kernel import Sandbox
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
@@ -326,7 +327,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         raw = {
             k: v
             for k, v in request.args.items()
-            if k not in {"limit", "offset", "bodies", "timeout", "count", "order"}
+            if k not in {"limit", "offset", "bodies", "timeout", "count", "order", "severity"}
         }
         if "tenant" not in raw and request.headers.get(HEADER):
             raw["tenant"] = request.headers[HEADER]
@@ -402,15 +403,18 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         "/findings",
         "Findings on what the LGC sent, newest first",
         "journal",
-        JOURNAL_PARAMS + paging[:2],
+        [*JOURNAL_PARAMS, *paging[:2], Param("severity", "error, warning or info")],
     )
     def findings() -> Response:
         flt = {**journal_filter(), "has_findings": 1}
+        severity = request.args.get("severity")
+        if severity is not None and severity not in SEVERITIES:
+            raise ApiError(400, f"severity must be one of {', '.join(SEVERITIES)}")
         limit = _int(request.args.get("limit", "100"), "limit", 1, 10000)
         out = []
         for entry in sandbox.journal.find(flt, limit, _int(request.args.get("offset", "0"), "offset", 0)):
             for f in entry["findings"]:
-                if "rule" in flt and f["rule"] != flt["rule"]:
+                if ("rule" in flt and f["rule"] != flt["rule"]) or (severity and f["severity"] != severity):
                     continue
                 out.append(
                     {

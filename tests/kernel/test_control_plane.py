@@ -184,6 +184,8 @@ def test_journal_entry_filters_findings_and_bodies(ctl: httpx.Client, echo: http
     assert ctl.get(f"/journal/count?tenant={tid}&rule=ECHO-CASE").json() == {"count": 1}
     findings = ctl.get(f"/findings?tenant={tid}").json()
     assert findings[0]["rule"] == "ECHO-CASE" and findings[0]["severity"] == "warning"
+    assert ctl.get(f"/findings?tenant={tid}&severity=error").json() == []
+    assert ctl.get(f"/findings?tenant={tid}&severity=fatal").status_code == 400
     assert ctl.get("/journal/999999999").status_code == 404
 
 

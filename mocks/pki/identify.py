@@ -1,0 +1,116 @@
+"""Who is calling: classify a certificate (TLS client certificate, signing certificate) into a
+kind, a status on the tenant's sandbox clock, and the persona it belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mocks.pki.model import CallerCertificate, CallerKind, Status
+
+if TYPE_CHECKING:
+    from mocks.pki.authority import Ca, Pki
+
+
+def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def issuing_ca(pki: Pki, cert: x509.Certificate) -> Ca | None:
+    """The TEST CA of this sandbox that signed `cert` (same name *and* a valid signature)."""
+    for ca in pki.cas.values():
+        if ca.cert.subject != cert.issuer:
+            continue
+        try:
+            cert.verify_directly_issued_by(ca.cert)
+        except (InvalidSignature, ValueError, TypeError):
+            continue
+        return ca
+    return None
+
+
+def classify(cert: x509.Certificate, issuer_short: str) -> CallerKind:
+    """The profile a certificate follows, from its issuer, CN and usages (for certificates this
+    sandbox has no record of)."""
+    cn = _attr(cert.subject, NameOID.COMMON_NAME)
+    try:
+        eku = set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        eku = set()
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        non_repudiation = ku.content_commitment
+    except x509.ExtensionNotFound:
+        non_repudiation = False
+    if "-PP-" in issuer_short:
+        return "cps_sign" if non_repudiation and ExtendedKeyUsageOID.CLIENT_AUTH not in eku else "cps_auth"
+    if "-ORG-" in issuer_short:
+        if cn == "INSI-AUTO":
+            return "insi_auto"
+        if cn == "INSI-MANU":
+            return "insi_manu"
+        if ExtendedKeyUsageOID.SERVER_AUTH in eku:
+            return "server"
+        if non_repudiation or ExtendedKeyUsageOID.EMAIL_PROTECTION in eku:
+            return "org_sign"
+        return "org_auth_cli"
+    return "unknown"
+
+
+def identify(pki: Pki, der: bytes | None, tenant: str) -> CallerCertificate:
+    if not der:
+        return CallerCertificate(kind="unknown", status="absent")
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return CallerCertificate(kind="unknown", status="unknown_issuer", der=der)
+    cn = _attr(cert.subject, NameOID.COMMON_NAME)
+    base = {
+        "subject": cert.subject.rfc4514_string(),
+        "cn": cn,
+        "ou": _attr(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
+        "serial": format(cert.serial_number, "x"),
+        "issuer": _attr(cert.issuer, NameOID.COMMON_NAME),
+        "not_before": cert.not_valid_before_utc,
+        "not_after": cert.not_valid_after_utc,
+        "sha256": hashlib.sha256(der).hexdigest(),
+        "der": der,
+    }
+    ca = issuing_ca(pki, cert)
+    if ca is None:
+        return CallerCertificate(kind="unknown", status="unknown_issuer", **base)  # type: ignore[arg-type]
+    row = pki.store.one(
+        "SELECT kind, persona, revoked_at, cert_der FROM pki_certs WHERE serial = ?", (base["serial"],)
+    )
+    if row is not None and bytes(row["cert_der"]) != der:
+        row = None
+    kind: CallerKind = row["kind"] if row else classify(cert, ca.short)
+    if row:
+        persona = row["persona"]
+    elif kind in ("cps_auth", "cps_sign"):
+        persona = cn
+    else:
+        persona = str(base["ou"])
+    now = pki.sandbox.now(tenant)
+    status: Status
+    if row and row["revoked_at"]:
+        status = "revoked"
+    elif now < cert.not_valid_before_utc:
+        status = "not_yet_valid"
+    elif now > cert.not_valid_after_utc:
+        status = "expired"
+    else:
+        status = "valid"
+    return CallerCertificate(
+        kind=kind,
+        status=status,
+        issuer_short=ca.short,
+        persona=persona,
+        issued_here=row is not None,
+        **base,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,58 @@
+"""Server TLS contexts for the sandbox's HTTPS listeners."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import ssl
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mocks.pki.authority import Pki
+    from mocks.service import TlsPolicy
+
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME: the chain is checked, its dates are not (the app judges
+# them on the sandbox clock). Python passes verify_flags through to X509_VERIFY_PARAM_set_flags.
+NO_CHECK_TIME = 0x200000
+
+VERSIONS = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+VERIFY = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Atomic write readable by the owner only (several processes may write the same file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def server_context(pki: Pki, policy: TlsPolicy, hostnames: list[str]) -> ssl.SSLContext:
+    creds = pki.server_credentials(hostnames)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if policy.minimum_version not in VERSIONS:
+        raise ValueError(f"unsupported minimum TLS version: {policy.minimum_version}")
+    ctx.minimum_version = VERSIONS[policy.minimum_version]
+    if policy.ciphers:
+        ctx.set_ciphers(policy.ciphers)
+    # ssl loads a certificate chain from files only: keep them in the data folder, named by serial
+    folder = pki.folder / "tls"
+    stem = hashlib.sha256(creds.serial.encode()).hexdigest()[:16]
+    chain_path, key_path = folder / f"{stem}.chain.pem", folder / f"{stem}.key.pem"
+    if not chain_path.exists() or not key_path.exists():
+        _write_private(key_path, creds.key_pem)
+        _write_private(chain_path, creds.cert_pem + pki.ca(creds.issuer).pem)
+    ctx.load_cert_chain(chain_path, key_path)
+    ctx.verify_mode = VERIFY[policy.client_auth]
+    if policy.client_auth != "none":
+        # roots and intermediates: clients often send their leaf only
+        ctx.load_verify_locations(cadata=pki.ca_bundle().decode("ascii"))
+        ctx.verify_flags |= NO_CHECK_TIME
+        ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT  # the real TEST certs would not all pass it
+    return ctx
