@@ -48,7 +48,6 @@ from mocks.pki.names import (
     PROFESSIONAL_KINDS,
     ROOT_NOT_AFTER,
     ROOTS,
-    STRUCTURE_KINDS,
     Urls,
     file_stem,
 )
@@ -448,7 +447,7 @@ class Pki:
             raise UnknownCertificate(serial)
         return self._credentials(row)
 
-    def list(self, persona: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    def issued(self, persona: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         """Issued certificates (newest first), without keys."""
         sql = (
             "SELECT serial, ca, kind, persona, subject, not_before, not_after, issued_at, current, "
