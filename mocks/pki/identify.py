@@ -21,6 +21,12 @@ def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
     return str(values[0].value) if values else ""
 
 
+def saml_name(name: x509.Name) -> str:
+    """RFC 2253 as Java prints it (SN, T; givenName as its OID), which is what LGCs write in the
+    AssertionPS Issuer."""
+    return name.rfc4514_string({NameOID.SURNAME: "SN", NameOID.TITLE: "T"})
+
+
 def issuing_ca(pki: Pki, cert: x509.Certificate) -> Ca | None:
     """The TEST CA of this sandbox that signed `cert` (same name *and* a valid signature)."""
     for ca in pki.cas.values():
@@ -72,6 +78,7 @@ def identify(pki: Pki, der: bytes | None, tenant: str) -> CallerCertificate:
     cn = _attr(cert.subject, NameOID.COMMON_NAME)
     base = {
         "subject": cert.subject.rfc4514_string(),
+        "saml_name": saml_name(cert.subject),
         "cn": cn,
         "ou": _attr(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
         "serial": format(cert.serial_number, "x"),

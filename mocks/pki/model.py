@@ -91,6 +91,8 @@ class CallerCertificate:
     kind: CallerKind
     status: Status
     subject: str = ""  # RFC 4514, e.g. "CN=INSI-AUTO,OU=11B0073160,O=...,ST=Paris (75),C=FR"
+    saml_name: str = ""  # the DN as Java's X500Principal prints it, e.g. AssertionPS <Issuer>:
+    # "2.5.4.42=OLIVIER+CN=00B6087510+SN=INFIRMCS ADELI8751,T=Infirmier,C=FR"
     cn: str = ""
     ou: str = ""
     serial: str = ""  # lowercase hex

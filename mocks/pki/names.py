@@ -77,9 +77,17 @@ def ca_name(cn: str) -> Name:
     )
 
 
-def ldap_dn(cn: str) -> str:
-    """The CA's DN as the real LDAP URLs spell it: CN first, spaces as %20."""
-    return quote(f"CN={cn},OU={CA_OU_TEST},OU={CA_ORG_ID},O={CA_ORGANISATION},C=FR", safe="=,")
+def ldap_root_dn(root_cn: str) -> str:
+    """A root's DN as the intermediates' LDAP CRL pointer spells it (upper-case, CN first)."""
+    return quote(f"CN={root_cn},OU={CA_OU_TEST},OU={CA_ORG_ID},O={CA_ORGANISATION},C=FR", safe="=,")
+
+
+def ldap_issuer_dn(ca_cn: str, root_cn: str) -> str:
+    """An intermediate's DN as the end-entity certificates' LDAP pointers spell it: lower-case
+    attribute names and the root's name as an extra `ou` (seen on the decoded TEST certificates)."""
+    return quote(
+        f"cn={ca_cn},ou={root_cn},ou={CA_OU_TEST},ou={CA_ORG_ID},o={CA_ORGANISATION},c=FR", safe="=,"
+    )
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ class Urls:
 
     @property
     def ocsp(self) -> str:
-        return f"{self.http_base}/"
+        return self.http_base  # the real one: "http://ocsp.esante.gouv.fr", no path
 
     @property
     def policy(self) -> str:
@@ -107,13 +115,19 @@ class Urls:
     def chain_p7b(self) -> str:
         return f"{self.http_base}/AC%20TEST/Chaine_de_certification-IGC-Sante-TEST.p7b"
 
-    def ldap_crl(self, cn: str) -> str:
-        return (
-            f"ldap://{self.ldap_host}/{ldap_dn(cn)}?certificaterevocationlist;binary?base?objectclass=pkiCa"
-        )
+    def ldap_root_crl(self, root: str) -> str:
+        """CRL of a root, as written in its intermediates."""
+        dn = ldap_root_dn(CAS[root].cn)
+        return f"ldap://{self.ldap_host}/{dn}?certificaterevocationlist;binary?base?objectclass=pkiCa"
 
-    def ldap_delta_crl(self, cn: str) -> str:
-        return f"ldap://{self.ldap_host}/{ldap_dn(cn)}?deltarevocationlist;binary?base?objectClass=pkiCA"
+    def ldap_crl(self, issuer: str) -> str:
+        """CRL of an intermediate, as written in its end-entity certificates."""
+        dn = ldap_issuer_dn(CAS[issuer].cn, CAS[str(CAS[issuer].parent)].cn)
+        return f"ldap://{self.ldap_host}/{dn}?certificaterevocationlist;binary?base?objectClass=pkiCA"
+
+    def ldap_delta_crl(self, issuer: str) -> str:
+        dn = ldap_issuer_dn(CAS[issuer].cn, CAS[str(CAS[issuer].parent)].cn)
+        return f"ldap://{self.ldap_host}/{dn}?deltarevocationlist;binary?base?objectClass=pkiCA"
 
 
 # Kinds of end-entity certificates (CallerCertificate.kind adds "unknown")

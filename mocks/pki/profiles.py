@@ -8,6 +8,7 @@ INSi certificates beyond AUTH_CLI), the choice is marked [inferred].
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -217,31 +218,35 @@ def _policies(oid: ObjectIdentifier, urls: Urls) -> x509.CertificatePolicies:
     return x509.CertificatePolicies([x509.PolicyInformation(oid, [urls.policy])])
 
 
-def _crl_points(issuer_short: str, urls: Urls) -> x509.CRLDistributionPoints:
-    cn = CAS[issuer_short].cn
-    return x509.CRLDistributionPoints(
-        [
-            x509.DistributionPoint(
-                [x509.UniformResourceIdentifier(urls.crl(issuer_short))], None, None, None
-            ),
-            x509.DistributionPoint([x509.UniformResourceIdentifier(urls.ldap_crl(cn))], None, None, None),
-        ]
-    )
+def _general_name(host: str) -> x509.GeneralName:
+    """dNSName like the real SERV certificates; an IP literal (e.g. 127.0.0.1) as iPAddress."""
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def _uri_points(*uris: str) -> list[x509.DistributionPoint]:
+    return [x509.DistributionPoint([x509.UniformResourceIdentifier(u)], None, None, None) for u in uris]
 
 
 def ca_extensions(
     short: str, public_key: RSAPublicKey, issuer_key: RSAPublicKey, urls: Urls
 ) -> list[tuple[x509.ExtensionType, bool]]:
+    """In the order of the decoded ACR-EL-TEST / ACI-EL-ORG-TEST: BC, KU, CP, [CRL DP], SKI, AKI."""
     spec = CAS[short]
     exts: list[tuple[x509.ExtensionType, bool]] = [
         (x509.BasicConstraints(ca=True, path_length=None if spec.is_root else 0), True),
         (_key_usage(frozenset(), ca=True), True),
         (_policies(ANY_POLICY, urls), False),
+    ]
+    if spec.parent is not None:
+        points = _uri_points(urls.crl(spec.parent), urls.ldap_root_crl(spec.parent))
+        exts.append((x509.CRLDistributionPoints(points), False))
+    exts += [
         (x509.SubjectKeyIdentifier.from_public_key(public_key), False),
         (x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), False),
     ]
-    if spec.parent is not None:
-        exts.append((_crl_points(spec.parent, urls), False))
     return exts
 
 
@@ -257,26 +262,28 @@ def end_entity_extensions(
     hostnames: list[str] | None = None,
     card_serial: str = "",
 ) -> list[tuple[x509.ExtensionType, bool]]:
+    """In the order of the decoded TEST card and SERV certificates: BC, SKI, AKI, KU, CP, EKU,
+    [privateKeyUsagePeriod], [SAN], CRL DP, Freshest CRL, AIA, then 1.2.250.1.71.1.2.5/.2/.3/.7."""
     usage = USAGES[kind]
-    cn = CAS[issuer_short].cn
     exts: list[tuple[x509.ExtensionType, bool]] = [
         (x509.BasicConstraints(ca=False, path_length=None), False),
-        (_key_usage(usage.key_usage), True),
-        (x509.ExtendedKeyUsage(list(usage.eku)), False),
         (x509.SubjectKeyIdentifier.from_public_key(public_key), False),
         (x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), False),
+        (_key_usage(usage.key_usage), True),
         (_policies(TEST_POLICY, urls), False),
-        (_crl_points(issuer_short, urls), False),
-        (
-            x509.FreshestCRL(
-                [
-                    x509.DistributionPoint(
-                        [x509.UniformResourceIdentifier(urls.ldap_delta_crl(cn))], None, None, None
-                    )
-                ]
-            ),
-            False,
-        ),
+        (x509.ExtendedKeyUsage(list(usage.eku)), False),
+    ]
+    if usage.key_usage_period:
+        exts.append(
+            (_unrecognized(OID_PRIVATE_KEY_USAGE_PERIOD, der_key_usage_period(not_before, not_after)), False)
+        )
+    if kind == "server":
+        exts.append(
+            (x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames or ["localhost"]]), False)
+        )
+    exts += [
+        (x509.CRLDistributionPoints(_uri_points(urls.crl(issuer_short), urls.ldap_crl(issuer_short))), False),
+        (x509.FreshestCRL(_uri_points(urls.ldap_delta_crl(issuer_short))), False),
         (
             x509.AuthorityInformationAccess(
                 [
@@ -291,16 +298,8 @@ def end_entity_extensions(
             ),
             False,
         ),
+        (_unrecognized(OID_CATEGORIE, der_octets(bytes([usage.category]))), False),
     ]
-    if kind == "server":
-        exts.append(
-            (x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames or ["localhost"]]), False)
-        )
-    if usage.key_usage_period:
-        exts.append(
-            (_unrecognized(OID_PRIVATE_KEY_USAGE_PERIOD, der_key_usage_period(not_before, not_after)), False)
-        )
-    exts.append((_unrecognized(OID_CATEGORIE, der_octets(bytes([usage.category]))), False))
     if professional is not None:
         exts.append((_unrecognized(OID_TYPE_PRODUIT, der_integer(professional.card_type)), False))
         exts.append((_unrecognized(OID_CARD_SERIAL, der_printable(card_serial)), False))
