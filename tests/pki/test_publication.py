@@ -1,0 +1,64 @@
+"""The publication listener at the real path shapes: AIA CA certificates, the p7b chain, the
+index, OCSP over GET, and every exchange in the journal."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509 import ocsp
+
+from mocks.pki import Structure
+from tests.pki.conftest import PkiEnv
+
+
+def test_aia_ca_issuers_url_serves_the_issuer(pki_env: PkiEnv, structure: Structure) -> None:
+    cert = x509.load_pem_x509_certificate(pki_env.pki.credentials(structure, "org_auth_cli").cert_pem)
+    aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    url = next(
+        d.access_location.value
+        for d in aia
+        if d.access_method == x509.oid.AuthorityInformationAccessOID.CA_ISSUERS
+    )
+    assert url.endswith("/AC%20TEST/ACI-EL-ORG-TEST.cer")
+    r = httpx.get(url)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pkix-cert"
+    cert.verify_directly_issued_by(x509.load_der_x509_certificate(r.content))
+
+
+def test_chain_p7b_and_index(pki_env: PkiEnv) -> None:
+    r = httpx.get(f"{pki_env.base_url}/AC%20TEST/Chaine_de_certification-IGC-Sante-TEST.p7b")
+    assert len(pkcs7.load_der_pkcs7_certificates(r.content)) == 9
+    index = httpx.get(f"{pki_env.base_url}/PC%20TEST").text
+    assert "ACI-FO-PP-TEST.crl" in index and "TEST AC RACINE IGC-SANTE FORT" in index
+    assert httpx.get(f"{pki_env.base_url}/AC%20TEST/nothing.cer").status_code == 404
+
+
+def test_ocsp_over_get_and_journal(pki_env: PkiEnv, structure: Structure) -> None:
+    pki = pki_env.pki
+    creds = pki.credentials(structure, "org_sign")
+    cert = x509.load_pem_x509_certificate(creds.cert_pem)
+    request = (
+        ocsp.OCSPRequestBuilder().add_certificate(cert, pki.ca(creds.issuer).cert, hashes.SHA1()).build()
+    )
+    encoded = base64.b64encode(request.public_bytes(serialization.Encoding.DER)).decode()
+    r = httpx.get(f"{pki_env.base_url}/{encoded.replace('/', '%2F')}")
+    answer = ocsp.load_der_ocsp_response(r.content)
+    assert r.headers["content-type"] == "application/ocsp-response"
+    assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert answer.serial_number == cert.serial_number
+    entries = pki_env.sandbox.journal.find({"service": "pki", "operation": "ocsp"})
+    assert entries and entries[0]["outcome"] == "good"
+    assert entries[0]["details"]["serial"] == creds.serial
+
+
+def test_malformed_ocsp_request_is_answered_malformed(pki_env: PkiEnv) -> None:
+    r = httpx.post(
+        pki_env.base_url,
+        content=b"\x30\x03\x02\x01\x00",
+        headers={"Content-Type": "application/ocsp-request"},
+    )
+    assert ocsp.load_der_ocsp_response(r.content).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST

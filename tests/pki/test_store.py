@@ -1,0 +1,41 @@
+"""The PKI survives restarts and several processes starting together on one data folder."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from mocks.kernel import Sandbox
+from mocks.pki import Structure
+from mocks.testing import make_config
+from tests.pki.conftest import PkiEnv
+
+
+def test_hierarchy_and_credentials_are_kept_across_restarts(pki_env: PkiEnv, structure: Structure) -> None:
+    creds = pki_env.pki.credentials(structure, "insi_auto")
+    again = Sandbox(pki_env.sandbox.config)  # a new process would build exactly this
+    assert again.pki.ca("ACR-EL-TEST").der == pki_env.pki.ca("ACR-EL-TEST").der
+    assert again.pki.credentials(structure.id_nat, "insi_auto").serial == creds.serial
+    assert again.pki.credentials(structure.id_nat, "insi_auto").key_pem == creds.key_pem
+
+
+def _start(data_dir: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from mocks.pki import authority
+
+    authority.CA_KEY_BITS = 1024  # this test is about the race, not the key size: keep it quick
+    sandbox = Sandbox(make_config(data_dir, pki_port=4603))
+    queue.put(format(sandbox.pki.ca("ACR-FO-TEST").cert.serial_number, "x"))
+
+
+def test_processes_starting_together_agree_on_one_hierarchy(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_start, args=(str(tmp_path), queue)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    serials = {queue.get(timeout=5) for _ in procs}
+    assert len(serials) == 1
+    assert len(Sandbox(make_config(tmp_path)).store.query("SELECT name FROM pki_cas")) == 9
