@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,27 +20,9 @@ from mocks.pki import Pki, Professional, Structure
 from mocks.pki.service import create
 from mocks.testing import make_config
 
+from .support import PkiEnv
+
 DATA = Path(__file__).parent / "data"
-
-
-@dataclass
-class PkiEnv:
-    sandbox: Sandbox
-    server: HttpServer
-    folder: Path
-
-    @property
-    def pki(self) -> Pki:
-        return self.sandbox.pki
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-    def write(self, name: str, data: bytes) -> Path:
-        path = self.folder / name
-        path.write_bytes(data)
-        return path
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mocks.pki import Pki, Structure
-from tests.pki.conftest import PkiEnv
+
+from .support import PkiEnv
 
 pytest.importorskip("pyhanko_certvalidator")
 from pyhanko_certvalidator import CertificateValidator, ValidationContext  # noqa: E402

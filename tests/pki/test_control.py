@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 
 from mocks.control.app import create_app
 from mocks.pki import Pki, Professional, Structure
-from tests.pki.conftest import PkiEnv
+
+from .support import PkiEnv
 
 P = "/_sandbox/pki"
 

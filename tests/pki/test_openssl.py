@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from mocks.pki import Pki, Professional, Structure
 from mocks.pki.export import pkcs12_bytes
-from tests.pki.conftest import PkiEnv
+
+from .support import PkiEnv
 
 PURPOSE = {
     "cps_auth": "sslclient",

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509 import ocsp
 
 from mocks.pki import Structure
-from tests.pki.conftest import PkiEnv
+
+from .support import PkiEnv
 
 
 def test_aia_ca_issuers_url_serves_the_issuer(pki_env: PkiEnv, structure: Structure) -> None:

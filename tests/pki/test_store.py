@@ -8,7 +8,8 @@ from pathlib import Path
 from mocks.kernel import Sandbox
 from mocks.pki import Structure
 from mocks.testing import make_config
-from tests.pki.conftest import PkiEnv
+
+from .support import PkiEnv
 
 
 def test_hierarchy_and_credentials_are_kept_across_restarts(pki_env: PkiEnv, structure: Structure) -> None:

@@ -20,7 +20,8 @@ from mocks.http import HttpServer
 from mocks.pki import Credentials, Structure
 from mocks.pki.model import CallerCertificate
 from mocks.service import TlsPolicy
-from tests.pki.conftest import PkiEnv
+
+from .support import PkiEnv
 
 
 def _caller_app(env: PkiEnv) -> Callable[..., Iterable[bytes]]:
