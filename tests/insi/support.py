@@ -101,7 +101,7 @@ def _i(
 # research insi.md section 4 (public traces of the real test platform); DE VINCI LEONARDO's second
 # identity (the other half of the live CR02) is not public: any other birthplace reproduces it.
 GOLDEN = [
-    _i("160012B020777", "13", "ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020"),
+    _i("160012B020777", "13", "ADRTROIS", "TOUSSAINT", "M", "1960-01-01", "2B020", cards=("160012B020777",)),
     _i("297022A020778", "78", "ADRTROIS", "DOMINIQUE", "F", "1997-02-26", "2A020"),
     _i("2751263220749", "74", "ADRUN", "ZOE", "F", "1975-12-31", "63220"),
     _i("2360663220836", "56", "TCHITCHI", "CATARINA BELLA", "F", "1936-06-21", "63220"),
