@@ -22,9 +22,8 @@ from cryptography.x509.oid import NameOID
 from mocks.faults import FaultRule
 from mocks.pki import Structure
 from mocks.runner import Runner
-from tests.insi.conftest import (
+from tests.insi.clients import (
     STRUCTURE,
-    cps_sign,  # noqa: F401 - fixture
     sign_assertion,
     soap_headers,
     write_creds,
@@ -244,7 +243,7 @@ def cpx(pem_dir: Path, cpx_url: str) -> Any:
 
 def test_zeep_cpx_with_signed_assertion(
     cpx: Any, cps_sign: Any, insi_runner: Runner, fresh_tenant: str
-) -> None:  # noqa: F811
+) -> None:
     service = zeep_client(
         cpx._binding_options["address"], cpx._client.transport.session.verify, None, fresh_tenant
     )
@@ -274,7 +273,7 @@ def test_cpx_without_assertion_is_refused(cpx: Any) -> None:
     assert _cpx_fault(cpx).get("code") == "DESIR_560"
 
 
-def test_cpx_tampered_assertion_is_refused(cpx: Any, cps_sign: Any) -> None:  # noqa: F811
+def test_cpx_tampered_assertion_is_refused(cpx: Any, cps_sign: Any) -> None:
     assertion = sign_assertion(cps_sign)
     assertion.find(
         "{urn:oasis:names:tc:SAML:2.0:assertion}Subject/{urn:oasis:names:tc:SAML:2.0:assertion}NameID"
@@ -284,7 +283,7 @@ def test_cpx_tampered_assertion_is_refused(cpx: Any, cps_sign: Any) -> None:  # 
 
 def test_cpx_assertion_older_than_its_lifetime_is_refused(
     cpx: Any, cps_sign: Any, insi_runner: Runner
-) -> None:  # noqa: F811
+) -> None:
     old = insi_runner.sandbox.now() - timedelta(hours=2)
     assert _cpx_fault(cpx, assertion=sign_assertion(cps_sign, issue_instant=old)).get("code") == "DESIR_560"
 
@@ -296,7 +295,7 @@ def test_cpx_assertion_signed_by_an_organisation_is_refused(cpx: Any, insi_runne
 
 def test_cpx_name_id_of_another_professional_is_a_finding(
     cpx: Any, cps_sign: Any, insi_runner: Runner, fresh_tenant: str
-) -> None:  # noqa: F811
+) -> None:
     service = zeep_client(
         cpx._binding_options["address"], cpx._client.transport.session.verify, None, fresh_tenant
     )
