@@ -270,7 +270,7 @@ class Pki:
         persona_id = self._persona_id(persona, kind)
         row = self._current_row(persona_id, kind)
         if row is None:
-            return self.issue(persona, kind)
+            return self._issue_for(persona_id, kind, *self._validity("current", None, None), if_absent=True)
         return self._credentials(row)
 
     def issue(
@@ -289,12 +289,16 @@ class Pki:
         The previous certificate stays valid (as after a real renewal) unless revoked.
         """
         persona_id = self._persona_id(persona, kind)
+        return self._issue_for(persona_id, kind, *self._validity(validity, not_before, not_after))
+
+    def _issue_for(
+        self, persona_id: str, kind: str, nb: datetime, na: datetime, if_absent: bool = False
+    ) -> Credentials:
         if kind in PROFESSIONAL_KINDS:
             subject_obj: Professional | Structure = self.professional(persona_id)
         else:
             subject_obj = self.structure(persona_id)
-        nb, na = self._validity(validity, not_before, not_after)
-        return self._issue(kind, persona_id, subject_obj, nb, na, replace_current=True)
+        return self._issue(kind, persona_id, subject_obj, nb, na, if_absent=if_absent)
 
     def renew(self, persona: str, kind: Kind | str) -> Credentials:
         """A fresh 3-year certificate for the persona (the old one is left as is)."""
@@ -314,7 +318,13 @@ class Pki:
             return self._credentials(row)
         nb = _seconds(datetime.now(UTC) - timedelta(minutes=5))
         return self._issue(
-            "server", persona_id, profiles.SANDBOX_STRUCTURE, nb, _plus_years(nb, LEAF_YEARS), hostnames=hosts
+            "server",
+            persona_id,
+            profiles.SANDBOX_STRUCTURE,
+            nb,
+            _plus_years(nb, LEAF_YEARS),
+            hostnames=hosts,
+            if_absent=row is None,
         )
 
     def _persona_id(self, persona: str | Professional | Structure, kind: str) -> str:
@@ -357,9 +367,12 @@ class Pki:
         not_before: datetime,
         not_after: datetime,
         *,
-        replace_current: bool = True,
+        if_absent: bool = False,
         hostnames: list[str] | None = None,
     ) -> Credentials:
+        """Sign and store a certificate as the persona's current one of `kind`. With `if_absent`
+        (lazy issuance), a current certificate written meanwhile by another thread or process
+        wins and is returned instead, so that everybody ends up with the same one."""
         issuer = self.ca(profiles.ISSUER_OF[kind])
         key = _new_key(LEAF_KEY_BITS)
         serial = ee_serial()
@@ -407,10 +420,16 @@ class Pki:
             "current": 1,
         }
         with self.store.tx() as conn:
-            if replace_current:
-                conn.execute(
-                    "UPDATE pki_certs SET current = 0 WHERE persona = ? AND kind = ?", (persona_id, kind)
-                )
+            if if_absent:
+                winner = conn.execute(
+                    "SELECT * FROM pki_certs WHERE persona = ? AND kind = ? AND current = 1",
+                    (persona_id, kind),
+                ).fetchone()
+                if winner is not None:
+                    return self._credentials(dict(winner))
+            conn.execute(
+                "UPDATE pki_certs SET current = 0 WHERE persona = ? AND kind = ?", (persona_id, kind)
+            )
             conn.execute(
                 f"INSERT INTO pki_certs({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                 tuple(row.values()),

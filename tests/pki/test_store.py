@@ -40,3 +40,15 @@ def test_processes_starting_together_agree_on_one_hierarchy(tmp_path: Path) -> N
     serials = {queue.get(timeout=5) for _ in procs}
     assert len(serials) == 1
     assert len(Sandbox(make_config(tmp_path)).store.query("SELECT name FROM pki_cas")) == 9
+
+
+def test_lazy_issuance_gives_everybody_the_same_certificate(pki_env: PkiEnv, structure: Structure) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        serials = set(
+            pool.map(lambda _: pki_env.pki.credentials(structure.id_nat, "org_auth_cli").serial, range(6))
+        )
+    assert len(serials) == 1
+    current = [r for r in pki_env.pki.issued(structure.id_nat, "org_auth_cli") if r["current"]]
+    assert [r["serial"] for r in current] == list(serials)
