@@ -391,3 +391,29 @@ def test_recvitale_with_zeep(mtls: Any) -> None:
         _soapheaders=soap_headers("rechercherInsAvecCarteVitale"),
     )
     assert other.CR.CodeCR == "01"
+
+
+def test_verification_inferred_shape(
+    post: Callable[..., httpx.Response], insi_runner: Runner, fresh_tenant: str
+) -> None:
+    def verif(prenom: str) -> httpx.Response:
+        data = request_xml().decode()
+        start, end = data.index("<insi_recsans_ins:RECSANSVITALE"), data.index("</soap:Body>")
+        body = (
+            '<RequeteUnitaire xmlns="http://www.cnamts.fr/INSiLot2/REQUnitaire"><IndividuVerifie><INSFourni>'
+            "<IdIndividu><NumIdentifiant>160012B020777</NumIdentifiant><Cle>13</Cle></IdIndividu>"
+            "<OID>1.2.250.1.213.1.4.8</OID></INSFourni><TraitsIdentiteIndividu><NomNaissance>ADRTROIS</NomNaissance>"
+            f"<Prenom>{prenom}</Prenom><Sexe>M</Sexe><DateNaissance>1960-01-01</DateNaissance>"
+            "</TraitsIdentiteIndividu></IndividuVerifie></RequeteUnitaire>"
+        )
+        data = data[:start] + body + data[end:]
+        data = data.replace("rechercherInsAvecTraitsIdentite", "verifierInsAvecTraitsIdentite")
+        return post(data.encode(), fresh_tenant)
+
+    ok, ko = verif("TOUSSAINT"), verif("DOMINIQUE")
+    assert ok.status_code == ko.status_code == 200
+    assert b"<CodeCR>00</CodeCR>" in ok.content and b"<CodeCR>02</CodeCR>" in ko.content
+    entries = insi_runner.sandbox.journal.find(
+        {"tenant": fresh_tenant, "operation": "verifierInsAvecTraitsIdentite"}
+    )
+    assert len(entries) == 2 and all(e["persona"] == "160012B020777" for e in entries)

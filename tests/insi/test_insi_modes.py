@@ -1,0 +1,95 @@
+"""A second sandbox configured like a pinned client's CI: strict validation, the older (CNDA-file)
+serialisation, the TEST OID family. Only INSi runs in it."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import etree
+
+import insi.service
+from insi.matching import ListDirectory
+from mocks.runner import Runner
+from mocks.testing import make_config
+from tests.insi.clients import CT, STRUCTURE, write_creds
+from tests.insi.support import CNDA, GOLDEN, request_xml, validate_answer
+
+
+@pytest.fixture(scope="module")
+def strict_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    config = make_config(
+        tmp_path_factory.mktemp("insi-strict"),
+        services="insi",
+        insi_validation="strict",
+        insi_serialisation="cnda",
+        insi_oid_family="test",
+    )
+    runner = Runner(config)
+    runner.start()
+    saved = insi.service.directory_for
+    try:
+        import mocks.population  # noqa: F401
+    except ImportError:
+        directory = ListDirectory(GOLDEN)
+        insi.service.directory_for = lambda sandbox, tenant: directory  # type: ignore[assignment]
+    yield runner
+    insi.service.directory_for = saved
+    runner.stop()
+
+
+@pytest.fixture(scope="module")
+def send(
+    strict_runner: Runner, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[bytes], httpx.Response]]:
+    folder: Path = tmp_path_factory.mktemp("insi-strict-pem")
+    pki = strict_runner.sandbox.pki
+    (folder / "ca.pem").write_bytes(pki.ca_bundle())
+    cert = write_creds(folder, "auto", pki.credentials(STRUCTURE, "insi_auto"))
+    ctx = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+    ctx.load_cert_chain(*cert)
+    with httpx.Client(verify=ctx, timeout=30) as client:
+        yield lambda data: client.post(
+            strict_runner.url("insi", "/lps"), content=data, headers={"Content-Type": CT}
+        )
+
+
+def test_cnda_era_answer_equals_the_cnda_file(send: Callable[[bytes], httpx.Response]) -> None:
+    response = send(request_xml("HOUILLES", ("PIERRE",), "M", "1993-01-27", emetteur="10B0152872"))
+    assert response.status_code == 200
+    expected = (CNDA / "REP_CR01.xml").read_bytes().replace(b"?>\r\n", b"?>\n")
+    assert response.content == expected
+
+
+def test_test_oid_family(send: Callable[[bytes], httpx.Response]) -> None:
+    response = send(request_xml(emetteur="10B0152872"))
+    payload = validate_answer(response.content)
+    assert payload.findtext(".//{http://www.cnamts.fr/INSiResultat}OID") == "1.2.250.1.213.1.4.10"
+
+
+def test_strict_refuses_invalid_characters_like_production(send: Callable[[bytes], httpx.Response]) -> None:
+    """CNDA 2.03 cas 3: D'ÆION CŒUR must be transliterated; the platform answered insi_102."""
+    response = send(request_xml("D’ÆION", ("CŒUR",), "M", "1987-01-25", emetteur="10B0152872"))
+    assert response.status_code == 500
+    root = etree.fromstring(response.content)
+    erreur = root.find(".//{urn:siram}Erreur")
+    assert erreur is not None and erreur.get("code") == "insi_102" and erreur.get("severite") == "fatal"
+    # the older era writes S: prefixes and no messageID for application faults
+    assert b"<S:Value>S:Receiver</S:Value>" in response.content and erreur.get("messageID") is None
+
+
+def test_strict_refuses_other_error_findings_with_the_sandbox_fault(
+    send: Callable[[bytes], httpx.Response],
+) -> None:
+    response = send(request_xml(sexe="I", emetteur="10B0152872"))
+    assert response.status_code == 500
+    erreur = etree.fromstring(response.content).find(".//{urn:siram}Erreur")
+    assert erreur is not None and erreur.get("code") == "conformite" and "INSI-SEXE" in (erreur.text or "")
+
+
+def test_strict_still_answers_warnings_only_requests(send: Callable[[bytes], httpx.Response]) -> None:
+    response = send(request_xml(lps_nom="GIE", emetteur="someone@example.org"))
+    assert response.status_code == 200
