@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -108,3 +109,10 @@ class CallerCertificate:
     @property
     def ok(self) -> bool:
         return self.status == "valid"
+
+    @property
+    def x5t_s256(self) -> str:
+        """base64url SHA-256 thumbprint of the DER (RFC 8705 `cnf.x5t#S256`), "" when absent."""
+        if not self.sha256:
+            return ""
+        return base64.urlsafe_b64encode(bytes.fromhex(self.sha256)).rstrip(b"=").decode()

@@ -176,3 +176,15 @@ def test_no_check_time_flag_is_set(pki_env: PkiEnv) -> None:
     assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
     none = pki_env.pki.server_context(TlsPolicy(client_auth="none"), ["localhost"])
     assert none.verify_mode == ssl.CERT_NONE
+
+
+def test_caller_thumbprint_for_certificate_bound_tokens(pki_env: PkiEnv, structure: Structure) -> None:
+    import base64
+    import hashlib
+
+    creds = pki_env.pki.credentials(structure, "org_auth_cli")
+    der = x509.load_pem_x509_certificate(creds.cert_pem).public_bytes(serialization.Encoding.DER)
+    caller = pki_env.pki.identify(der)
+    expected = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
+    assert caller.x5t_s256 == expected
+    assert pki_env.pki.identify(None).x5t_s256 == ""
