@@ -201,3 +201,19 @@ def test_pkcs12_reads_with_cryptography(pki: Pki, structure: Structure) -> None:
     ]
     with pytest.raises(ValueError):
         pkcs12.load_pkcs12(pkcs12_bytes(creds, "pw"), b"other")
+
+
+@pytest.mark.parametrize("algorithm", ["aes", "3des"])
+def test_pkcs12_reads_with_java_keytool(pki_env: PkiEnv, structure: Structure, algorithm: str) -> None:
+    import shutil
+
+    keytool = shutil.which("keytool")
+    if keytool is None:
+        pytest.skip("Java keytool not installed")
+    creds = pki_env.pki.credentials(structure, "org_auth_cli")
+    p12 = pki_env.write(f"java-{algorithm}.p12", pkcs12_bytes(creds, "changeit", algorithm))  # type: ignore[arg-type]
+    result = run(keytool, "-list", "-v", "-keystore", p12, "-storetype", "PKCS12", "-storepass", "changeit")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PrivateKeyEntry" in result.stdout
+    assert "Certificate chain length: 3" in result.stdout
+    assert f"OU={structure.id_nat}" in result.stdout
