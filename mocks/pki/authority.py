@@ -133,6 +133,7 @@ class Pki:
         self.store.migrate("pki", MIGRATIONS)
         self.folder = sandbox.config.data_dir / "pki"
         self._lock = threading.RLock()
+        self._generating = threading.Lock()
         self._cas: dict[str, Ca] | None = None
         self._fixed_urls: Urls | None = None
 
@@ -150,40 +151,67 @@ class Pki:
         return Urls(base, self.sandbox.config.host)
 
     # -- hierarchy -----------------------------------------------------------------------------
-    @property
-    def cas(self) -> dict[str, Ca]:
-        """The nine TEST CAs by short name (generated and stored on first use)."""
+    # Each CA is made the first time it is needed (with its root): a first start needs only
+    # ACR-EL-TEST and ACI-EL-ORG-TEST (server certificates), the others follow in the background
+    # (`warm_up`) or on first use. RSA-4096 generation costs ~1 s a key.
+    def _load(self) -> dict[str, Ca]:
+        """The CAs stored so far (re-read when another thread or process has added some)."""
+        count = int(self.store.one("SELECT count(*) AS n FROM pki_cas")["n"])  # type: ignore[index]
         with self._lock:
-            if self._cas is None:
-                if self.store.one("SELECT count(*) AS n FROM pki_cas")["n"] < len(CAS):  # type: ignore[index]
-                    self._generate_hierarchy()
+            if self._cas is None or len(self._cas) != count:
                 rows = self.store.query("SELECT name, cert_der, key_pem FROM pki_cas")
+                known = self._cas or {}
                 self._cas = {
-                    r["name"]: Ca(
-                        r["name"], x509.load_der_x509_certificate(r["cert_der"]), _load_key(r["key_pem"])
-                    )
+                    r["name"]: known.get(r["name"])
+                    or Ca(r["name"], x509.load_der_x509_certificate(r["cert_der"]), _load_key(r["key_pem"]))
                     for r in rows
                 }
             return self._cas
 
-    def ensure(self) -> None:
-        """Generate the hierarchy now if it does not exist yet (at service start)."""
-        _ = self.cas
+    @property
+    def cas(self) -> dict[str, Ca]:
+        """The nine TEST CAs by short name (every missing one is generated and stored now)."""
+        return self._ensure(list(CAS))
+
+    def existing_cas(self) -> dict[str, Ca]:
+        """The CAs generated so far: enough to recognise any certificate this PKI has issued."""
+        return self._load()
+
+    def ensure(self, shorts: list[str] | None = None) -> None:
+        """Make these CAs (default: all nine) now if they do not exist yet."""
+        self._ensure(shorts or list(CAS))
 
     def ca(self, short: str) -> Ca:
-        try:
-            return self.cas[short]
-        except KeyError:
-            raise UnknownCertificate(short) from None
+        if short not in CAS:
+            raise UnknownCertificate(short)
+        return self._ensure([short])[short]
 
-    def _generate_hierarchy(self) -> None:
-        with ThreadPoolExecutor(max_workers=4) as pool:  # OpenSSL releases the GIL: ~3x faster
-            keys = dict(zip(CAS, pool.map(lambda _: _new_key(CA_KEY_BITS), CAS), strict=True))
+    def _ensure(self, shorts: list[str]) -> dict[str, Ca]:
+        cas = self._load()
+        while True:
+            wanted = set(shorts) | {str(CAS[s].parent) for s in shorts if CAS[s].parent}
+            missing = [s for s in CAS if s in wanted and s not in cas]  # roots first (CAS order)
+            if not missing:
+                return cas
+            with self._generating:  # one generation at a time in this process
+                cas = self._load()
+                if all(s in cas for s in missing):
+                    continue
+                self._generate([s for s in missing if s not in cas], cas)
+                cas = self._load()
+
+    def _generate(self, missing: list[str], existing: dict[str, Ca]) -> None:
+        with ThreadPoolExecutor(max_workers=4) as pool:  # OpenSSL releases the GIL
+            keys = dict(zip(missing, pool.map(lambda _: _new_key(CA_KEY_BITS), missing), strict=True))
         urls = self.urls
         certs: dict[str, x509.Certificate] = {}
-        for spec in [*ROOTS, *[s for s in CAS.values() if not s.is_root]]:
-            key = keys[spec.short]
-            issuer_key = keys[spec.parent] if spec.parent else key
+        for short in sorted(missing, key=lambda s: not CAS[s].is_root):
+            spec = CAS[short]
+            key = keys[short]
+            if spec.parent is None:
+                issuer_key = key
+            else:
+                issuer_key = keys[spec.parent] if spec.parent in keys else existing[spec.parent].key
             issuer_name = CAS[spec.parent].name if spec.parent else spec.name
             builder = (
                 x509.CertificateBuilder()
@@ -195,14 +223,17 @@ class Pki:
                 .not_valid_after(ROOT_NOT_AFTER if spec.is_root else INTERMEDIATE_NOT_AFTER)
             )
             for ext, critical in profiles.ca_extensions(
-                spec.short, key.public_key(), issuer_key.public_key(), urls
+                short, key.public_key(), issuer_key.public_key(), urls
             ):
                 builder = builder.add_extension(ext, critical)
-            certs[spec.short] = builder.sign(issuer_key, hashes.SHA256())
+            certs[short] = builder.sign(issuer_key, hashes.SHA256())
         now = iso(datetime.now(UTC))
         with self.store.tx() as conn:
-            if conn.execute("SELECT count(*) FROM pki_cas").fetchone()[0]:
-                return  # another process won the race: its hierarchy is the one
+            present = {r[0] for r in conn.execute("SELECT name FROM pki_cas").fetchall()}
+            if present & set(missing) or not {str(CAS[s].parent) for s in missing if CAS[s].parent} <= (
+                present | set(missing)
+            ):
+                return  # another process got there first: ours would not chain to its roots
             for short, cert in certs.items():
                 conn.execute(
                     "INSERT INTO pki_cas(name, parent, cert_der, key_pem, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -215,6 +246,12 @@ class Pki:
                     ),
                 )
 
+    def warm_up(self) -> threading.Thread:
+        """Make the CAs not yet made in a background thread (after start, not before `Ready.`)."""
+        thread = threading.Thread(target=self.ensure, name="pki-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def chain(self, issuer_short: str) -> list[x509.Certificate]:
         """The issuing CA then its root."""
         ca = self.ca(issuer_short)
@@ -223,6 +260,7 @@ class Pki:
 
     def trust_bundle(self) -> bytes:
         """PEM of the three TEST roots (what an LGC adds to its trust store)."""
+        self._ensure([s.short for s in ROOTS])
         return b"".join(self.ca(s.short).pem for s in ROOTS)
 
     def ca_bundle(self) -> bytes:
@@ -489,7 +527,7 @@ class Pki:
         norm = _norm_serial(serial)
         if reason not in REVOCATION_REASONS:
             raise BadRequest(f"unknown revocation reason: {reason} (one of {', '.join(REVOCATION_REASONS)})")
-        if norm in {serial_hex(ca.cert.serial_number) for ca in self.cas.values()}:
+        if norm in {serial_hex(ca.cert.serial_number) for ca in self.existing_cas().values()}:
             raise BadRequest(f"{serial} is a CA certificate: the TEST CAs cannot be revoked")
         with self.store.tx() as conn:
             row = conn.execute("SELECT ca, revoked_at FROM pki_certs WHERE serial = ?", (norm,)).fetchone()

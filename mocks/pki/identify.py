@@ -29,7 +29,7 @@ def saml_name(name: x509.Name) -> str:
 
 def issuing_ca(pki: Pki, cert: x509.Certificate) -> Ca | None:
     """The TEST CA of this sandbox that signed `cert` (same name *and* a valid signature)."""
-    for ca in pki.cas.values():
+    for ca in pki.existing_cas().values():
         if ca.cert.subject != cert.issuer:
             continue
         try:

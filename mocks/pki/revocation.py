@@ -84,7 +84,7 @@ def build_crl(pki: Pki, ca: Ca, now: datetime, number: int) -> bytes:
 
 
 def _issuer_of(pki: Pki, req: ocsp.OCSPRequest) -> Ca | None:
-    for ca in pki.cas.values():
+    for ca in pki.existing_cas().values():
         name_hash = hashes.Hash(req.hash_algorithm)
         name_hash.update(ca.cert.subject.public_bytes())
         key_hash = hashes.Hash(req.hash_algorithm)

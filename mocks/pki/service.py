@@ -54,10 +54,12 @@ class PkiService(Service):
         return list(MIGRATIONS)
 
     def start(self) -> None:
-        # With a fixed port the hierarchy is made now; with port 0 (tests) it waits for first use,
-        # once the listener is bound, so that the URLs it carries name the real port.
+        # With a fixed port, the CAs of the server certificates are made now and the others in the
+        # background; with port 0 (tests) everything waits for first use, once the listener is
+        # bound, so that the URLs the CAs carry name the real port.
         if int(self.sandbox.config["pki_port"]) or self.sandbox.config.get("pki_url"):
-            self.sandbox.pki.ensure()
+            self.sandbox.pki.ensure(["ACI-EL-ORG-TEST"])
+            self.sandbox.pki.warm_up()
 
     def listeners(self) -> list[Listener]:
         return [

@@ -37,7 +37,7 @@ def pki_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiEnv]:
     server.start()
     # bound before the hierarchy is made, so that certificates name the real port
     sandbox.bound_ports["pki"] = server.port
-    sandbox.pki.ensure()
+    sandbox.pki.ensure()  # all nine CAs
     yield PkiEnv(sandbox, server, tmp_path_factory.mktemp("pki-files"))
     server.stop()
 

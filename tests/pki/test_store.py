@@ -25,21 +25,31 @@ def _start(data_dir: str, queue: multiprocessing.Queue) -> None:  # type: ignore
 
     authority.CA_KEY_BITS = 1024  # this test is about the race, not the key size: keep it quick
     sandbox = Sandbox(make_config(data_dir, pki_port=4603))
-    queue.put(format(sandbox.pki.ca("ACR-FO-TEST").cert.serial_number, "x"))
+    # one process asks for a single intermediate first, the others for everything
+    if multiprocessing.current_process().name.endswith("-0"):
+        sandbox.pki.ca("ACI-FO-PP-TEST")
+    sandbox.pki.ensure()
+    queue.put(tuple(sorted((s, format(ca.cert.serial_number, "x")) for s, ca in sandbox.pki.cas.items())))
 
 
 def test_processes_starting_together_agree_on_one_hierarchy(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_start, args=(str(tmp_path), queue)) for _ in range(3)]
+    procs = [ctx.Process(target=_start, args=(str(tmp_path), queue), name=f"pki-{i}") for i in range(3)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    serials = {queue.get(timeout=5) for _ in procs}
-    assert len(serials) == 1
-    assert len(Sandbox(make_config(tmp_path)).store.query("SELECT name FROM pki_cas")) == 9
+    seen = {queue.get(timeout=5) for _ in procs}
+    assert len(seen) == 1
+    pki = Sandbox(make_config(tmp_path)).pki
+    assert len(pki.store.query("SELECT name FROM pki_cas")) == 9
+    for short, ca in pki.cas.items():  # every intermediate chains to the root that was kept
+        if short.startswith("ACI-"):
+            ca.cert.verify_directly_issued_by(
+                pki.ca(short.replace("ACI-", "ACR-").rsplit("-", 2)[0] + "-TEST").cert
+            )
 
 
 def test_lazy_issuance_gives_everybody_the_same_certificate(pki_env: PkiEnv, structure: Structure) -> None:
