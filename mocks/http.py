@@ -98,10 +98,16 @@ class HttpServer:
         self.name = name
         self.server = wsgi.Server((host, port), edge(app), numthreads=16, server_name=name, timeout=30)
         self.server.gateway = Gateway
+        self.server.error_log = self._error_log  # type: ignore[method-assign]
         self.server.shutdown_timeout = 1
         if context is not None:
             self.server.ssl_adapter = ContextSSLAdapter(context)
         self.thread: threading.Thread | None = None
+
+    def _error_log(self, msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+        # A refused TLS handshake is what an LGC developer needs to see ("certificate verify
+        # failed"), so it goes to our log with the listener's name, not to bare stderr.
+        log.log(max(level, logging.INFO), "%s: %s", self.name.upper(), msg, exc_info=traceback)
 
     def start(self) -> None:
         self.server.prepare()  # binds now, so a port conflict is reported at start
