@@ -304,12 +304,22 @@ class Pki:
         `persona` is an idNat_PS (kinds cps_auth, cps_sign), an idNat_Struct (org_auth_cli,
         org_sign, insi_auto, insi_manu), or the Professional / Structure itself (then registered).
         Raises UnknownPersona (404) or BadRequest (kind not for this persona type).
+
+        A persona whose `certificate_state` is "expired" / "not_yet_valid" / "revoked" (magic
+        personas of the population) gets its first certificate in that state.
         """
         persona_id = self._persona_id(persona, kind)
         row = self._current_row(persona_id, kind)
-        if row is None:
-            return self._issue_for(persona_id, kind, *self._validity("current", None, None), if_absent=True)
-        return self._credentials(row)
+        if row is not None:
+            return self._credentials(row)
+        subject_obj = self._subject(persona_id, kind)
+        state = subject_obj.certificate_state
+        validity = state if state in ("expired", "not_yet_valid") else "current"
+        nb, na = self._validity(validity, None, None)
+        creds = self._issue(kind, persona_id, subject_obj, nb, na, if_absent=True)
+        if state == "revoked" and creds.revoked_at is None:
+            creds = self.revoke(creds.serial, "key_compromise")
+        return creds
 
     def issue(
         self,
@@ -329,14 +339,13 @@ class Pki:
         persona_id = self._persona_id(persona, kind)
         return self._issue_for(persona_id, kind, *self._validity(validity, not_before, not_after))
 
-    def _issue_for(
-        self, persona_id: str, kind: str, nb: datetime, na: datetime, if_absent: bool = False
-    ) -> Credentials:
+    def _issue_for(self, persona_id: str, kind: str, nb: datetime, na: datetime) -> Credentials:
+        return self._issue(kind, persona_id, self._subject(persona_id, kind), nb, na)
+
+    def _subject(self, persona_id: str, kind: str) -> Professional | Structure:
         if kind in PROFESSIONAL_KINDS:
-            subject_obj: Professional | Structure = self.professional(persona_id)
-        else:
-            subject_obj = self.structure(persona_id)
-        return self._issue(kind, persona_id, subject_obj, nb, na, if_absent=if_absent)
+            return self.professional(persona_id)
+        return self.structure(persona_id)
 
     def renew(self, persona: str, kind: Kind | str) -> Credentials:
         """A fresh 3-year certificate for the persona (the old one is left as is)."""

@@ -50,6 +50,7 @@ class Professional:
     last_name: str
     profession_code: str = "10"  # TRE_G15 ProfessionSante: 10 Médecin, 60 Infirmier, ...
     card_type: int = 0  # TRE_G02 TypeProduit: 0 CPS, 1 CPF, 2 CPE, 3 CPA
+    certificate_state: str = "valid"  # first certificates: valid, expired, not_yet_valid or revoked
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Structure:
     name: str  # O=
     locality: str = "Paris (75)"  # ST= "Ville/Département (NN)"
     application: str = "LGC SEGUR SANDBOX"  # CN= of AUTH_CLI / SIGN (free text naming the software)
+    certificate_state: str = "valid"  # first certificates: valid, expired, not_yet_valid or revoked
 
 
 @dataclass(frozen=True)

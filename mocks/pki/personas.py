@@ -44,6 +44,7 @@ def professional_of(p: Any) -> Professional:
         last_name=str(_get(p, "last_name", "family_name", "nom", default="")),
         profession_code=str(_get(p, "profession_code", "profession", default="10")),
         card_type=int(_get(p, "card_type", default=0)),
+        certificate_state=str(_get(p, "certificate_state", default="valid")),
     )
 
 
@@ -53,4 +54,5 @@ def structure_of(s: Any) -> Structure:
         name=str(_get(s, "name", "raison_sociale", default="")),
         locality=str(_get(s, "locality", "state", "st", default="Paris (75)")),
         application=str(_get(s, "application", default="LGC SEGUR SANDBOX")),
+        certificate_state=str(_get(s, "certificate_state", default="valid")),
     )

@@ -62,3 +62,23 @@ def test_lazy_issuance_gives_everybody_the_same_certificate(pki_env: PkiEnv, str
     assert len(serials) == 1
     current = [r for r in pki_env.pki.issued(structure.id_nat, "org_auth_cli") if r["current"]]
     assert [r["serial"] for r in current] == list(serials)
+
+
+def test_magic_personas_get_their_first_certificate_in_their_state(
+    pki_env: PkiEnv, structure: Structure
+) -> None:
+    from dataclasses import replace
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    pki = pki_env.pki
+    for index, state in enumerate(("expired", "not_yet_valid", "revoked", "valid")):
+        magic = replace(structure, id_nat=f"{structure.id_nat}{index}", certificate_state=state)
+        pki.register(magic)
+        creds = pki.credentials(magic.id_nat, "insi_auto")
+        der = x509.load_pem_x509_certificate(creds.cert_pem).public_bytes(serialization.Encoding.DER)
+        assert pki.identify(der).status == state
+        # the state only shapes the first certificate: a renewal is valid
+        renewed = pki.renew(magic.id_nat, "insi_auto")
+        assert renewed.revoked_at is None and renewed.not_after > renewed.not_before
