@@ -24,6 +24,7 @@ when an error is returned.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,7 +35,7 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mocks.clock import iso
-from mocks.control.api import body, json_response
+from mocks.control.api import Param, Route, body, json_response
 from mocks.pki.export import p7b, render
 from mocks.pki.model import CallerCertificate, Credentials, PkiError
 from mocks.pki.names import CAS, KINDS, ROOTS
@@ -44,6 +45,55 @@ if TYPE_CHECKING:
     from mocks.kernel import Sandbox
 
 blueprint = Blueprint("pki", __name__)
+PREFIX = "/_sandbox/pki"
+TAG = "pki"
+ROUTES: list[Route] = []  # OpenAPI descriptions of the routes below
+TENANT = Param(
+    "tenant", "tenant whose clock judges validity (default: X-Sandbox-Tenant header, else 'default')"
+)
+DOWNLOAD = [
+    Param("format", "json (default), cert, key, chain, fullchain, der or p12"),
+    Param("password", "PKCS#12 password (format=p12)"),
+    Param("algorithm", "PKCS#12 encryption: aes (default) or 3des"),
+    TENANT,
+]
+
+
+def route(
+    method: str,
+    path: str,
+    summary: str,
+    params: list[Param] | None = None,
+    model: type[BaseModel] | None = None,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A blueprint route that is also described in the control plane's OpenAPI document."""
+
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        blueprint.add_url_rule(
+            path.replace("{", "<").replace("}", ">"), view.__name__, view, methods=[method]
+        )
+        ROUTES.append(
+            Route(
+                method,
+                PREFIX + path,
+                summary,
+                TAG,
+                params or [],
+                model,
+            )
+        )
+        return view
+
+    return register
+
+
+@blueprint.before_app_request
+def _publish_openapi() -> None:
+    # the kernel's Api generates /_sandbox/openapi.json from its route list: add ours once
+    api = current_app.extensions.get("segur_api")
+    if api is not None and not current_app.extensions.get("segur_pki_openapi"):
+        api.routes.extend(ROUTES)
+        current_app.extensions["segur_pki_openapi"] = True
 
 
 class RevokeRequest(BaseModel):
@@ -141,7 +191,7 @@ def _with_status(creds: Credentials, tenant: str) -> dict[str, Any]:
     return {**describe(creds), "status": caller.status}
 
 
-@blueprint.get("/")
+@route("GET", "/", "CAs, publication URLs, number of issued certificates")
 def index() -> Response:
     pki = sandbox().pki
     return json_response(
@@ -165,7 +215,12 @@ def index() -> Response:
     )
 
 
-@blueprint.get("/bundle")
+@route(
+    "GET",
+    "/bundle",
+    "Trust bundle: the TEST roots (all=1: every CA), PEM or p7b",
+    [Param("all", "1: every CA, not only the roots"), Param("format", "pem (default) or p7b")],
+)
 def bundle() -> Response:
     pki = sandbox().pki
     every = request.args.get("all") in ("1", "true")
@@ -187,7 +242,7 @@ def bundle() -> Response:
     return response
 
 
-@blueprint.get("/cas/<short>")
+@route("GET", "/cas/{short}", "One CA certificate (e.g. ACI-EL-ORG-TEST)", [Param("format", "pem or der")])
 def ca_cert(short: str) -> Response:
     if short not in CAS:
         return json_response({"error": f"unknown CA: {short} (one of {', '.join(CAS)})", "ca": short}, 404)
@@ -202,13 +257,18 @@ def ca_cert(short: str) -> Response:
     return response
 
 
-@blueprint.get("/certificates")
+@route(
+    "GET",
+    "/certificates",
+    "Issued certificates (no keys)",
+    [Param("persona", "idNat_PS or idNat_Struct"), Param("kind", "certificate kind")],
+)
 def certificates() -> Response:
     rows = sandbox().pki.issued(request.args.get("persona"), request.args.get("kind"))
     return json_response(rows)
 
 
-@blueprint.get("/certificates/<serial>")
+@route("GET", "/certificates/{serial}", "One certificate: JSON with its status, or a download", DOWNLOAD)
 def certificate(serial: str) -> Response:
     creds = sandbox().pki.certificate(serial)
     fmt = request.args.get("format", "json")
@@ -217,19 +277,19 @@ def certificate(serial: str) -> Response:
     return download(creds, fmt)
 
 
-@blueprint.post("/certificates/<serial>/revoke")
+@route("POST", "/certificates/{serial}/revoke", "Revoke a certificate (not a CA)", [TENANT], RevokeRequest)
 def revoke(serial: str) -> Response:
     req = body(RevokeRequest)
     tenant = _tenant()
     return json_response(describe(sandbox().pki.revoke(serial, req.reason, tenant)))
 
 
-@blueprint.post("/certificates/<serial>/unrevoke")
+@route("POST", "/certificates/{serial}/unrevoke", "Take a certificate off the CRL")
 def unrevoke(serial: str) -> Response:
     return json_response(describe(sandbox().pki.unrevoke(serial)))
 
 
-@blueprint.get("/personas/<persona>")
+@route("GET", "/personas/{persona}", "The certificates issued to a persona")
 def persona_certificates(persona: str) -> Response:
     rows = sandbox().pki.issued(persona)
     if not rows:
@@ -239,7 +299,12 @@ def persona_certificates(persona: str) -> Response:
     return json_response(rows)
 
 
-@blueprint.get("/personas/<persona>/<kind>")
+@route(
+    "GET",
+    "/personas/{persona}/{kind}",
+    "A persona's current certificate of a kind (issued on first request): JSON or a download",
+    DOWNLOAD,
+)
 def persona_credentials(persona: str, kind: str) -> Response:
     tenant = _tenant()
     fmt = request.args.get("format", "json")
@@ -249,12 +314,18 @@ def persona_credentials(persona: str, kind: str) -> Response:
     return download(creds, fmt)
 
 
-@blueprint.post("/personas/<persona>/<kind>/renew")
+@route("POST", "/personas/{persona}/{kind}/renew", "A fresh 3-year certificate (the old one stays valid)")
 def persona_renew(persona: str, kind: str) -> Response:
     return json_response(describe(sandbox().pki.renew(persona, kind)))
 
 
-@blueprint.post("/personas/<persona>/<kind>/issue")
+@route(
+    "POST",
+    "/personas/{persona}/{kind}/issue",
+    "A new current certificate: expired, not yet valid, or explicit dates",
+    [TENANT],
+    IssueRequest,
+)
 def persona_issue(persona: str, kind: str) -> Response:
     req = body(IssueRequest)
     creds = sandbox().pki.issue(
@@ -263,7 +334,13 @@ def persona_issue(persona: str, kind: str) -> Response:
     return json_response(_with_status(creds, _tenant()))
 
 
-@blueprint.post("/personas/<persona>/<kind>/revoke")
+@route(
+    "POST",
+    "/personas/{persona}/{kind}/revoke",
+    "Revoke the persona's current certificate",
+    [TENANT],
+    RevokeRequest,
+)
 def persona_revoke(persona: str, kind: str) -> Response:
     req = body(RevokeRequest)
     tenant = _tenant()
@@ -276,7 +353,7 @@ def persona_revoke(persona: str, kind: str) -> Response:
     return json_response(describe(pki.revoke(current[0]["serial"], req.reason, tenant)))
 
 
-@blueprint.post("/identify")
+@route("POST", "/identify", "How the sandbox sees a certificate (PEM, DER or base64 body)", [TENANT])
 def identify() -> Response:
     raw = request.get_data()
     der: bytes | None = raw or None

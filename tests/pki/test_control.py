@@ -167,3 +167,11 @@ def test_identify_endpoint(client: FlaskClient, structure: Structure, pki: Pki) 
     body = client.post(f"{P}/identify", data=creds.cert_pem).get_json()
     assert (body["kind"], body["status"], body["persona"]) == ("org_auth_cli", "valid", structure.id_nat)
     assert client.post(f"{P}/identify", data=b"").get_json()["status"] == "absent"
+
+
+def test_pki_routes_are_in_the_control_plane_openapi(client: FlaskClient) -> None:
+    client.get(f"{P}/")
+    paths = client.get("/_sandbox/openapi.json").get_json()["paths"]
+    assert "get" in paths["/_sandbox/pki/personas/{persona}/{kind}"]
+    assert paths["/_sandbox/pki/certificates/{serial}/revoke"]["post"]["requestBody"]
+    assert sum(1 for p in paths if p.startswith("/_sandbox/pki")) == 13
