@@ -576,6 +576,15 @@ class Pki:
 
         return server_context(self, policy, hostnames)
 
+    def client_context(
+        self, persona: str | Professional | Structure | None = None, kind: Kind | str = "org_auth_cli"
+    ) -> ssl.SSLContext:
+        """A client TLS context trusting the TEST roots and, when `persona` is given, presenting
+        its current certificate of `kind` (for tests and tools talking to the sandbox)."""
+        from mocks.pki.tls import client_context
+
+        return client_context(self, self.credentials(persona, kind) if persona is not None else None)
+
     def identify(self, der: bytes | None, tenant: str = "default") -> CallerCertificate:
         """Classify a caller's certificate (DER; None when none was presented) on the tenant's clock."""
         from mocks.pki.identify import identify

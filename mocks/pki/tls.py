@@ -11,11 +11,23 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mocks.pki.authority import Pki
+    from mocks.pki.model import Credentials
     from mocks.service import TlsPolicy
 
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: the chain is checked, its dates are not (the app judges
 # them on the sandbox clock). Python passes verify_flags through to X509_VERIFY_PARAM_set_flags.
 NO_CHECK_TIME = 0x200000
+
+# The suites the DMP accepts from an LPS in TLS 1.2 (research dmp.md 1.2, PDT-INF-579v4), in
+# OpenSSL spelling, for services whose TlsPolicy restricts ciphers like the real one.
+ANS_LPS_TLS12_CIPHERS = ":".join(
+    [
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+    ]
+)
 
 VERSIONS = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
 VERIFY = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
@@ -33,6 +45,25 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _files(pki: Pki, creds: Credentials, chain: bytes) -> tuple[Path, Path]:
+    """ssl loads certificates from files only: keep them in the data folder, named by serial."""
+    folder = pki.folder / "tls"
+    stem = hashlib.sha256(creds.serial.encode()).hexdigest()[:16]
+    chain_path, key_path = folder / f"{stem}.chain.pem", folder / f"{stem}.key.pem"
+    if not chain_path.exists() or not key_path.exists():
+        _write_private(key_path, creds.key_pem)
+        _write_private(chain_path, creds.cert_pem + chain)
+    return chain_path, key_path
+
+
+def client_context(pki: Pki, creds: Credentials | None) -> ssl.SSLContext:
+    """A client context trusting the TEST roots and presenting `creds` (leaf + intermediate)."""
+    ctx = ssl.create_default_context(cadata=pki.trust_bundle().decode("ascii"))
+    if creds is not None:
+        ctx.load_cert_chain(*_files(pki, creds, pki.ca(creds.issuer).pem))
+    return ctx
+
+
 def server_context(pki: Pki, policy: TlsPolicy, hostnames: list[str]) -> ssl.SSLContext:
     creds = pki.server_credentials(hostnames)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -41,14 +72,7 @@ def server_context(pki: Pki, policy: TlsPolicy, hostnames: list[str]) -> ssl.SSL
     ctx.minimum_version = VERSIONS[policy.minimum_version]
     if policy.ciphers:
         ctx.set_ciphers(policy.ciphers)
-    # ssl loads a certificate chain from files only: keep them in the data folder, named by serial
-    folder = pki.folder / "tls"
-    stem = hashlib.sha256(creds.serial.encode()).hexdigest()[:16]
-    chain_path, key_path = folder / f"{stem}.chain.pem", folder / f"{stem}.key.pem"
-    if not chain_path.exists() or not key_path.exists():
-        _write_private(key_path, creds.key_pem)
-        _write_private(chain_path, creds.cert_pem + pki.ca(creds.issuer).pem)
-    ctx.load_cert_chain(chain_path, key_path)
+    ctx.load_cert_chain(*_files(pki, creds, pki.ca(creds.issuer).pem))
     ctx.verify_mode = VERIFY[policy.client_auth]
     if policy.client_auth != "none":
         # roots and intermediates: clients often send their leaf only

@@ -188,3 +188,26 @@ def test_caller_thumbprint_for_certificate_bound_tokens(pki_env: PkiEnv, structu
     expected = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
     assert caller.x5t_s256 == expected
     assert pki_env.pki.identify(None).x5t_s256 == ""
+
+
+def test_client_context_and_the_dmp_cipher_policy(pki_env: PkiEnv, structure: Structure) -> None:
+    from mocks.pki.tls import ANS_LPS_TLS12_CIPHERS
+
+    policy = TlsPolicy(client_auth="required", ciphers=ANS_LPS_TLS12_CIPHERS)
+    server = HttpServer(
+        "tls-dmp", "127.0.0.1", 0, _caller_app(pki_env), pki_env.pki.server_context(policy, ["localhost"])
+    )
+    server.start()
+    try:
+        ctx = pki_env.pki.client_context(structure, "org_auth_cli")
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        body = _call(server, ctx)
+        assert body["kind"] == "org_auth_cli" and body["tls"]["protocol"] == "TLSv1.2"
+        assert body["tls"]["cipher"] in ANS_LPS_TLS12_CIPHERS.split(":")
+        other = pki_env.pki.client_context(structure, "org_auth_cli")
+        other.maximum_version = ssl.TLSVersion.TLSv1_2
+        other.set_ciphers("ECDHE-RSA-AES128-SHA256")  # not in the DMP's list
+        with pytest.raises((httpx.HTTPError, ssl.SSLError)):
+            _call(server, other)
+    finally:
+        server.stop()
