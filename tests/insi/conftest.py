@@ -14,7 +14,7 @@ import insi.service
 from insi.matching import ListDirectory
 from mocks.runner import Runner
 from tests.insi.clients import CT, PROFESSIONAL, STRUCTURE, write_creds
-from tests.insi.support import GOLDEN
+from tests.insi.support import GOLDEN, MAGIC
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def insi_runner(running_sandbox: Runner) -> Iterator[Runner]:
         import mocks.population  # noqa: F401
     except ImportError:
         saved = insi.service.directory_for
-        directory = ListDirectory(GOLDEN)
+        directory = ListDirectory(GOLDEN + MAGIC)
         insi.service.directory_for = lambda sandbox, tenant: directory  # type: ignore[assignment]
         yield running_sandbox
         insi.service.directory_for = saved

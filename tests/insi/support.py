@@ -121,6 +121,9 @@ GOLDEN = [
     _i("1090763220888", "35", "PROVISOIRE", "MATRICULE", "M", "2009-07-01", "63220", kind="NIA"),
 ]
 
+# a magic persona as the population defines them (an identity that always answers an error)
+MAGIC = [_i("1850575056999", "21", "PANNE", "TECHNIQUE", "M", "1985-05-01", "75056", outcome="insi_102")]
+
 
 def request_xml(
     nom: str | None = "ADRTROIS",

@@ -16,7 +16,7 @@ from insi.matching import ListDirectory
 from mocks.runner import Runner
 from mocks.testing import make_config
 from tests.insi.clients import CT, STRUCTURE, write_creds
-from tests.insi.support import CNDA, GOLDEN, request_xml, validate_answer
+from tests.insi.support import CNDA, GOLDEN, MAGIC, request_xml, validate_answer
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def strict_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     try:
         import mocks.population  # noqa: F401
     except ImportError:
-        directory = ListDirectory(GOLDEN)
+        directory = ListDirectory(GOLDEN + MAGIC)
         insi.service.directory_for = lambda sandbox, tenant: directory  # type: ignore[assignment]
     yield runner
     insi.service.directory_for = saved

@@ -441,3 +441,24 @@ def test_certificate_bound_to_a_tenant_selects_it(insi_runner: Runner, pem_dir: 
 
 def test_oversized_body_is_refused(post: Callable[..., httpx.Response]) -> None:
     assert post(b"<" + b"x" * (5 * 1024 * 1024)).status_code == 413
+
+
+def test_magic_persona_answers_its_error(
+    post: Callable[..., httpx.Response], insi_runner: Runner, fresh_tenant: str
+) -> None:
+    from insi.service import directory_for
+
+    magic = [i for i in directory_for(insi_runner.sandbox, fresh_tenant).identities if i.outcome]
+    assert magic, "the référentiel has magic personas"
+    who = magic[0]
+    mid = f"uuid:{uuid.uuid4()}"
+    response = post(
+        request_xml(who.nom, (who.prenoms[0],), who.sexe, who.date_naissance, message_id=mid), fresh_tenant
+    )
+    assert response.status_code == 500
+    erreur = validate_answer(response.content)
+    from insi.errors import ERRORS
+
+    assert erreur.get("code") == ERRORS[who.outcome].data["code"] and erreur.get("messageID") == mid
+    [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
+    assert entry["persona"] == who.matricule
