@@ -164,3 +164,31 @@ def test_answer_text_is_escaped() -> None:
     ident = matching.Identity("1010663220754", "60", "A<B&C", ("X",), "M", "2001-06-17", "63220")
     data = wire.result_response(matching.resultat(matching.Match("00", [ident])))
     assert etree.fromstring(data).findtext(".//{http://www.cnamts.fr/INSiResultat}NomNaissance") == "A<B&C"
+
+
+def _shape(el: etree._Element) -> list[tuple[str, str]]:
+    """(qualified tag, text) of every element in document order: the structure and values of a
+    message, whatever its prefixes and indentation."""
+    return [(str(e.tag), (e.text or "").strip()) for e in el.iter()]
+
+
+def test_official_gie_example_pair_replayed_through_the_rules() -> None:
+    """The GIE's WS_INS2 example: its request, matched against PATB-QUATRE LAURENCE (the identity the
+    example's answer gives), answered in the era of the example (2021: ns2 prefixes)."""
+    examples = SPECS / "dmp" / "examples"
+    req = wire.parse_request((examples / "WS_INS2_rechercherInsAvecTraitsIdentite_requete.xml").read_bytes())
+    laurence = matching.Identity(
+        "2070585756270", "97", "PATB-QUATRE", ("LAURENCE",), "F", "1907-05-25", "85756"
+    )
+    assert req.traits is not None
+    match = matching.search_traits(matching.ListDirectory([*GOLDEN, laurence]), req.traits)
+    ours = etree.fromstring(wire.result_response(matching.resultat(match), "2022"))
+    official = etree.fromstring(
+        (examples / "WS_INS2_rechercherInsAvecTraitsIdentite_reponse.xml").read_bytes()
+    )
+    # the 2021 example predates ListePrenom in TIQ; everything else has the same structure and values
+    for extra in ours.iter("{http://www.cnamts.fr/INSiResultat}ListePrenom"):
+        extra.getparent().remove(extra)
+    body = "{http://www.w3.org/2003/05/soap-envelope}Body"
+    assert _shape(ours.find(body)) == _shape(official.find(body))
+    assert ours.find(body)[0].nsmap == official.find(body)[0].nsmap
