@@ -334,8 +334,13 @@ def test_fault_rule_triggers_insi_102_for_a_cr01_persona(
     sandbox = insi_runner.sandbox
     sandbox.faults.add(
         fresh_tenant,
-        FaultRule(
-            service="insi", operation="rechercherInsAvecTraitsIdentite", persona="HOUILLES", error="insi_102"
+        FaultRule.model_validate(
+            {
+                "service": "insi",
+                "operation": "rechercherInsAvecTraitsIdentite",
+                "persona": "HOUILLES",
+                "error": "insi_102",
+            }
         ),
     )
     mid = f"uuid:{uuid.uuid4()}"
@@ -356,7 +361,10 @@ def test_fault_rule_on_a_matricule(
     post: Callable[..., httpx.Response], insi_runner: Runner, fresh_tenant: str
 ) -> None:
     insi_runner.sandbox.faults.add(
-        fresh_tenant, FaultRule(service="insi", persona="160012B020777", error="desir_1020", times=1)
+        fresh_tenant,
+        FaultRule.model_validate(
+            {"service": "insi", "persona": "160012B020777", "error": "desir_1020", "times": 1}
+        ),
     )
     first = post(request_xml(), fresh_tenant)
     assert first.status_code == 500 and b'code="desir_1020"' in first.content
@@ -459,6 +467,7 @@ def test_magic_persona_answers_its_error(
     erreur = validate_answer(response.content)
     from insi.errors import ERRORS
 
+    assert who.outcome is not None
     assert erreur.get("code") == ERRORS[who.outcome].data["code"] and erreur.get("messageID") == mid
     [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
     assert entry["persona"] == who.matricule
