@@ -22,6 +22,7 @@ from insi import auth, checks, matching, wire
 from insi.directory import directory_for
 from insi.errors import ERRORS, fault_spec
 from mocks.config import ConfigError, Setting
+from mocks.http import DropConnection
 from mocks.service import Listener, Service, TlsPolicy
 from mocks.tenants import UnknownTenant
 
@@ -147,6 +148,15 @@ class Insi(Service):
                 spec = fault_spec(ERRORS[refusal.error], self.era, req.message_id, refusal.text)
                 answer = wire.fault_response(spec, self.era)
                 ex.outcome = refusal.outcome or f"fault {spec.code}"
+            except DropConnection:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug of ours answers like a platform outage
+                log.exception("INSi %s failed", req.operation)
+                status = 500
+                answer = wire.fault_response(
+                    fault_spec(ERRORS["desir_1020"], self.era, req.message_id), self.era
+                )
+                ex.outcome = f"internal error: {type(exc).__name__}"
             ex.status = status
             ex.response_body = answer.decode("utf-8")
         return _soap(start_response, status, answer)

@@ -471,3 +471,20 @@ def test_magic_persona_answers_its_error(
     assert erreur.get("code") == ERRORS[who.outcome].data["code"] and erreur.get("messageID") == mid
     [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
     assert entry["persona"] == who.matricule
+
+
+def test_a_bug_of_ours_answers_a_soap_fault(
+    post: Callable[..., httpx.Response],
+    insi_runner: Runner,
+    fresh_tenant: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("insi.matching.search_traits", broken)
+    response = post(request_xml(), fresh_tenant)
+    assert response.status_code == 500
+    assert validate_answer(response.content).get("code") == "desir_1020"
+    [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
+    assert entry["outcome"] == "internal error: RuntimeError"
