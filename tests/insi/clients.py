@@ -15,7 +15,7 @@ from zeep import Client, Settings
 from zeep.transports import Transport
 
 from mocks.pki import Professional, Structure
-from tests.insi.support import WSDL
+from tests.insi.support import WSDL, validate_answer
 
 STRUCTURE = Structure("10B0152872", "CENTRE DE SANTE RPPS15287", "Rhône (69)")
 
@@ -53,6 +53,16 @@ def write_creds(folder: Path, name: str, creds: Any) -> tuple[str, str]:
     return str(cert), str(key)
 
 
+VALIDATED: list[int] = []  # answers checked against the official XSDs (so a test can see it happened)
+
+
+def _validated(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Every answer a zeep client receives from the sandbox validates against the official XSDs."""
+    if response.request.method == "POST":
+        validate_answer(response.content)
+        VALIDATED.append(response.status_code)
+
+
 def zeep_client(url: str, ca: str, cert: tuple[str, str] | None, tenant: str | None = None) -> Client:
     session = requests.Session()
     session.trust_env = False  # REQUESTS_CA_BUNDLE would override session.verify
@@ -61,6 +71,7 @@ def zeep_client(url: str, ca: str, cert: tuple[str, str] | None, tenant: str | N
         session.cert = cert
     if tenant:
         session.headers["X-Sandbox-Tenant"] = tenant
+    session.hooks["response"].append(_validated)
     client = Client(str(WSDL), transport=OfflineTransport(session=session), settings=Settings(strict=True))
     return client.create_service("{http://www.cnamts.fr/webservice}ICIRServiceBinding", url)
 

@@ -24,6 +24,7 @@ from mocks.pki import Structure
 from mocks.runner import Runner
 from tests.insi.clients import (
     STRUCTURE,
+    VALIDATED,
     sign_assertion,
     soap_headers,
     write_creds,
@@ -77,7 +78,9 @@ def raw_call(client_service: Any, *args: Any, **kwargs: Any) -> Any:
 
 # -- mTLS, zeep, byte-exact --------------------------------------------------------------------
 def test_zeep_mtls_adrtrois_toussaint(mtls: Any) -> None:
+    before = len(VALIDATED)
     result = traits_call(mtls, "ADRTROIS", ["TOUSSAINT"], "M", "1960-01-01")
+    assert len(VALIDATED) == before + 1  # every zeep answer is validated against the XSDs
     assert result.CR.CodeCR == "00"
     assert result.INDIVIDU.INSACTIF.IdIndividu.NumIdentifiant == "160012B020777"
     assert result.INDIVIDU.INSACTIF.OID == "1.2.250.1.213.1.4.8"
