@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mocks.clock import iso
+from mocks.clock import iso, utc
 from mocks.pki import profiles
 from mocks.pki.model import (
     BadRequest,
@@ -79,7 +79,7 @@ class Ca:
 
 
 def _seconds(dt: datetime) -> datetime:
-    return dt.astimezone(UTC).replace(microsecond=0)
+    return utc(dt).replace(microsecond=0)  # a naive datetime is UTC
 
 
 def _plus_years(dt: datetime, years: int) -> datetime:

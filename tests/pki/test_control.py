@@ -175,3 +175,19 @@ def test_pki_routes_are_in_the_control_plane_openapi(client: FlaskClient) -> Non
     assert "get" in paths["/_sandbox/pki/personas/{persona}/{kind}"]
     assert paths["/_sandbox/pki/certificates/{serial}/revoke"]["post"]["requestBody"]
     assert sum(1 for p in paths if p.startswith("/_sandbox/pki")) == 13
+
+
+def test_issue_with_explicit_dates(client: FlaskClient, structure: Structure) -> None:
+    r = client.post(
+        f"{P}/personas/{structure.id_nat}/org_auth_cli/issue",
+        json={"not_before": "2030-01-01T00:00:00", "not_after": "2030-06-01T12:00:00Z"},
+    )
+    body = r.get_json()
+    assert (body["not_before"], body["not_after"]) == ("2030-01-01T00:00:00Z", "2030-06-01T12:00:00Z")
+    assert body["status"] == "not_yet_valid"
+    bad = client.post(
+        f"{P}/personas/{structure.id_nat}/org_auth_cli/issue",
+        json={"not_before": "2030-01-01T00:00:00Z", "not_after": "2029-01-01T00:00:00Z"},
+    )
+    assert bad.status_code == 400
+    assert client.get(f"{P}/personas/{structure.id_nat}/org_auth_cli").get_json()["serial"] == body["serial"]
