@@ -116,7 +116,14 @@ def ocsp_response(pki: Pki, request_der: bytes, tenant: str = "default") -> byte
     )
     revocation_time = None
     reason = None
-    if row is None:
+    issued_cas = {
+        c.cert.serial_number
+        for c in pki.existing_cas().values()
+        if c.cert.issuer == ca.cert.subject and c is not ca
+    }
+    if row is None and req.serial_number in issued_cas:
+        status = ocsp.OCSPCertStatus.GOOD  # an intermediate, asked of its root: never revoked here
+    elif row is None:
         status = ocsp.OCSPCertStatus.UNKNOWN
     elif row["revoked_at"]:
         status = ocsp.OCSPCertStatus.REVOKED

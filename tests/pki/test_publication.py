@@ -63,3 +63,19 @@ def test_malformed_ocsp_request_is_answered_malformed(pki_env: PkiEnv) -> None:
         headers={"Content-Type": "application/ocsp-request"},
     )
     assert ocsp.load_der_ocsp_response(r.content).response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+def test_ocsp_answers_good_for_an_intermediate_asked_of_its_root(pki_env: PkiEnv) -> None:
+    pki = pki_env.pki
+    intermediate, root = pki.ca("ACI-EL-ORG-TEST").cert, pki.ca("ACR-EL-TEST").cert
+    request = ocsp.OCSPRequestBuilder().add_certificate(intermediate, root, hashes.SHA256()).build()
+    answer = ocsp.load_der_ocsp_response(pki.ocsp(request.public_bytes(serialization.Encoding.DER)))
+    assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
+    # signed by the root itself
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    root_key = root.public_key()
+    assert isinstance(root_key, rsa.RSAPublicKey) and answer.signature_hash_algorithm is not None
+    root_key.verify(
+        answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), answer.signature_hash_algorithm
+    )
