@@ -135,15 +135,12 @@ class Pki:
         self._lock = threading.RLock()
         self._generating = threading.Lock()
         self._cas: dict[str, Ca] | None = None
-        self._fixed_urls: Urls | None = None
 
     # -- URLs ----------------------------------------------------------------------------------
     @property
     def urls(self) -> Urls:
         """Where the PKI listener publishes CRLs, CA certificates and OCSP (written into the
         certificates when they are issued)."""
-        if self._fixed_urls is not None:
-            return self._fixed_urls
         base = str(self.sandbox.config.get("pki_url") or "").rstrip("/")
         if not base:
             port = self.sandbox.port("pki") if "pki" in self.sandbox.services else 4603
