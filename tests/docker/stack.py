@@ -1,0 +1,167 @@
+"""The compose project under test (tests/docker): compose commands, health, published ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+# under pytest-xdist each worker that gets one of these tests brings up its own stack
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+PROJECT = os.environ.get("SEGUR_E2E_PROJECT", "segur-sandbox-e2e") + (f"-{WORKER}" if WORKER else "")
+PORT_BASE = int(os.environ.get("SEGUR_E2E_PORT_BASE", "4700")) + 20 * _INDEX
+# setting -> offset from the base port (the default table is 4600 + these)
+PORT_OFFSETS = {
+    "console": 0,
+    "insi": 1,
+    "insi_cpx": 2,
+    "pki": 3,
+    "psc": 10,
+    "psc_wallet": 11,
+    "psc_exchange": 12,
+}
+SERVICES = ["console", "pki", "insi", "psc"]  # the containers of compose.yaml
+START_TIMEOUT = 240.0
+TIMINGS: dict[str, float] = {}
+
+
+def _run(cmd: list[str], timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def engine_problem() -> str | None:
+    """Why the docker suite cannot run here, or None."""
+    if shutil.which("docker") is None:
+        return "no docker command on this machine"
+    try:
+        info = _run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30)
+    except subprocess.TimeoutExpired:
+        return "the Docker engine does not answer (docker info timed out)"
+    if info.returncode != 0:
+        return f"no Docker engine reachable: {info.stderr.strip().splitlines()[-1:] or info.stdout}"
+    if compose_command() is None:
+        return "neither `docker compose` (v2) nor `docker-compose` (v1) is installed"
+    return None
+
+
+def compose_command() -> list[str] | None:
+    if shutil.which("docker") and _run(["docker", "compose", "version"]).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+@dataclass
+class Stack:
+    """The compose project under test: run compose commands, reach its published ports."""
+
+    command: list[str]
+    env: dict[str, str]
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def v2(self) -> bool:
+        return self.command == ["docker", "compose"]
+
+    def port(self, name: str) -> int:
+        return PORT_BASE + PORT_OFFSETS[name]
+
+    def url(self, name: str, path: str = "") -> str:
+        # HTTPS by the announced host name (the one the server certificates carry)
+        if name in ("console", "pki"):
+            return f"http://127.0.0.1:{self.port(name)}{path}"
+        return f"https://localhost:{self.port(name)}{path}"
+
+    @property
+    def console(self) -> str:
+        return self.url("console", "/_sandbox")
+
+    def compose(
+        self, *args: str, timeout: float = 600, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = [*self.command, "-f", str(ROOT / "compose.yaml"), "-p", PROJECT, *args]
+        result = _run(cmd, timeout=timeout, cwd=ROOT, env=self.env)
+        self.log.append(f"$ {' '.join(cmd)} -> {result.returncode}")
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    def container(self, service: str) -> str:
+        out = self.compose("ps", "-q", service).stdout.split()
+        assert out, f"no container for {service}"
+        return out[0]
+
+    def health(self) -> dict[str, str]:
+        """service -> docker health status (starting, healthy, unhealthy) or the container state."""
+        states: dict[str, str] = {}
+        for service in SERVICES:
+            ids = self.compose("ps", "-q", service, check=False).stdout.split()
+            if not ids:
+                states[service] = "missing"
+                continue
+            out = _run(["docker", "inspect", "--format", "{{json .State}}", ids[0]])
+            state = json.loads(out.stdout or "{}")
+            states[service] = (state.get("Health") or {}).get("Status") or state.get("Status", "?")
+        return states
+
+    def up(self) -> float:
+        """Start (or restart) the stack; return the seconds until every container is healthy."""
+        started = time.monotonic()
+        if self.v2:
+            self.compose("up", "-d", "--wait", "--wait-timeout", str(int(START_TIMEOUT)))
+        else:
+            # v1 has no --wait; depends_on conditions still order the start
+            self.compose("up", "-d")
+        self.wait_healthy(started)
+        return time.monotonic() - started
+
+    def wait_healthy(self, started: float) -> None:
+        states: dict[str, str] = {}
+        while time.monotonic() - started < START_TIMEOUT:
+            states = self.health()
+            if all(s == "healthy" for s in states.values()):
+                return
+            if any(s in ("exited", "dead", "missing") for s in states.values()):
+                break
+            time.sleep(0.5)
+        logs = self.compose("logs", "--no-color", "--tail", "40", check=False).stdout
+        raise AssertionError(f"the stack is not healthy: {states}\n{logs[-6000:]}")
+
+    def down(self, volumes: bool = True) -> None:
+        args = ["down", "--remove-orphans"] + (["-v"] if volumes else [])
+        self.compose(*args, timeout=180, check=False)
+
+    def leftovers(self) -> dict[str, list[str]]:
+        """Containers, volumes and networks of the project still on the engine."""
+        label = f"label=com.docker.compose.project={PROJECT}"
+        found = {}
+        for kind, cmd in {
+            "containers": ["docker", "ps", "-a", "-q", "--filter", label],
+            "volumes": ["docker", "volume", "ls", "-q", "--filter", label],
+            "networks": ["docker", "network", "ls", "-q", "--filter", label],
+        }.items():
+            found[kind] = _run(cmd).stdout.split()
+        return found
+
+
+def base_image(env: dict[str, str]) -> str:
+    """The image to build FROM: SEGUR_BASE_IMAGE, else the one our bootstrap makes offline."""
+    if env.get("SEGUR_BASE_IMAGE"):
+        return env["SEGUR_BASE_IMAGE"]
+    started = time.monotonic()
+    result = _run(["bash", str(ROOT / "docker" / "build-base-image.sh")], timeout=1800, cwd=ROOT, env=env)
+    if result.returncode != 0:
+        raise AssertionError(f"docker/build-base-image.sh failed:\n{result.stdout}\n{result.stderr[-4000:]}")
+    TIMINGS["bootstrap (base image + wheels)"] = time.monotonic() - started
+    lines = [x for x in result.stdout.splitlines() if x.startswith("SEGUR_BASE_IMAGE=")]
+    return lines[-1].split("=", 1)[1]
