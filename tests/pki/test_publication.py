@@ -79,3 +79,46 @@ def test_ocsp_answers_good_for_an_intermediate_asked_of_its_root(pki_env: PkiEnv
     root_key.verify(
         answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), answer.signature_hash_algorithm
     )
+
+
+def test_crl_and_ocsp_are_dated_on_the_asking_tenants_clock(pki_env: PkiEnv, structure: Structure) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    sandbox, pki = pki_env.sandbox, pki_env.pki
+    tenant = "dates-" + structure.id_nat
+    sandbox.tenants.create(tenant)
+    future = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
+    sandbox.clock.set_time(tenant, future, frozen=True)
+    headers = {"X-Sandbox-Tenant": tenant}
+    crl = x509.load_der_x509_crl(
+        httpx.get(f"{pki_env.base_url}/CRL/ACI-EL-ORG-TEST.crl", headers=headers).content
+    )
+    assert crl.last_update_utc == future
+    assert crl.next_update_utc == future + timedelta(days=7)
+    # the same tenant a week later: a new CRL with a greater number
+    sandbox.clock.advance(tenant, 7 * 86400)
+    later = x509.load_der_x509_crl(
+        httpx.get(f"{pki_env.base_url}/_t/{tenant}/CRL/ACI-EL-ORG-TEST.crl").content
+    )
+    assert later.last_update_utc == future + timedelta(days=7)
+    number = lambda c: c.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number  # noqa: E731
+    assert number(later) > number(crl)
+    cert = x509.load_pem_x509_certificate(pki.credentials(structure, "insi_auto").cert_pem)
+    request = (
+        ocsp.OCSPRequestBuilder().add_certificate(cert, pki.ca("ACI-EL-ORG-TEST").cert, hashes.SHA1()).build()
+    )
+    answer = ocsp.load_der_ocsp_response(
+        httpx.post(
+            pki_env.base_url,
+            content=request.public_bytes(serialization.Encoding.DER),
+            headers={**headers, "Content-Type": "application/ocsp-request"},
+        ).content
+    )
+    assert answer.this_update_utc == future + timedelta(days=7)
+    # an unknown tenant is refused, not silently served with the default clock
+    assert (
+        httpx.get(
+            f"{pki_env.base_url}/CRL/ACI-EL-ORG-TEST.crl", headers={"X-Sandbox-Tenant": "nope"}
+        ).status_code
+        == 404
+    )
