@@ -211,3 +211,42 @@ def test_client_context_and_the_dmp_cipher_policy(pki_env: PkiEnv, structure: St
             _call(server, other)
     finally:
         server.stop()
+
+
+def test_openssl_s_client_with_a_client_certificate(
+    pki_env: PkiEnv, servers: dict[str, HttpServer], structure: Structure, openssl: str, tmp_path: Path
+) -> None:
+    """Another TLS stack than Python's: OpenSSL's own client, presenting leaf + intermediate."""
+    import subprocess
+
+    creds = pki_env.pki.credentials(structure, "insi_auto")
+    (tmp_path / "cert.pem").write_bytes(creds.fullchain_pem)
+    (tmp_path / "key.pem").write_bytes(creds.key_pem)
+    (tmp_path / "roots.pem").write_bytes(pki_env.pki.trust_bundle())
+    request = "GET / HTTP/1.1\r\nHost: localhost\r\nX-Sandbox-Tenant: default\r\nConnection: close\r\n\r\n"
+    result = subprocess.run(
+        [
+            openssl,
+            "s_client",
+            "-connect",
+            f"127.0.0.1:{servers['required'].port}",
+            "-servername",
+            "localhost",
+            "-CAfile",
+            tmp_path / "roots.pem",
+            "-verify_return_error",
+            "-verify_hostname",
+            "localhost",
+            "-cert",
+            tmp_path / "cert.pem",
+            "-key",
+            tmp_path / "key.pem",
+            "-quiet",
+        ],
+        input=request,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert '"kind": "insi_auto"' in result.stdout, result.stderr
+    assert '"status": "valid"' in result.stdout
