@@ -105,10 +105,10 @@ def ocsp_response(pki: Pki, request_der: bytes, tenant: str = "default") -> byte
         req = ocsp.load_der_ocsp_request(request_der)
         _ = req.serial_number, req.hash_algorithm
     except (ValueError, NotImplementedError, x509.UnsupportedGeneralNameType):
-        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        return unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     ca = _issuer_of(pki, req)
     if ca is None:
-        return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        return unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     now = _now(pki, tenant)
     row = pki.store.one(
         "SELECT revoked_at, revocation_reason FROM pki_certs WHERE serial = ? AND ca = ?",
@@ -157,5 +157,5 @@ def ocsp_response(pki: Pki, request_der: bytes, tenant: str = "default") -> byte
     return response.public_bytes(serialization.Encoding.DER)
 
 
-def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+def unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
     return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(serialization.Encoding.DER)

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 from mocks.config import Setting
 from mocks.pki.export import p7b
 from mocks.pki.names import CAS
+from mocks.pki.revocation import unsuccessful
 from mocks.pki.tables import MIGRATIONS
 from mocks.service import ErrorDef, Listener, Service
 from mocks.store import Migration
@@ -42,7 +43,27 @@ SETTINGS = [
         "base URL written into certificates for CRL / OCSP / CA issuers (default http://<host>:<pki_port>)",
     ),
 ]
-ERRORS: dict[str, ErrorDef] = {}
+# What a relying party meets when the real publication points misbehave (fault rules name these;
+# operations "crl" and "ocsp"; the persona of an OCSP request is the asked certificate's persona).
+ERRORS: dict[str, ErrorDef] = {
+    e.name: e
+    for e in [
+        ErrorDef(
+            "ocsp_try_later",
+            "OCSP responseStatus tryLater (3), no certificate status",
+            200,
+            {"ocsp_status": "TRY_LATER"},
+        ),
+        ErrorDef(
+            "ocsp_internal_error",
+            "OCSP responseStatus internalError (2)",
+            200,
+            {"ocsp_status": "INTERNAL_ERROR"},
+        ),
+        ErrorDef("ocsp_unavailable", "the OCSP responder answers HTTP 503", 503),
+        ErrorDef("crl_unavailable", "the CRL publication point answers HTTP 503", 503),
+    ]
+}
 CHAIN_FILE = "Chaine_de_certification-IGC-Sante-TEST.p7b"
 
 
@@ -104,10 +125,14 @@ def handle(sandbox: Sandbox, request: Request, tenant: str, environ: dict[str, A
         short = path[len("/CRL/") : -len(".crl")]
         if short not in CAS:
             return _not_found(path)
-        with sandbox.exchange(NAME, "crl", tenant, environ) as ex:
+        with sandbox.exchange(NAME, "crl", tenant, environ, persona=short) as ex:
+            ex.details["ca"] = short
+            error = ex.fault()
+            if error is not None:
+                ex.status, ex.outcome = error.http_status, error.name
+                return Response(f"{error.description}\n", error.http_status, mimetype="text/plain")
             der = pki.crl(short, tenant)
             ex.outcome = short
-            ex.details["ca"] = short
         return Response(der, 200, mimetype="application/pkix-crl")
     if path == f"/AC TEST/{CHAIN_FILE}":
         certs = [pki.ca(s).cert for s in CAS]
@@ -130,7 +155,14 @@ def handle(sandbox: Sandbox, request: Request, tenant: str, environ: dict[str, A
 def _ocsp(sandbox: Sandbox, der: bytes, tenant: str, environ: dict[str, Any]) -> Response:
     from cryptography.x509 import ocsp
 
-    with sandbox.exchange(NAME, "ocsp", tenant, environ) as ex:
+    with sandbox.exchange(NAME, "ocsp", tenant, environ, persona=_asked_persona(sandbox, der)) as ex:
+        error = ex.fault()
+        if error is not None:
+            ex.status, ex.outcome = error.http_status, error.name
+            if "ocsp_status" not in error.data:
+                return Response(f"{error.description}\n", error.http_status, mimetype="text/plain")
+            status = ocsp.OCSPResponseStatus[error.data["ocsp_status"]]
+            return Response(unsuccessful(status), 200, mimetype="application/ocsp-response")
         answer = sandbox.pki.ocsp(der, tenant)
         parsed = ocsp.load_der_ocsp_response(answer)
         if parsed.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL:
@@ -139,6 +171,18 @@ def _ocsp(sandbox: Sandbox, der: bytes, tenant: str, environ: dict[str, Any]) ->
         else:
             ex.outcome = parsed.response_status.name.lower()
     return Response(answer, 200, mimetype="application/ocsp-response")
+
+
+def _asked_persona(sandbox: Sandbox, der: bytes) -> str:
+    """The persona of the certificate an OCSP request asks about ("" when unknown or malformed)."""
+    from cryptography.x509 import ocsp
+
+    try:
+        serial = format(ocsp.load_der_ocsp_request(der).serial_number, "x")
+    except (ValueError, NotImplementedError):
+        return ""
+    row = sandbox.store.one("SELECT persona FROM pki_certs WHERE serial = ?", (serial,))
+    return str(row["persona"]) if row else ""
 
 
 def _not_found(path: str) -> Response:

@@ -122,3 +122,34 @@ def test_crl_and_ocsp_are_dated_on_the_asking_tenants_clock(pki_env: PkiEnv, str
         ).status_code
         == 404
     )
+
+
+def test_fault_rules_make_ocsp_and_crl_misbehave(pki_env: PkiEnv, structure: Structure) -> None:
+    from mocks.faults import FaultRule
+
+    sandbox, pki = pki_env.sandbox, pki_env.pki
+    tenant = "faults-" + structure.id_nat
+    sandbox.tenants.create(tenant)
+    headers = {"X-Sandbox-Tenant": tenant}
+    creds = pki.credentials(structure, "org_auth_cli")
+    cert = x509.load_pem_x509_certificate(creds.cert_pem)
+    body = ocsp.OCSPRequestBuilder().add_certificate(cert, pki.ca(creds.issuer).cert, hashes.SHA1()).build()
+    der = body.public_bytes(serialization.Encoding.DER)
+
+    def ask() -> httpx.Response:
+        return httpx.post(
+            pki_env.base_url, content=der, headers={**headers, "Content-Type": "application/ocsp-request"}
+        )
+
+    # only this structure's certificates, once
+    sandbox.faults.add(
+        tenant,
+        FaultRule(service="pki", operation="ocsp", persona=structure.id_nat, error="ocsp_try_later", times=1),
+    )
+    assert ocsp.load_der_ocsp_response(ask().content).response_status == ocsp.OCSPResponseStatus.TRY_LATER
+    assert ocsp.load_der_ocsp_response(ask().content).certificate_status == ocsp.OCSPCertStatus.GOOD
+    sandbox.faults.add(tenant, FaultRule(service="pki", operation="crl", error="crl_unavailable"))
+    assert httpx.get(f"{pki_env.base_url}/CRL/{creds.issuer}.crl", headers=headers).status_code == 503
+    assert httpx.get(f"{pki_env.base_url}/CRL/{creds.issuer}.crl").status_code == 200  # other tenants
+    entry = sandbox.journal.find({"tenant": tenant, "operation": "crl"})[0]
+    assert (entry["status"], entry["outcome"]) == (503, "crl_unavailable")
