@@ -6,17 +6,13 @@ here is per-tenant state; the adapter is cached per population object.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from insi.matching import HistoricIns, Identity, ListDirectory
 
 if TYPE_CHECKING:
     from mocks.kernel import Sandbox
-
-log = logging.getLogger("segur.insi")
-_CACHE: dict[int, tuple[Any, ListDirectory]] = {}
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -61,16 +57,51 @@ def identity_of(person: Any) -> Identity:
     )
 
 
-def _people(population: Any) -> Iterable[Any]:
-    for name in ("insi_identities", "ins_identities", "identities", "patients"):
-        source = getattr(population, name, None)
-        if source is not None:
-            return source() if callable(source) else source
-    return ()
+class PopulationDirectory:
+    """`insi.matching.Directory` over `mocks.population.Population` (read-only, shared by tenants)."""
+
+    def __init__(self, population: Any):
+        self.population = population
+        self._identities: dict[str, Identity] = {}
+
+    def _identity(self, patient: Any) -> Identity:
+        key = str(_get(patient, "id", default="")) or str(_get(patient, "matricule"))
+        found = self._identities.get(key)
+        if found is None:
+            found = self._identities[key] = identity_of(patient)
+        return found
+
+    @property
+    def identities(self) -> list[Identity]:
+        return [self._identity(p) for p in self.population.patients()]
+
+    def by_traits(self, nom: str, sexe: str, date_naissance: str) -> list[Identity]:
+        return [self._identity(p) for p in self.population.by_traits(nom, sexe, date_naissance)]
+
+    def by_card(self, nir_od: str) -> list[Identity]:
+        card = self.population.card(nir_od)
+        if card is None:
+            return []
+        found: list[Identity] = []
+        for beneficiary in card.beneficiaries:
+            patient = self.population.patient(beneficiary.patient_id)
+            if patient is not None:
+                # the rank is the card's (rang gémellaire as the card records it)
+                found.append(replace(self._identity(patient), rang=str(beneficiary.rang or "1")))
+        return found
+
+    def by_matricule(self, matricule: str) -> Identity | None:
+        patient = self.population.by_matricule(matricule)
+        return self._identity(patient) if patient is not None else None
 
 
-def directory_for(sandbox: Sandbox, tenant: str) -> ListDirectory:
-    """The référentiel of the sandbox's synthetic world (empty when there is no population)."""
+Referentiel = PopulationDirectory | ListDirectory
+_CACHE: dict[int, tuple[Any, Referentiel]] = {}
+
+
+def directory_for(sandbox: Sandbox, tenant: str) -> Referentiel:
+    """The référentiel of the sandbox's synthetic world (same in every tenant: the population is
+    a function of the seed and reference date). Empty when this build has no population."""
     try:
         population: Any = sandbox.population
     except ImportError:
@@ -78,6 +109,6 @@ def directory_for(sandbox: Sandbox, tenant: str) -> ListDirectory:
     cached = _CACHE.get(id(sandbox))
     if cached is not None and cached[0] is population:
         return cached[1]
-    directory = ListDirectory([identity_of(p) for p in _people(population)])
+    directory = PopulationDirectory(population)
     _CACHE[id(sandbox)] = (population, directory)
     return directory

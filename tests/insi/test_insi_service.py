@@ -386,18 +386,35 @@ def test_soap11_gets_a_version_mismatch(post: Callable[..., httpx.Response]) -> 
     assert response.status_code == 500 and b"soap:VersionMismatch" in response.content
 
 
-def test_recvitale_with_zeep(mtls: Any) -> None:
-    # ADRTROIS TOUSSAINT's own card (ouvrant droit): birth date and rank designate him
+def _card_case(runner: Runner) -> tuple[str, str, Any]:
+    """(NIR of the ouvrant droit, its key, a beneficiary who is not the ouvrant droit if possible)."""
+    from insi.service import directory_for
+
+    directory = directory_for(runner.sandbox, "default")
+    population = getattr(directory, "population", None)
+    if population is None:  # the public identities: ADRTROIS TOUSSAINT's own card
+        return "160012B020777", "13", directory.by_matricule("160012B020777")
+    for card in population.cards():
+        for ident in directory.by_card(card.nir_od):
+            if ident.matricule != card.nir_od:  # an ayant droit: matricule INS != NIR on the card
+                return str(card.nir_od), str(card.cle_od), ident
+    raise AssertionError("no Carte Vitale with an ayant droit in the population")
+
+
+def test_recvitale_with_zeep(mtls: Any, insi_runner: Runner) -> None:
+    nir_od, cle, who = _card_case(insi_runner)
     result = mtls.rechercherInsAvecCarteVitale(
-        MatriculeOD={"NumIdentifiant": "160012B020777", "Cle": "13"},
-        DateNaissance="1960-01-01",
-        RangNaissance="1",
+        MatriculeOD={"NumIdentifiant": nir_od, "Cle": cle},
+        DateNaissance=who.date_naissance,
+        RangNaissance=who.rang,
         _soapheaders=soap_headers("rechercherInsAvecCarteVitale"),
     )
-    assert result.CR.CodeCR == "00" and result.INDIVIDU.INSACTIF.IdIndividu.NumIdentifiant == "160012B020777"
+    assert result.CR.CodeCR == "00"
+    assert result.INDIVIDU.INSACTIF.IdIndividu.NumIdentifiant == who.matricule
+    assert result.INDIVIDU.TIQ.ListePrenom == " ".join(who.prenoms)
     other = mtls.rechercherInsAvecCarteVitale(
-        MatriculeOD={"NumIdentifiant": "160012B020777", "Cle": "13"},
-        DateNaissance="1999-01-01",
+        MatriculeOD={"NumIdentifiant": nir_od, "Cle": cle},
+        DateNaissance="1899-01-01",
         RangNaissance="1",
         _soapheaders=soap_headers("rechercherInsAvecCarteVitale"),
     )
