@@ -435,7 +435,13 @@ class Pki:
             .not_valid_before(not_before)
             .not_valid_after(not_after)
         )
-        card_serial = f"8025000001/{serial % 10**10:010d}"  # shape of the decoded card [inferred]
+        # "<issuer id>/<card number>" like the decoded card's 8025000001/2800636234 [inferred]
+        number = (
+            professional.card_serial
+            if professional and professional.card_serial
+            else f"{serial % 10**10:010d}"
+        )
+        card_serial = f"8025000001/{number}"
         for ext, critical in profiles.end_entity_extensions(
             kind,
             issuer.short,

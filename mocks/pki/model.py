@@ -50,6 +50,7 @@ class Professional:
     last_name: str
     profession_code: str = "10"  # TRE_G15 ProfessionSante: 10 Médecin, 60 Infirmier, ...
     card_type: int = 0  # TRE_G02 TypeProduit: 0 CPS, 1 CPF, 2 CPE, 3 CPA
+    card_serial: str = ""  # the CPS card's number, in 1.2.250.1.71.1.2.3 "8025000001/<serial>"
     certificate_state: str = "valid"  # first certificates: valid, expired, not_yet_valid or revoked
 
 

@@ -44,15 +44,24 @@ def professional_of(p: Any) -> Professional:
         last_name=str(_get(p, "last_name", "family_name", "nom", default="")),
         profession_code=str(_get(p, "profession_code", "profession", default="10")),
         card_type=int(_get(p, "card_type", default=0)),
+        card_serial=str(_get(p, "card_serial", "cps_card", default="")),
         certificate_state=str(_get(p, "certificate_state", default="valid")),
     )
+
+
+def _locality(address: Any) -> str:
+    """`Ville (DD)` from an address, as the certificates' ST= spells a place; Paris by default."""
+    city, department = _get(address, "ville", "city", default=""), _get(address, "departement", default="")
+    if address is None or not city or not department:
+        return "Paris (75)"
+    return f"{str(city).title()} ({department})"
 
 
 def structure_of(s: Any) -> Structure:
     return Structure(
         id_nat=str(_get(s, "id_nat", "idnat", "id_nat_struct", "idNat_Struct")),
         name=str(_get(s, "name", "raison_sociale", default="")),
-        locality=str(_get(s, "locality", "state", "st", default="Paris (75)")),
+        locality=str(_get(s, "locality", "state", "st", default="") or _locality(_get(s, "address"))),
         application=str(_get(s, "application", default="LGC SEGUR SANDBOX")),
         certificate_state=str(_get(s, "certificate_state", default="valid")),
     )

@@ -144,11 +144,21 @@ def test_fault_rules_make_ocsp_and_crl_misbehave(pki_env: PkiEnv, structure: Str
     # only this structure's certificates, once
     sandbox.faults.add(
         tenant,
-        FaultRule(service="pki", operation="ocsp", persona=structure.id_nat, error="ocsp_try_later", times=1),
+        FaultRule.model_validate(
+            {
+                "service": "pki",
+                "operation": "ocsp",
+                "persona": structure.id_nat,
+                "error": "ocsp_try_later",
+                "times": 1,
+            }
+        ),
     )
     assert ocsp.load_der_ocsp_response(ask().content).response_status == ocsp.OCSPResponseStatus.TRY_LATER
     assert ocsp.load_der_ocsp_response(ask().content).certificate_status == ocsp.OCSPCertStatus.GOOD
-    sandbox.faults.add(tenant, FaultRule(service="pki", operation="crl", error="crl_unavailable"))
+    sandbox.faults.add(
+        tenant, FaultRule.model_validate({"service": "pki", "operation": "crl", "error": "crl_unavailable"})
+    )
     assert httpx.get(f"{pki_env.base_url}/CRL/{creds.issuer}.crl", headers=headers).status_code == 503
     assert httpx.get(f"{pki_env.base_url}/CRL/{creds.issuer}.crl").status_code == 200  # other tenants
     entry = sandbox.journal.find({"tenant": tenant, "operation": "crl"})[0]
