@@ -121,8 +121,10 @@ def main() -> None:
         try:
             from insi.directory import directory_for
 
-            people = directory_for(sandbox, "default").identities
-            who = people[0] if people else None
+            directory = directory_for(sandbox, "default")
+            golden = directory.by_traits("ADRTROIS", "M", "1960-01-01")
+            everyone = directory.identities
+            who = golden[0] if golden else (everyone[0] if everyone else None)
             body = (
                 request(who.nom, who.prenoms[0], who.sexe, who.date_naissance)
                 if who

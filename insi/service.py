@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,14 @@ class Insi(Service):
             raise ConfigError(f"insi_serialisation: one of {', '.join(wire.ERAS)}")
         if cfg["insi_oid_family"] not in matching.OID_FAMILIES:
             raise ConfigError(f"insi_oid_family: one of {', '.join(matching.OID_FAMILIES)}")
+        # build or load the référentiel now, without delaying "Ready." (a request waits for it)
+        threading.Thread(target=self._warm, name="insi-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            directory_for(self.sandbox, "default").by_matricule("0000000000000")
+        except Exception:  # noqa: BLE001 - the first request will report it
+            log.exception("INSi: loading the référentiel failed")
 
     # -- WSGI ---------------------------------------------------------------------------------
     def mtls_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
