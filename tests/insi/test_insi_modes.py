@@ -1,8 +1,9 @@
-"""A second sandbox configured like a pinned client's CI: strict validation, the older (CNDA-file)
-serialisation, the TEST OID family. Only INSi runs in it."""
+"""A second sandbox configured like a pinned client's CI: strict validation and the older (CNDA-file)
+serialisation. Only INSi runs in it."""
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from insi.matching import ListDirectory
 from mocks.runner import Runner
 from mocks.testing import make_config
 from tests.insi.clients import CT, STRUCTURE, write_creds
-from tests.insi.support import CNDA, GOLDEN, MAGIC, request_xml, validate_answer
+from tests.insi.support import CNDA, GOLDEN, MAGIC, request_xml
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,6 @@ def strict_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
         services="insi",
         insi_validation="strict",
         insi_serialisation="cnda",
-        insi_oid_family="test",
     )
     runner = Runner(config)
     runner.start()
@@ -64,10 +64,29 @@ def test_cnda_era_answer_equals_the_cnda_file(send: Callable[[bytes], httpx.Resp
     assert response.content == expected
 
 
-def test_test_oid_family(send: Callable[[bytes], httpx.Response]) -> None:
-    response = send(request_xml(emetteur="10B0152872"))
-    payload = validate_answer(response.content)
-    assert payload.findtext(".//{http://www.cnamts.fr/INSiResultat}OID") == "1.2.250.1.213.1.4.10"
+def _compact(name: str) -> bytes:
+    """A CNDA file without its comments and indentation (they are hand-edited files)."""
+    text = (CNDA / name).read_text(encoding="utf-8")
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = re.sub(r">\s+<", "><", text).strip()
+    head, rest = text.split("?>", 1)
+    return (head + "?>\n" + rest.lstrip()).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("traits", "cnda_file"),
+    [
+        (("PROVISOIRE", ("MATRICULE",), "M", "2009-07-01"), "TEST_2.05.xml"),
+        (("CORSE", ("ANTHONY",), "M", "1980-03-02"), "TEST_2.08_cas1.xml"),
+        (("HERMANN", ("GATIEN",), "M", "1981-03-24"), "TEST_2.08_cas2.xml"),
+    ],
+)
+def test_cnda_files_reproduced(
+    send: Callable[[bytes], httpx.Response], traits: tuple, cnda_file: str
+) -> None:
+    response = send(request_xml(*traits, emetteur="10B0152872"))
+    assert response.status_code == 200
+    assert response.content == _compact(cnda_file)
 
 
 def test_strict_refuses_invalid_characters_like_production(send: Callable[[bytes], httpx.Response]) -> None:

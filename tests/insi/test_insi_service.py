@@ -159,6 +159,21 @@ def test_configured_idam_list(mtls: Any, insi_runner: Runner) -> None:
         values["insi_idam"] = saved
 
 
+def test_oid_family_setting(mtls: Any, insi_runner: Runner) -> None:
+    values = insi_runner.sandbox.config.values
+    saved = values["insi_oid_family"]
+    values["insi_oid_family"] = "test"
+    try:
+        result = traits_call(mtls, "ADRTROIS", ["TOUSSAINT"], "M", "1960-01-01")
+        assert result.INDIVIDU.INSACTIF.OID == "1.2.250.1.213.1.4.10"
+    finally:
+        values["insi_oid_family"] = saved
+    assert (
+        traits_call(mtls, "ADRTROIS", ["TOUSSAINT"], "M", "1960-01-01").INDIVIDU.INSACTIF.OID
+        == "1.2.250.1.213.1.4.8"
+    )
+
+
 # -- certificates ------------------------------------------------------------------------------
 def _client_for(insi_runner: Runner, pem_dir: Path, mtls_url: str, creds: Any, name: str) -> Any:
     return zeep_client(mtls_url, str(pem_dir / "ca.pem"), write_creds(pem_dir, name, creds))
