@@ -523,3 +523,31 @@ def test_a_bug_of_ours_answers_a_soap_fault(
     assert validate_answer(response.content).get("code") == "desir_1020"
     [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
     assert entry["outcome"] == "internal error: RuntimeError"
+
+
+@pytest.mark.parametrize(
+    ("traits", "expected"),
+    [
+        (("HOMONYME", ["CLAUDE"], "M", "1966-06-06"), "02"),
+        (("HOMONYME", ["CLAUDE"], "M", "1966-06-06", "13055"), "00"),
+        (("ATTENTE", ["AMINATA"], "F", "1999-04-04"), "00"),
+        (("INDISPONIBLE", ["SERVICE"], "F", "1950-01-01"), "desir_1020"),
+        (("ERREUR", ["TECHNIQUE"], "M", "1950-01-01"), "insi_102"),
+    ],
+)
+def test_magic_personas_of_the_population(
+    mtls: Any, insi_runner: Runner, traits: tuple, expected: str
+) -> None:
+    from insi.service import directory_for
+
+    if getattr(directory_for(insi_runner.sandbox, "default"), "population", None) is None:
+        pytest.skip("no synthetic population in this build")
+    if expected.startswith(("insi_", "desir_")):
+        with pytest.raises(zeep.exceptions.Fault) as exc:
+            traits_call(mtls, *traits)
+        assert exc.value.detail[0].get("code") == expected
+        return
+    result = traits_call(mtls, *traits)
+    assert result.CR.CodeCR == expected
+    if traits[0] == "ATTENTE":
+        assert result.INDIVIDU.INSACTIF.OID == "1.2.250.1.213.1.4.9"
