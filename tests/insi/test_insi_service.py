@@ -551,3 +551,30 @@ def test_magic_personas_of_the_population(
     assert result.CR.CodeCR == expected
     if traits[0] == "ATTENTE":
         assert result.INDIVIDU.INSACTIF.OID == "1.2.250.1.213.1.4.9"
+
+
+def test_documented_setup_pkcs12_download_then_search(
+    console: httpx.Client, mtls_url: str, pem_dir: Path, tmp_path: Path
+) -> None:
+    """docs/services/insi.md: download the cabinet's INSI-AUTO PKCS#12 from the control plane, use it."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    response = console.get(
+        "/_sandbox/pki/personas/410100000016001/insi_auto", params={"format": "p12", "password": "test"}
+    )
+    if response.status_code == 404:
+        pytest.skip("the demo cabinet is not in this build's population")
+    response.raise_for_status()
+    key, cert, _ = pkcs12.load_key_and_certificates(response.content, b"test")
+    assert key is not None and cert is not None
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    service = zeep_client(
+        mtls_url, str(pem_dir / "ca.pem"), (str(tmp_path / "c.pem"), str(tmp_path / "k.pem"))
+    )
+    result = traits_call(service, "TCHITCHI", ["CATARINA"], "F", "1936-06-21", emetteur="410100000016001")
+    assert result.INDIVIDU.TIQ.ListePrenom == "CATARINA BELLA"
