@@ -108,6 +108,11 @@ KERNEL_SETTINGS: list[Setting] = [
         "validation", "report", "default validation mode of every service: strict, report or off", "mode"
     ),
     Setting("log_level", "info", "log level: debug, info, warning, error", "level"),
+    Setting(
+        "population_households", 1200, "households of the synthetic world (about 1.7 patients each)", "int"
+    ),
+    Setting("population_professionals", 300, "professionals of the synthetic world", "int"),
+    Setting("population_structures", 60, "shared structures (hospitals, centres, pharmacies...)", "int"),
     Setting("journal_bodies", True, "keep request and response bodies in the journal", "bool"),
     Setting("journal_max_entries", 20000, "journal entries kept (oldest dropped first)", "int"),
     Setting("journal_max_bytes", 64 * 1024 * 1024, "journal body bytes kept (oldest dropped first)", "int"),

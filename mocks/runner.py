@@ -45,6 +45,8 @@ class Runner:
         # every known service's tables exist in every process: reset and export see them all
         for name, service in sandbox.instances.items():
             sandbox.store.migrate(name, list(service.migrations()))
+        if self.enabled:
+            sandbox.population.ensure()  # generated (first start) or read now, not on a first request
         from mocks.control.app import create_app
 
         self._serve("console", "http", int(self.config["console_port"]), create_app(sandbox, self), None)

@@ -106,7 +106,8 @@ class Tenants:
             if not key:
                 continue
             row = self.store.one(
-                "SELECT id FROM tenants, json_each(tenants.bindings) WHERE json_each.value = ? ORDER BY id",
+                "SELECT tenants.id AS id FROM tenants, json_each(tenants.bindings) "
+                "WHERE json_each.value = ? ORDER BY tenants.id",
                 (key,),
             )
             if row:

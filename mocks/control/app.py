@@ -478,6 +478,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         app.register_blueprint(module.blueprint, url_prefix="/_sandbox" + prefix)
 
     app.extensions["segur_api"] = api
+    app.extensions["segur_sandbox"] = sandbox  # the blueprints' way to the kernel
     return app
 
 

@@ -235,3 +235,17 @@ def test_reset_one_service(ctl: httpx.Client, echo: httpx.Client, tid: str) -> N
     assert out["rows_deleted"] == 2
     assert ctl.get(f"/state/export?tenant={tid}").json()["tables"]["echo_items"] == []
     assert ctl.get(f"/tenants/{tid}").status_code == 200
+
+
+def test_tenant_bindings_select_the_tenant(ctl: httpx.Client, echo_runner: Runner) -> None:
+    name = "k-" + uuid.uuid4().hex[:10]
+    ctl.post(
+        "/tenants", json={"id": name, "bindings": ["CN=INSI-AUTO,OU=123", "client-42"]}
+    ).raise_for_status()
+    try:
+        tenants = echo_runner.sandbox.tenants
+        assert tenants.resolve(None, [None, "client-42"]) == name
+        assert tenants.resolve(None, ["someone-else"]) == "default"
+        assert tenants.resolve("default", ["client-42"]) == "default"  # an explicit tenant wins
+    finally:
+        ctl.delete(f"/tenants/{name}")
