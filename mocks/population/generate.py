@@ -15,9 +15,9 @@ import hashlib
 import random
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
 from functools import cache
+from typing import Any
 
 from faker.providers.address.fr_FR import Provider as AddressProvider
 from faker.providers.person.fr_FR import Provider as PersonProvider
