@@ -192,3 +192,19 @@ def test_official_gie_example_pair_replayed_through_the_rules() -> None:
     body = "{http://www.w3.org/2003/05/soap-envelope}Body"
     assert _shape(ours.find(body)) == _shape(official.find(body))
     assert ours.find(body)[0].nsmap == official.find(body)[0].nsmap
+
+
+def test_older_era_desir_550_is_byte_identical() -> None:
+    # padoa/tlsi-ins history (2022-11 .. 2025): the gateway fault in the S: style, messageID echoed
+    legacy = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope">'
+        '<env:Body xmlns:S="http://www.w3.org/2003/05/soap-envelope" xmlns:env="http://www.w3.org/2003/05/soap-envelope">'
+        '<S:Fault xmlns:ns4="http://schemas.xmlsoap.org/soap/envelope/"><S:Code><S:Value>S:Sender</S:Value><S:Subcode>'
+        '<S:Value>S:siram_100</S:Value></S:Subcode></S:Code><S:Reason><S:Text xml:lang="en">L\'accès par ce progiciel '
+        "au service n'est pas autorisé. Contactez l'éditeur du progiciel ou votre responsable informatique.</S:Text>"
+        '</S:Reason><S:Detail><siram:Erreur code="desir_550" messageID="uuid:b3549edd-4ae9-472a-b26f-fd2fb4ef397f" '
+        'severite="erreur" xmlns:siram="urn:siram">Numéro d\'autorisation du logiciel inconnu.</siram:Erreur>'
+        "</S:Detail></S:Fault></env:Body></soap:Envelope>"
+    )
+    data = wire.fault_response(fault_spec(ERRORS["desir_550"], "2022", FAKE_IDAM_MESSAGE_ID), "2022")
+    assert data == legacy.encode("utf-8")
