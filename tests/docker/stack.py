@@ -45,7 +45,10 @@ def engine_problem() -> str | None:
     except subprocess.TimeoutExpired:
         return "the Docker engine does not answer (docker info timed out)"
     if info.returncode != 0:
-        return f"no Docker engine reachable: {info.stderr.strip().splitlines()[-1:] or info.stdout}"
+        said = (info.stderr.strip() or info.stdout.strip()).splitlines()
+        return "no Docker engine reachable: " + (
+            said[-1] if said else f"docker info exited {info.returncode}"
+        )
     if compose_command() is None:
         return "neither `docker compose` (v2) nor `docker-compose` (v1) is installed"
     return None
@@ -131,7 +134,7 @@ class Stack:
             states = self.health()
             if all(s == "healthy" for s in states.values()):
                 return
-            if any(s in ("exited", "dead", "missing") for s in states.values()):
+            if any(s in ("exited", "dead", "restarting", "missing") for s in states.values()):
                 break
             time.sleep(0.5)
         logs = self.compose("logs", "--no-color", "--tail", "40", check=False).stdout

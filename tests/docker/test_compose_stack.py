@@ -158,9 +158,11 @@ def test_insi_with_zeep_over_mtls(stack: Stack, ca_file: Path, tmp_path: Path) -
     waited: dict[str, Any] = {}
 
     def wait() -> None:
-        waited["resp"] = get(
-            stack, "/journal/wait", params={"tenant": tenant, "service": "insi", "timeout": 30}
-        )
+        params = {"tenant": tenant, "service": "insi", "timeout": 30}
+        try:
+            waited["resp"] = get(stack, "/journal/wait", params=params)
+        except httpx.HTTPError as exc:  # reported by the assertion below
+            waited["error"] = exc
 
     waiter = threading.Thread(target=wait)
     waiter.start()
@@ -178,6 +180,7 @@ def test_insi_with_zeep_over_mtls(stack: Stack, ca_file: Path, tmp_path: Path) -
     assert result.CR.CodeCR in ("00", "01")
     if result.CR.CodeCR == "00":
         assert result.INDIVIDU.INSACTIF.IdIndividu.NumIdentifiant == "160012B020777"
+    assert "resp" in waited, f"the journal wait failed: {waited.get('error')}"
     resp = waited["resp"]
     assert resp.status_code == 200, resp.text
     [entry] = resp.json()
