@@ -8,6 +8,8 @@ them without a dictionary of synonyms.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
+from functools import cache
 from typing import Any, Literal
 
 Sex = Literal["M", "F"]
@@ -15,8 +17,13 @@ IdentityStatus = Literal["PROV", "RECUP", "VALI", "QUAL"]
 DmpState = Literal["none", "open", "closed"]
 
 
+@cache
+def _names(cls: Any) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _from(cls: Any, data: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
+    names = _names(cls)  # cached: reading a stored world calls this for every entity
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
