@@ -1,0 +1,110 @@
+"""Pro Santé Connect as mounted in the sandbox: three HTTPS listeners like the real platform.
+
+- `psc`          (psc_port 4610): the issuer `auth.*` host, realm `esante-wallet` (client
+                 certificate optional: tls_client_auth clients present an ORG AUTH_CLI);
+- `psc-wallet`   (psc_wallet_port 4611): the `wallet.*` login front with `/auth` (client
+                 certificate optional: a CPS card's authentication certificate);
+- `psc-exchange` (psc_exchange_port 4612): the token-exchange authorization server of the
+                 national APIs (mutual TLS required, ORG AUTH_CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from mocks.config import ConfigError, Setting
+from mocks.service import Listener, Service, TlsPolicy
+from mocks.store import Migration
+from psc.errors import ERRORS
+from psc.rules import DEFAULT_CLIENTS, MIGRATIONS, Realm, configured_clients
+from psc.wallet import Wallet
+from psc.wire import EXCHANGE_REALM, REALM, Wire
+
+if TYPE_CHECKING:
+    from mocks.kernel import Sandbox
+
+NAME = "psc"
+TITLE = "Pro Santé Connect (fournisseur OpenID Connect des professionnels de santé)"
+
+SETTINGS = [
+    Setting("psc_port", 4610, "PSC issuer listener (realm esante-wallet: token, userinfo, JWKS, CIBA...)", "port"),
+    Setting("psc_wallet_port", 4611, "PSC wallet login listener (/auth, login pages)", "port"),
+    Setting("psc_exchange_port", 4612, "token-exchange authorization server of the national APIs (mTLS)", "port"),
+    Setting("psc_clients", DEFAULT_CLIENTS, "clients valid in every tenant: JSON list of {client_id, secret, redirect_uris, ...}"),
+    Setting(
+        "psc_auto_approve", -1,
+        "seconds after which an e-CPS push or CIBA request approves itself (-1: never, 0: at once, for CI)", "int",
+    ),
+    Setting("psc_ecps_timeout", 120, "seconds a professional has to validate an e-CPS push or type the card PIN", "int"),
+    Setting("psc_card_pin", "1234", "the simulated CPS cards' PIN"),
+    Setting("psc_card_acr", "eidas3", "acr of a CPS card login (eidas3 as in BAS 2023; eidas2 as in prod 2026)"),
+    Setting("psc_access_token_lifetime", 120, "access and ID token lifetime, seconds", "int"),
+    Setting("psc_refresh_token_lifetime", 1800, "refresh token lifetime, seconds", "int"),
+    Setting("psc_sso_max", 14400, "SSO session maximum, seconds (4 h)", "int"),
+    Setting("psc_sso_idle", 1800, "SSO session idle timeout, seconds (30 min)", "int"),
+    Setting("psc_code_lifetime", 60, "authorization code lifetime, seconds", "int"),
+    Setting("psc_ciba_expires_in", 120, "CIBA auth_req_id lifetime, seconds", "int"),
+    Setting("psc_ciba_interval", 5, "CIBA minimum polling interval, seconds", "int"),
+    Setting("psc_exchange_lifetime", 14400, "token-exchange access token lifetime, seconds", "int"),
+]
+__all__ = ["ERRORS", "NAME", "SETTINGS", "TITLE", "create"]
+
+
+class Psc(Service):
+    name = NAME
+    title = TITLE
+
+    def __init__(self, sandbox: Sandbox):
+        super().__init__(sandbox)
+        self.realm = Realm(sandbox)
+        self.wire = Wire(sandbox, self.realm)
+        self.wallet = Wallet(sandbox, self.realm, self.wire)
+
+    def migrations(self) -> Sequence[Migration]:
+        return MIGRATIONS
+
+    def start(self) -> None:
+        try:
+            configured_clients(str(self.sandbox.config["psc_clients"] or ""))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        if self.sandbox.config["psc_card_acr"] not in ("eidas1", "eidas2", "eidas3"):
+            raise ConfigError("psc_card_acr: eidas1, eidas2 or eidas3")
+        for name in ("realm", "exchange", "refresh"):
+            self.realm.keys.kid(name)  # created now rather than on a first request
+
+    def listeners(self) -> list[Listener]:
+        return [
+            Listener(
+                name="psc",
+                port_setting="psc_port",
+                scheme="https",
+                app=self.wire.issuer_app(),
+                tls=TlsPolicy(client_auth="optional"),
+                description="Pro Santé Connect, émetteur (realm esante-wallet)",
+                paths=[REALM + "/.well-known/wallet-openid-configuration"],
+            ),
+            Listener(
+                name="psc-wallet",
+                port_setting="psc_wallet_port",
+                scheme="https",
+                app=self.wallet.app(),
+                tls=TlsPolicy(client_auth="optional"),
+                description="Pro Santé Connect, page de connexion (wallet)",
+                paths=["/auth"],
+            ),
+            Listener(
+                name="psc-exchange",
+                port_setting="psc_exchange_port",
+                scheme="https",
+                app=self.wire.exchange_app(),
+                tls=TlsPolicy(client_auth="required"),
+                description="Serveur d'autorisation des API nationales (échange de jeton RFC 8693, mTLS)",
+                paths=[EXCHANGE_REALM + "/protocol/openid-connect/token"],
+            ),
+        ]
+
+
+def create(sandbox: Sandbox) -> Psc:
+    return Psc(sandbox)
