@@ -97,7 +97,6 @@ def _activity(pop: Population, act: Any) -> dict[str, str]:
     }
 
 
-
 def userinfo(pop: Population, pro: Any, auth_mode: str) -> dict[str, Any]:
     """The UserInfo JSON of a professional (research 2.6), first activity as the chosen one."""
     authority = pro.registration_authority or ""

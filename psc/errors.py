@@ -19,9 +19,7 @@ ERRORS: dict[str, ErrorDef] = {
     e.name: e
     for e in [
         _oauth("invalid_request", 400, "Invalid request", "malformed request"),
-        _oauth(
-            "invalid_client", 401, "Invalid client or Invalid client credentials", "unknown client (401)"
-        ),
+        _oauth("invalid_client", 401, "Invalid client or Invalid client credentials", "unknown client (401)"),
         _oauth(
             "unauthorized_client",
             401,
@@ -40,9 +38,24 @@ ERRORS: dict[str, ErrorDef] = {
         _oauth("login_required", 400, "User not logged in", "prompt=none without a session (redirect)"),
         _oauth("temporarily_unavailable", 503, "Service temporarily unavailable", "PSC overloaded"),
         _oauth("server_error", 500, "unknown_error", "internal error of the provider", "unknown_error"),
-        ErrorDef("bad_gateway", "502 from the PSC front", 502, {"html": "<html><body><h1>502 Bad Gateway</h1></body></html>"}),
-        ErrorDef("service_unavailable", "503 from the PSC front", 503, {"html": "<html><body><h1>503 Service Unavailable</h1></body></html>"}),
-        ErrorDef("gateway_timeout", "504 from the PSC front", 504, {"html": "<html><body><h1>504 Gateway Time-out</h1></body></html>"}),
+        ErrorDef(
+            "bad_gateway",
+            "502 from the PSC front",
+            502,
+            {"html": "<html><body><h1>502 Bad Gateway</h1></body></html>"},
+        ),
+        ErrorDef(
+            "service_unavailable",
+            "503 from the PSC front",
+            503,
+            {"html": "<html><body><h1>503 Service Unavailable</h1></body></html>"},
+        ),
+        ErrorDef(
+            "gateway_timeout",
+            "504 from the PSC front",
+            504,
+            {"html": "<html><body><h1>504 Gateway Time-out</h1></body></html>"},
+        ),
     ]
 }
 
@@ -50,7 +63,9 @@ ERRORS: dict[str, ErrorDef] = {
 class OAuthError(Exception):
     """An OAuth/OIDC error answer: JSON body `{error, error_description}` with an HTTP status."""
 
-    def __init__(self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None):
+    def __init__(
+        self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+    ):
         super().__init__(f"{error}: {description}")
         self.error, self.description, self.status = error, description, status
         self.headers = headers or {}

@@ -95,7 +95,11 @@ class Keys:
         kid, key, _ = self._load(name)
         alg = "HS512" if name == "refresh" else "RS256"
         header = {"alg": alg, "typ": "JWT", "kid": kid}
-        body = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        body = (
+            payload
+            if isinstance(payload, str)
+            else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        )
         return jws.serialize_compact(header, body.encode("utf-8"), key, algorithms=[alg])
 
     def verify(self, name: str, token: str) -> dict[str, Any] | None:

@@ -141,8 +141,12 @@ class BuiltinDirectory:
         self._pros = {
             p.id_nat: p
             for p in [
-                _Professional("899700366240", "DOC0036624", ("KIT",), (_Activity("499700366240007"),), "99700366240"),
-                _Professional("899700427885", "DOC0042788", ("KIT",), (_Activity("499700427885006"),), "99700427885"),
+                _Professional(
+                    "899700366240", "DOC0036624", ("KIT",), (_Activity("499700366240007"),), "99700366240"
+                ),
+                _Professional(
+                    "899700427885", "DOC0042788", ("KIT",), (_Activity("499700427885006"),), "99700427885"
+                ),
             ]
         }
         self._structures = {

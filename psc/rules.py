@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from psc import claims as claims_mod
 from psc.errors import OAuthError
-from psc.keys import Keys
 from psc.keys import MIGRATIONS as KEY_MIGRATIONS
+from psc.keys import Keys
 
 if TYPE_CHECKING:
     from mocks.kernel import Sandbox
@@ -82,9 +82,12 @@ class Client(BaseModel):
     redirect_uris: list[str] = Field(default_factory=list, description="exact redirect URIs")
     post_logout_redirect_uris: list[str] = Field(default_factory=list)
     grant_types: list[str] = Field(default_factory=lambda: [GRANT_CODE, GRANT_REFRESH])
-    auth_method: Literal["client_secret_basic", "client_secret_post", "tls_client_auth"] = "client_secret_basic"
+    auth_method: Literal["client_secret_basic", "client_secret_post", "tls_client_auth"] = (
+        "client_secret_basic"
+    )
     tls_subject: str = Field(
-        "", description="tls_client_auth / token exchange: RFC 4514 subject (or OU=structure id) of the ORG AUTH_CLI certificate"
+        "",
+        description="tls_client_auth / token exchange: RFC 4514 subject (or OU=structure id) of the ORG AUTH_CLI certificate",
     )
     description: str = ""
 
@@ -114,7 +117,9 @@ class Client(BaseModel):
     @model_validator(mode="after")
     def _auth(self) -> Client:
         if self.auth_method == "tls_client_auth" and not self.tls_subject:
-            raise ValueError("tls_client_auth needs tls_subject (the certificate's subject DN, or OU=<structure id>)")
+            raise ValueError(
+                "tls_client_auth needs tls_subject (the certificate's subject DN, or OU=<structure id>)"
+            )
         if self.auth_method != "tls_client_auth" and not self.secret:
             raise ValueError(f"{self.auth_method} needs a secret")
         return self
@@ -193,7 +198,9 @@ class Realm:
 
     def set_auto_approve(self, tenant: str, seconds: int | None) -> None:
         if seconds is None:
-            self.store.execute("DELETE FROM psc_settings WHERE tenant = ? AND key = 'auto_approve'", (tenant,))
+            self.store.execute(
+                "DELETE FROM psc_settings WHERE tenant = ? AND key = 'auto_approve'", (tenant,)
+            )
         else:
             self.store.execute(
                 "INSERT INTO psc_settings(tenant, key, value) VALUES (?, 'auto_approve', ?) "
@@ -211,7 +218,9 @@ class Realm:
         if acr not in claims_mod.ACR_MODES:
             raise ValueError(f"acr quirk must be one of {', '.join(claims_mod.ACR_MODES)}")
         if acr == "default":
-            self.store.execute("DELETE FROM psc_quirks WHERE tenant = ? AND national_id = ?", (tenant, national_id))
+            self.store.execute(
+                "DELETE FROM psc_quirks WHERE tenant = ? AND national_id = ?", (tenant, national_id)
+            )
             return
         self.store.execute(
             "INSERT INTO psc_quirks(tenant, national_id, acr) VALUES (?, ?, ?) "
@@ -241,7 +250,9 @@ class Realm:
         """Every client of a tenant, with where it comes from ('control' or 'configuration')."""
         own = {
             r["client_id"]: Client.model_validate_json(r["data"])
-            for r in self.store.query("SELECT client_id, data FROM psc_clients WHERE tenant = ? ORDER BY client_id", (tenant,))
+            for r in self.store.query(
+                "SELECT client_id, data FROM psc_clients WHERE tenant = ? ORDER BY client_id", (tenant,)
+            )
         }
         out = [(c, "control") for c in own.values()]
         out += [(c, "configuration") for cid, c in self.configured().items() if cid not in own]
@@ -255,7 +266,9 @@ class Realm:
         )
 
     def delete_client(self, tenant: str, client_id: str) -> bool:
-        cur = self.store.execute("DELETE FROM psc_clients WHERE tenant = ? AND client_id = ?", (tenant, client_id))
+        cur = self.store.execute(
+            "DELETE FROM psc_clients WHERE tenant = ? AND client_id = ?", (tenant, client_id)
+        )
         return cur.rowcount > 0
 
     def client_for_certificate(self, tenant: str, caller: CallerCertificate) -> Client | None:
@@ -280,7 +293,9 @@ class Realm:
                 user, _, password = decoded.partition(":")
                 basic_id, basic_secret = unquote(user), unquote(password)
             except (ValueError, UnicodeDecodeError):
-                raise OAuthError("invalid_client", "Invalid client or Invalid client credentials", 401) from None
+                raise OAuthError(
+                    "invalid_client", "Invalid client or Invalid client credentials", 401
+                ) from None
         client_id = basic_id or form.get("client_id")
         if not client_id and caller is not None and caller.status != "absent":
             found = self.client_for_certificate(tenant, caller)
@@ -292,9 +307,13 @@ class Realm:
             raise OAuthError("invalid_client", "Invalid client or Invalid client credentials", 401)
         if client.auth_method == "tls_client_auth":
             if caller is None or caller.status != "valid" or caller.kind != "org_auth_cli":
-                raise OAuthError("unauthorized_client", "Client certificate missing, or its subject DN not valid", 401)
+                raise OAuthError(
+                    "unauthorized_client", "Client certificate missing, or its subject DN not valid", 401
+                )
             if not client.matches_certificate(caller):
-                raise OAuthError("unauthorized_client", "Certificate's SubjectDN does not match the client's", 401)
+                raise OAuthError(
+                    "unauthorized_client", "Certificate's SubjectDN does not match the client's", 401
+                )
             return client, "tls_client_auth"
         secret = basic_secret if basic_id else form.get("client_secret")
         if secret is None:
@@ -304,7 +323,9 @@ class Realm:
         return client, "client_secret_basic" if basic_id else "client_secret_post"
 
     # -- login requests (browser push, card, CIBA) ----------------------------------------------
-    def new_request(self, tenant: str, kind: str, client_id: str, params: dict[str, Any], **fields: Any) -> str:
+    def new_request(
+        self, tenant: str, kind: str, client_id: str, params: dict[str, Any], **fields: Any
+    ) -> str:
         rid = secrets.token_urlsafe(24)
         now = self.now(tenant)
         row = {
@@ -318,7 +339,9 @@ class Realm:
             **fields,
         }
         cols = ", ".join(row)
-        self.store.execute(f"INSERT INTO psc_requests({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        self.store.execute(
+            f"INSERT INTO psc_requests({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
         return rid
 
     def request(self, rid: str) -> dict[str, Any] | None:
@@ -345,7 +368,12 @@ class Realm:
         """Send the e-CPS push (or wait for the card): the request is now pending."""
         now = self.now(tenant)
         self.update_request(
-            rid, national_id=national_id, channel=channel, status="pending", pushed_at=now, expires_at=now + lifetime
+            rid,
+            national_id=national_id,
+            channel=channel,
+            status="pending",
+            pushed_at=now,
+            expires_at=now + lifetime,
         )
 
     def resolve(self, rid: str, status: str, reason: str = "") -> bool:
@@ -358,7 +386,8 @@ class Realm:
 
     def pending(self, tenant: str) -> list[dict[str, Any]]:
         rows = self.store.query(
-            "SELECT id FROM psc_requests WHERE tenant = ? AND status = 'pending' ORDER BY created_at", (tenant,)
+            "SELECT id FROM psc_requests WHERE tenant = ? AND status = 'pending' ORDER BY created_at",
+            (tenant,),
         )
         found = [self.request(r["id"]) for r in rows]
         return [r for r in found if r is not None and r["status"] == "pending"]
@@ -383,14 +412,26 @@ class Realm:
         now = self.now(row["tenant"])
         if now > self.session_expiry(row["auth_time"], row["last_seen"]):
             return None
-        return Session(row["id"], row["tenant"], row["national_id"], row["auth_mode"], row["auth_time"], row["last_seen"], False)
+        return Session(
+            row["id"],
+            row["tenant"],
+            row["national_id"],
+            row["auth_mode"],
+            row["auth_time"],
+            row["last_seen"],
+            False,
+        )
 
     def session_expiry(self, auth_time: float, last_seen: float) -> float:
-        return min(auth_time + int(self.setting("psc_sso_max")), last_seen + int(self.setting("psc_sso_idle")))
+        return min(
+            auth_time + int(self.setting("psc_sso_max")), last_seen + int(self.setting("psc_sso_idle"))
+        )
 
     def touch(self, session: Session) -> None:
         session.last_seen = self.now(session.tenant)
-        self.store.execute("UPDATE psc_sessions SET last_seen = ? WHERE id = ?", (session.last_seen, session.id))
+        self.store.execute(
+            "UPDATE psc_sessions SET last_seen = ? WHERE id = ?", (session.last_seen, session.id)
+        )
 
     def end_session(self, sid: str) -> None:
         with self.store.tx():
@@ -402,11 +443,20 @@ class Realm:
         code = f"{secrets.token_urlsafe(24)}.{session.id}.{secrets.token_hex(8)}"
         self.store.execute(
             "INSERT INTO psc_codes(code, tenant, client_id, session_id, params, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (code, tenant, client_id, session.id, json.dumps(params), self.now(tenant) + int(self.setting("psc_code_lifetime"))),
+            (
+                code,
+                tenant,
+                client_id,
+                session.id,
+                json.dumps(params),
+                self.now(tenant) + int(self.setting("psc_code_lifetime")),
+            ),
         )
         return code
 
-    def redeem(self, tenant: str, client: Client, code: str, redirect_uri: str | None, verifier: str | None) -> tuple[Session, dict[str, Any]]:
+    def redeem(
+        self, tenant: str, client: Client, code: str, redirect_uri: str | None, verifier: str | None
+    ) -> tuple[Session, dict[str, Any]]:
         """Exchange a code, once (Keycloak: a code used twice ends the session it made)."""
         row = self.store.one("SELECT * FROM psc_codes WHERE code = ? AND tenant = ?", (code, tenant))
         if row is None:
@@ -448,7 +498,10 @@ class Realm:
         acr = claims_mod.acr_for(session.auth_mode, quirk, str(self.setting("psc_card_acr")))
         iss, sub = self.issuer(), claims_mod.sub(session.national_id)
         at_life = int(self.setting("psc_access_token_lifetime"))
-        rt_exp = min(int(self.session_expiry(session.auth_time, session.last_seen)), now + int(self.setting("psc_refresh_token_lifetime")))
+        rt_exp = min(
+            int(self.session_expiry(session.auth_time, session.last_seen)),
+            now + int(self.setting("psc_refresh_token_lifetime")),
+        )
         at_jti, rt_jti, id_jti = (str(uuid.uuid4()) for _ in range(3))
         at_claims: list[tuple[str, Any]] = [
             ("exp", now + at_life),
@@ -485,7 +538,10 @@ class Realm:
             "sid": session.id,
         }
         refresh_token = self.keys.sign("refresh", rt_claims)
-        rows = [(at_jti, tenant, "access", client_id, session.id, now + at_life), (rt_jti, tenant, "refresh", client_id, session.id, rt_exp)]
+        rows = [
+            (at_jti, tenant, "access", client_id, session.id, now + at_life),
+            (rt_jti, tenant, "refresh", client_id, session.id, rt_exp),
+        ]
         response: dict[str, Any] = {
             "access_token": access_token,
             "expires_in": at_life,
@@ -520,7 +576,8 @@ class Realm:
             rows.append((id_jti, tenant, "id", client_id, session.id, now + at_life))
         response.update({"not-before-policy": 0, "session_state": session.id, "scope": scope})
         self.store.conn.executemany(
-            "INSERT INTO psc_tokens(jti, tenant, kind, client_id, session_id, expires_at) VALUES (?, ?, ?, ?, ?, ?)", rows
+            "INSERT INTO psc_tokens(jti, tenant, kind, client_id, session_id, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
         )
         return response
 
@@ -530,7 +587,7 @@ class Realm:
         found = self.keys.verify(key, token)
         if found is None:
             return None
-        claims = _first_values(found)
+        claims = found
         row = self.store.one("SELECT * FROM psc_tokens WHERE jti = ?", (str(claims.get("jti", "")),))
         if row is None or row["revoked"]:
             return None
@@ -552,11 +609,15 @@ class Realm:
         found = self.keys.verify("refresh", token)
         if found is None:
             raise OAuthError("invalid_grant", "Invalid refresh token")
-        row = self.store.one("SELECT * FROM psc_tokens WHERE jti = ? AND tenant = ?", (str(found.get("jti")), tenant))
+        row = self.store.one(
+            "SELECT * FROM psc_tokens WHERE jti = ? AND tenant = ?", (str(found.get("jti")), tenant)
+        )
         if row is None:
             raise OAuthError("invalid_grant", "Invalid refresh token")
         if found.get("azp") != client.client_id:
-            raise OAuthError("invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
+            raise OAuthError(
+                "invalid_grant", "Invalid refresh token. Token client and authorized client don't match"
+            )
         if self.now(tenant) > float(found.get("exp", 0)):
             raise OAuthError("invalid_grant", "Token is not active")
         session = self.session(row["session_id"], tenant)
@@ -573,7 +634,10 @@ class Realm:
         if row is None or row["client_id"] != client_id:
             return
         if row["kind"] == "refresh":  # Keycloak: revoking a refresh token ends the client's session tokens
-            self.store.execute("UPDATE psc_tokens SET revoked = 1 WHERE session_id = ? AND client_id = ?", (row["session_id"], client_id))
+            self.store.execute(
+                "UPDATE psc_tokens SET revoked = 1 WHERE session_id = ? AND client_id = ?",
+                (row["session_id"], client_id),
+            )
         else:
             self.store.execute("UPDATE psc_tokens SET revoked = 1 WHERE jti = ?", (row["jti"],))
 
@@ -585,14 +649,18 @@ def check_pkce(challenge: str | None, method: str | None, verifier: str | None) 
     """RFC 7636 as Keycloak words its refusals."""
     if not challenge:
         if verifier:
-            raise OAuthError("invalid_grant", "PKCE code verifier specified but challenge not present in authorization")
+            raise OAuthError(
+                "invalid_grant", "PKCE code verifier specified but challenge not present in authorization"
+            )
         return
     if not verifier:
         raise OAuthError("invalid_grant", "PKCE code verifier not specified")
     if not PKCE_VERIFIER.match(verifier):
         raise OAuthError("invalid_grant", "PKCE verification failed: Invalid code verifier")
     if (method or "plain") == "S256":
-        computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+        computed = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+        )
     else:
         computed = verifier
     if not secrets.compare_digest(computed, challenge):
@@ -601,8 +669,10 @@ def check_pkce(challenge: str | None, method: str | None, verifier: str | None) 
 
 def _json(pairs: list[tuple[str, Any]]) -> str:
     """A JSON object from ordered pairs, keys possibly repeated (the duplicated-acr quirk)."""
-    return "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in pairs) + "}"
-
-
-def _first_values(claims: dict[str, Any]) -> dict[str, Any]:
-    return claims
+    return (
+        "{"
+        + ",".join(
+            f"{json.dumps(k)}:{json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in pairs
+        )
+        + "}"
+    )

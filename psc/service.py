@@ -28,17 +28,34 @@ NAME = "psc"
 TITLE = "Pro Santé Connect (fournisseur OpenID Connect des professionnels de santé)"
 
 SETTINGS = [
-    Setting("psc_port", 4610, "PSC issuer listener (realm esante-wallet: token, userinfo, JWKS, CIBA...)", "port"),
-    Setting("psc_wallet_port", 4611, "PSC wallet login listener (/auth, login pages)", "port"),
-    Setting("psc_exchange_port", 4612, "token-exchange authorization server of the national APIs (mTLS)", "port"),
-    Setting("psc_clients", DEFAULT_CLIENTS, "clients valid in every tenant: JSON list of {client_id, secret, redirect_uris, ...}"),
     Setting(
-        "psc_auto_approve", -1,
-        "seconds after which an e-CPS push or CIBA request approves itself (-1: never, 0: at once, for CI)", "int",
+        "psc_port", 4610, "PSC issuer listener (realm esante-wallet: token, userinfo, JWKS, CIBA...)", "port"
     ),
-    Setting("psc_ecps_timeout", 120, "seconds a professional has to validate an e-CPS push or type the card PIN", "int"),
+    Setting("psc_wallet_port", 4611, "PSC wallet login listener (/auth, login pages)", "port"),
+    Setting(
+        "psc_exchange_port", 4612, "token-exchange authorization server of the national APIs (mTLS)", "port"
+    ),
+    Setting(
+        "psc_clients",
+        DEFAULT_CLIENTS,
+        "clients valid in every tenant: JSON list of {client_id, secret, redirect_uris, ...}",
+    ),
+    Setting(
+        "psc_auto_approve",
+        -1,
+        "seconds after which an e-CPS push or CIBA request approves itself (-1: never, 0: at once, for CI)",
+        "int",
+    ),
+    Setting(
+        "psc_ecps_timeout",
+        120,
+        "seconds a professional has to validate an e-CPS push or type the card PIN",
+        "int",
+    ),
     Setting("psc_card_pin", "1234", "the simulated CPS cards' PIN"),
-    Setting("psc_card_acr", "eidas3", "acr of a CPS card login (eidas3 as in BAS 2023; eidas2 as in prod 2026)"),
+    Setting(
+        "psc_card_acr", "eidas3", "acr of a CPS card login (eidas3 as in BAS 2023; eidas2 as in prod 2026)"
+    ),
     Setting("psc_access_token_lifetime", 120, "access and ID token lifetime, seconds", "int"),
     Setting("psc_refresh_token_lifetime", 1800, "refresh token lifetime, seconds", "int"),
     Setting("psc_sso_max", 14400, "SSO session maximum, seconds (4 h)", "int"),

@@ -10,7 +10,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, redirect, render_template_string, request
+from flask import Flask, Response, render_template_string, request
 
 from mocks.tenants import UnknownTenant
 from psc import pages
@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 NAME = "psc"
 SESSION_COOKIE = "PSC_WALLET_SESSION"
 CHALLENGE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-STATUS_FR = {"approved": "validée", "refused": "refusée", "expired": "expirée", "consumed": "traitée", "done": "traitée"}
+STATUS_FR = {
+    "approved": "validée",
+    "refused": "refusée",
+    "expired": "expirée",
+    "consumed": "traitée",
+    "done": "traitée",
+}
 
 
 def _with_query(uri: str, params: dict[str, str]) -> str:
@@ -33,17 +39,25 @@ def _with_query(uri: str, params: dict[str, str]) -> str:
     return uri + ("&" if "?" in uri else "?") + urlencode(params)
 
 
+def _redirect(location: str, status: int = 302) -> Response:
+    return Response("", status, {"Location": location, "Cache-Control": "no-store"})
+
+
 class Wallet:
     def __init__(self, sandbox: Sandbox, realm: Realm, wire: Wire):
         self.sandbox, self.realm, self.wire = sandbox, realm, wire
 
-    def page(self, title: str, body: str, status: int = 200, error: str = "", refresh: int = 0, **values: Any) -> Response:
+    def page(
+        self, title: str, body: str, status: int = 200, error: str = "", refresh: int = 0, **values: Any
+    ) -> Response:
         inner = render_template_string(body, **values)
         html = render_template_string(pages.LAYOUT, title=title, body=inner, error=error, refresh=refresh)
         return Response(html, status, {"Cache-Control": "no-store"}, mimetype="text/html")
 
     def keycloak_error(self, message: str, status: int = 400) -> Response:
-        return Response(render_template_string(pages.KEYCLOAK_ERROR, message=message), status, mimetype="text/html")
+        return Response(
+            render_template_string(pages.KEYCLOAK_ERROR, message=message), status, mimetype="text/html"
+        )
 
     def app(self) -> Flask:
         app = Flask("psc-wallet")
@@ -58,7 +72,10 @@ class Wallet:
 
         @app.get("/")
         def home() -> Response:
-            return self.page("Portail e-CPS", "<p>Portail e-CPS du bac à sable. Les services vous y envoient pour vous identifier.</p>")
+            return self.page(
+                "Portail e-CPS",
+                "<p>Portail e-CPS du bac à sable. Les services vous y envoient pour vous identifier.</p>",
+            )
 
         @app.route("/auth", methods=["GET", "POST"])
         def authorize() -> Response:
@@ -103,10 +120,12 @@ class Wallet:
         if not redirect_uri or redirect_uri not in client.redirect_uris:
             ex.outcome = "invalid redirect_uri (error page)"
             ex.findings.add(
-                "PSC-REDIRECT-URI", "error",
+                "PSC-REDIRECT-URI",
+                "error",
                 f"redirect_uri {redirect_uri!r} n'est pas déclarée pour {client.client_id} (comparaison exacte) ; "
                 "PSC affiche une page d'erreur au lieu de revenir vers le logiciel.",
-                "ANS PSC, déclaration des URL de redirection", "redirect_uri",
+                "ANS PSC, déclaration des URL de redirection",
+                "redirect_uri",
             )
             return self.keycloak_error("Invalid parameter: redirect_uri")
         state = v.get("state")
@@ -116,18 +135,26 @@ class Wallet:
             if state:
                 params["state"] = state
             ex.outcome = f"redirect {error}"
-            return redirect(_with_query(redirect_uri, params), 302)
+            return _redirect(_with_query(redirect_uri, params), 302)
 
         if GRANT_CODE not in client.grant_types:
-            return back("unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.")
+            return back(
+                "unauthorized_client",
+                "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.",
+            )
         if v.get("response_type") != "code":
-            return back("unsupported_response_type", "Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client.")
+            return back(
+                "unsupported_response_type",
+                "Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client.",
+            )
         method = v.get("code_challenge_method")
         challenge = v.get("code_challenge")
         if challenge:
             method = method or "plain"
             if method not in ("plain", "S256"):
-                return back("invalid_request", "Invalid parameter: code challenge method is not configured one")
+                return back(
+                    "invalid_request", "Invalid parameter: code challenge method is not configured one"
+                )
             if not CHALLENGE.match(challenge):
                 return back("invalid_request", "Invalid parameter: code_challenge")
         self.check(ex, v, redirect_uri)
@@ -167,37 +194,92 @@ class Wallet:
         f = ex.findings
         scopes = v.get("scope", "").split()
         if "scope_all" not in scopes:
-            f.add("PSC-SCOPE-ALL", "warning", f"PSC attend scope=openid scope_all (reçu {v.get('scope', '')!r}).", "research psc.md 1.5", "scope")
+            f.add(
+                "PSC-SCOPE-ALL",
+                "warning",
+                f"PSC attend scope=openid scope_all (reçu {v.get('scope', '')!r}).",
+                "research psc.md 1.5",
+                "scope",
+            )
         if "openid" not in scopes:
             f.add(
-                "PSC-SCOPE-OPENID", "warning",
-                "Sans le scope openid, aucun id_token n'est délivré (toléré : scope_all seul).", "OpenID Connect Core 3.1.2.1", "scope",
+                "PSC-SCOPE-OPENID",
+                "warning",
+                "Sans le scope openid, aucun id_token n'est délivré (toléré : scope_all seul).",
+                "OpenID Connect Core 3.1.2.1",
+                "scope",
             )
         if not v.get("state"):
-            f.add("PSC-STATE", "error", "Le paramètre state est obligatoire pour PSC (protection CSRF).", "IG sécurisation API, PSC", "state")
+            f.add(
+                "PSC-STATE",
+                "error",
+                "Le paramètre state est obligatoire pour PSC (protection CSRF).",
+                "IG sécurisation API, PSC",
+                "state",
+            )
         if not v.get("nonce"):
-            f.add("PSC-NONCE", "warning", "Envoyez un nonce aléatoire et vérifiez-le dans l'id_token.", "OpenID Connect Core 3.1.2.1", "nonce")
+            f.add(
+                "PSC-NONCE",
+                "warning",
+                "Envoyez un nonce aléatoire et vérifiez-le dans l'id_token.",
+                "OpenID Connect Core 3.1.2.1",
+                "nonce",
+            )
         if "acr" in v and "acr_values" not in v:
-            f.add("PSC-ACR-PARAM", "warning", "Le paramètre s'appelle acr_values (acr=... est ignoré).", "OpenID Connect Core 3.1.2.1", "acr")
+            f.add(
+                "PSC-ACR-PARAM",
+                "warning",
+                "Le paramètre s'appelle acr_values (acr=... est ignoré).",
+                "OpenID Connect Core 3.1.2.1",
+                "acr",
+            )
         elif v.get("acr_values") != "eidas1":
-            f.add("PSC-ACR", "info", f"PSC attend acr_values=eidas1 (reçu {v.get('acr_values', '')!r}).", "research psc.md 1.5", "acr_values")
+            f.add(
+                "PSC-ACR",
+                "info",
+                f"PSC attend acr_values=eidas1 (reçu {v.get('acr_values', '')!r}).",
+                "research psc.md 1.5",
+                "acr_values",
+            )
         if not v.get("code_challenge"):
-            f.add("PSC-PKCE", "info", "PKCE (code_challenge S256) est recommandé.", "RFC 7636", "code_challenge")
+            f.add(
+                "PSC-PKCE", "info", "PKCE (code_challenge S256) est recommandé.", "RFC 7636", "code_challenge"
+            )
         elif v.get("code_challenge_method", "plain") == "plain":
-            f.add("PSC-PKCE-PLAIN", "info", "Préférez code_challenge_method=S256 à plain.", "RFC 7636 4.2", "code_challenge_method")
+            f.add(
+                "PSC-PKCE-PLAIN",
+                "info",
+                "Préférez code_challenge_method=S256 à plain.",
+                "RFC 7636 4.2",
+                "code_challenge_method",
+            )
 
-    def login_page(self, rid: str, client_id: str, error: str = "", national_id: str = "", status: int = 200) -> Response:
+    def login_page(
+        self, rid: str, client_id: str, error: str = "", national_id: str = "", status: int = 200
+    ) -> Response:
         pros = self.sandbox.population.personas()["professionals"]
         personas = [
-            {"id_nat": p.id_nat, "label": f"{p.civilite_exercice or p.civilite} {' '.join(p.prenoms)} {p.nom} — {p.id_nat} ({p.note})"}
+            {
+                "id_nat": p.id_nat,
+                "label": f"{p.civilite_exercice or p.civilite} {' '.join(p.prenoms)} {p.nom} — {p.id_nat} ({p.note})",
+            }
             for p in pros
         ]
         return self.page(
-            "Identifiez-vous", pages.LOGIN, status, error=error, client_id=client_id, rid=rid, personas=personas,
-            national_id=national_id, action=request.script_root + "/auth/login",
+            "Identifiez-vous",
+            pages.LOGIN,
+            status,
+            error=error,
+            client_id=client_id,
+            rid=rid,
+            personas=personas,
+            national_id=national_id,
+            action=request.script_root + "/auth/login",
         )
 
-    def finish(self, tenant: str, params: dict[str, Any], session: Session, rid: str | None = None) -> Response:
+    def finish(
+        self, tenant: str, params: dict[str, Any], session: Session, rid: str | None = None
+    ) -> Response:
         """Code issued: back to the client with state, session_state, iss and code (Keycloak's order)."""
         code = self.realm.new_code(tenant, params["client_id"], session, params)
         if rid:
@@ -206,8 +288,15 @@ class Wallet:
         if params.get("state"):
             query["state"] = params["state"]
         query.update({"session_state": session.id, "iss": self.realm.issuer(), "code": code})
-        response = redirect(_with_query(params["redirect_uri"], query), 302)
-        response.set_cookie(SESSION_COOKIE, session.id, httponly=True, secure=True, samesite="None", path=request.script_root or "/")
+        response = _redirect(_with_query(params["redirect_uri"], query), 302)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session.id,
+            httponly=True,
+            secure=True,
+            samesite="None",
+            path=request.script_root or "/",
+        )
         return response
 
     def _request(self, rid: str) -> dict[str, Any]:
@@ -225,7 +314,9 @@ class Wallet:
             nid = request.form["persona"]
         method = request.form.get("method", "ecps")
         tenant = req["tenant"]
-        with self.sandbox.exchange(NAME, "login", tenant, request.environ, caller=req["client_id"], persona=nid) as ex:
+        with self.sandbox.exchange(
+            NAME, "login", tenant, request.environ, caller=req["client_id"], persona=nid
+        ) as ex:
             ex.details.update({"request": rid, "method": method})
             response = self._login(ex, req, nid, method)
             ex.status = response.status_code
@@ -235,10 +326,20 @@ class Wallet:
         realm, rid = self.realm, req["id"]
         if req["status"] not in ("login", "expired"):
             ex.outcome = f"request already {req['status']}"
-            return self.page("Demande déjà traitée", pages.MESSAGE, 400, message="Cette demande d'authentification a déjà été traitée.")
+            return self.page(
+                "Demande déjà traitée",
+                pages.MESSAGE,
+                400,
+                message="Cette demande d'authentification a déjà été traitée.",
+            )
         if not nid:
             ex.outcome = "no identifier"
-            return self.login_page(rid, req["client_id"], "Saisissez votre identifiant national ou choisissez un professionnel.", status=400)
+            return self.login_page(
+                rid,
+                req["client_id"],
+                "Saisissez votre identifiant national ou choisissez un professionnel.",
+                status=400,
+            )
         pro = self.sandbox.population.professional(nid)
         if pro is None:
             ex.outcome = "unknown identifier"
@@ -246,15 +347,27 @@ class Wallet:
         err = ex.fault(nid)
         if err is not None:
             ex.outcome = f"fault rule {err.name}"
-            return self.refuse_back(req, str(err.data.get("error", "server_error")), str(err.data.get("error_description", "")), err.http_status, err.data.get("html"))
+            return self.refuse_back(
+                req,
+                str(err.data.get("error", "server_error")),
+                str(err.data.get("error_description", "")),
+                err.http_status,
+                err.data.get("html"),
+            )
         name = f"{' '.join(pro.prenoms)} {pro.nom}"
         if method == "card":
             return self.card(ex, req, pro, name)
         if not pro.ecps:
             ex.outcome = "no e-CPS"
             return self.page(
-                "Pas d'e-CPS", pages.MESSAGE, 200, message=f"{name} n'a pas activé d'e-CPS. Connectez-vous avec votre carte CPS ou activez votre e-CPS.",
-                retry=request.script_root + "/auth/login", rid=rid, national_id=nid, method="card",
+                "Pas d'e-CPS",
+                pages.MESSAGE,
+                200,
+                message=f"{name} n'a pas activé d'e-CPS. Connectez-vous avec votre carte CPS ou activez votre e-CPS.",
+                retry=request.script_root + "/auth/login",
+                rid=rid,
+                national_id=nid,
+                method="card",
             )
         binding = f"{secrets.randbelow(100):02d}"
         realm.push(rid, ex.tenant, nid, "MOBILE", int(self.sandbox.config["psc_ecps_timeout"]))
@@ -263,45 +376,70 @@ class Wallet:
 
         realm.update_request(rid, params=json.dumps(params))
         ex.outcome = "e-CPS push sent"
-        return redirect(request.script_root + f"/auth/attente/{rid}", 303)
+        return _redirect(request.script_root + f"/auth/attente/{rid}", 303)
 
     def card(self, ex: Exchange, req: dict[str, Any], pro: Any, name: str) -> Response:
         realm, rid = self.realm, req["id"]
         if not pro.cps_card:
             ex.outcome = "no CPS card"
-            return self.page("Pas de carte CPS", pages.MESSAGE, 200, message=f"Aucune carte CPS n'est associée à {name}.")
+            return self.page(
+                "Pas de carte CPS", pages.MESSAGE, 200, message=f"Aucune carte CPS n'est associée à {name}."
+            )
         der = request.environ.get("segur.peercert")
         caller = self.sandbox.pki.identify(der, ex.tenant) if der else None
         if caller is not None and caller.kind == "cps_auth" and caller.persona == pro.id_nat:
             if caller.status != "valid":
                 ex.outcome = f"CPS certificate {caller.status}"
-                return self.page("Carte refusée", pages.MESSAGE, 403, message=f"Le certificat d'authentification de la carte CPS est refusé ({caller.status}).")
+                return self.page(
+                    "Carte refusée",
+                    pages.MESSAGE,
+                    403,
+                    message=f"Le certificat d'authentification de la carte CPS est refusé ({caller.status}).",
+                )
             ex.outcome = "CPS card (TLS client certificate)"
             session = realm.new_session(ex.tenant, pro.id_nat, "CARD")
             return self.finish(ex.tenant, req["params"], session, rid)
         if pro.certificate_state in ("revoked", "expired"):
             ex.outcome = f"CPS card {pro.certificate_state}"
             state = "révoquée" if pro.certificate_state == "revoked" else "expirée"
-            return self.page("Carte refusée", pages.MESSAGE, 403, message=f"La carte CPS de {name} est {state}.")
+            return self.page(
+                "Carte refusée", pages.MESSAGE, 403, message=f"La carte CPS de {name} est {state}."
+            )
         realm.push(rid, ex.tenant, pro.id_nat, "CARD", int(self.sandbox.config["psc_ecps_timeout"]))
         ex.outcome = "PIN prompt"
-        return self.page("Code porteur", pages.PIN, name=name, action=request.script_root + f"/auth/pin/{rid}")
+        return self.page(
+            "Code porteur", pages.PIN, name=name, action=request.script_root + f"/auth/pin/{rid}"
+        )
 
-    def refuse_back(self, req: dict[str, Any], error: str, description: str, status: int, html: Any = None) -> Response:
+    def refuse_back(
+        self, req: dict[str, Any], error: str, description: str, status: int, html: Any = None
+    ) -> Response:
         if html:
             return Response(str(html), status, mimetype="text/html")
         params = {"error": error, "error_description": description}
         if req["params"].get("state"):
             params["state"] = req["params"]["state"]
-        return redirect(_with_query(req["params"]["redirect_uri"], params), 302)
+        return _redirect(_with_query(req["params"]["redirect_uri"], params), 302)
 
     # -- /auth/pin --------------------------------------------------------------------------------
     def pin(self, rid: str) -> Response:
         req = self._request(rid)
-        with self.sandbox.exchange(NAME, "card-pin", req["tenant"], request.environ, caller=req["client_id"], persona=req["national_id"]) as ex:
+        with self.sandbox.exchange(
+            NAME,
+            "card-pin",
+            req["tenant"],
+            request.environ,
+            caller=req["client_id"],
+            persona=req["national_id"],
+        ) as ex:
             if req["status"] != "pending" or req["channel"] != "CARD":
                 ex.status, ex.outcome = 400, f"request {req['status']}"
-                return self.page("Demande expirée", pages.MESSAGE, 400, message="Le délai de saisie du code porteur est dépassé.")
+                return self.page(
+                    "Demande expirée",
+                    pages.MESSAGE,
+                    400,
+                    message="Le délai de saisie du code porteur est dépassé.",
+                )
             pro = self.sandbox.population.professional(req["national_id"])
             if request.form.get("pin", "") != str(self.sandbox.config["psc_card_pin"]):
                 tries = int(req["params"].get("pin_tries", 0)) + 1
@@ -311,10 +449,21 @@ class Wallet:
                 if tries >= 3:
                     self.realm.resolve(rid, "refused", "card blocked")
                     ex.status, ex.outcome = 403, "card blocked (3 wrong PINs)"
-                    return self.page("Carte bloquée", pages.MESSAGE, 403, message="Code porteur faux trois fois : la carte est bloquée.")
+                    return self.page(
+                        "Carte bloquée",
+                        pages.MESSAGE,
+                        403,
+                        message="Code porteur faux trois fois : la carte est bloquée.",
+                    )
                 ex.status, ex.outcome = 400, "wrong PIN"
-                return self.page("Code porteur", pages.PIN, 400, error=f"Code porteur incorrect ({3 - tries} essai(s) restant(s)).",
-                                 name=f"{' '.join(pro.prenoms)} {pro.nom}" if pro else "", action=request.script_root + f"/auth/pin/{rid}")
+                return self.page(
+                    "Code porteur",
+                    pages.PIN,
+                    400,
+                    error=f"Code porteur incorrect ({3 - tries} essai(s) restant(s)).",
+                    name=f"{' '.join(pro.prenoms)} {pro.nom}" if pro else "",
+                    action=request.script_root + f"/auth/pin/{rid}",
+                )
             self.realm.resolve(rid, "approved", "PIN")
             session = self.realm.new_session(req["tenant"], req["national_id"], "CARD")
             ex.outcome = "CPS card (PIN)"
@@ -327,28 +476,60 @@ class Wallet:
         req = self._request(rid)
         status = req["status"]
         if status == "approved":
-            with self.sandbox.exchange(NAME, "ecps-approved", req["tenant"], request.environ, caller=req["client_id"], persona=req["national_id"]) as ex:
+            with self.sandbox.exchange(
+                NAME,
+                "ecps-approved",
+                req["tenant"],
+                request.environ,
+                caller=req["client_id"],
+                persona=req["national_id"],
+            ) as ex:
                 session = self.realm.new_session(req["tenant"], req["national_id"], "MOBILE")
                 response = self.finish(req["tenant"], req["params"], session, rid)
                 ex.status, ex.outcome = response.status_code, f"e-CPS validated ({req['reason'] or 'phone'})"
                 return response
         if status == "refused":
-            with self.sandbox.exchange(NAME, "ecps-refused", req["tenant"], request.environ, caller=req["client_id"], persona=req["national_id"]) as ex:
+            with self.sandbox.exchange(
+                NAME,
+                "ecps-refused",
+                req["tenant"],
+                request.environ,
+                caller=req["client_id"],
+                persona=req["national_id"],
+            ) as ex:
                 self.realm.update_request(rid, status="done")
                 ex.status, ex.outcome = 302, f"access_denied ({req['reason']})"
-                return self.refuse_back(req, "access_denied", "Authentification refusée par l'utilisateur", 302)
+                return self.refuse_back(
+                    req, "access_denied", "Authentification refusée par l'utilisateur", 302
+                )
         if status == "expired":
             return self.page(
-                "Délai dépassé", pages.MESSAGE, 200, message="La demande n'a pas été validée à temps sur votre téléphone.",
-                retry=request.script_root + "/auth/login", rid=rid, national_id=req["national_id"], method="ecps",
+                "Délai dépassé",
+                pages.MESSAGE,
+                200,
+                message="La demande n'a pas été validée à temps sur votre téléphone.",
+                retry=request.script_root + "/auth/login",
+                rid=rid,
+                national_id=req["national_id"],
+                method="ecps",
             )
         if status != "pending":
-            return self.page("Demande déjà traitée", pages.MESSAGE, 400, message="Cette demande d'authentification a déjà été traitée.")
+            return self.page(
+                "Demande déjà traitée",
+                pages.MESSAGE,
+                400,
+                message="Cette demande d'authentification a déjà été traitée.",
+            )
         pro = self.sandbox.population.professional(req["national_id"])
         remaining = max(0, int((req["expires_at"] or 0) - self.realm.now(req["tenant"])))
         return self.page(
-            "Validez sur votre téléphone", pages.WAIT, refresh=2, name=f"{' '.join(pro.prenoms)} {pro.nom}" if pro else "",
-            binding=req["params"].get("binding_message", ""), remaining=remaining, phone=request.script_root + f"/auth/telephone/{rid}",
+            "Validez sur votre téléphone",
+            pages.WAIT,
+            refresh=2,
+            name=f"{' '.join(pro.prenoms)} {pro.nom}" if pro else "",
+            binding=req["params"].get("binding_message", ""),
+            remaining=remaining,
+            phone=request.script_root + f"/auth/telephone/{rid}",
         )
 
     def phone(self, rid: str) -> Response:
@@ -363,7 +544,13 @@ class Wallet:
             req = self.realm.request(rid) or req
         pro = self.sandbox.population.professional(req["national_id"])
         return self.page(
-            "e-CPS", pages.PHONE, name=f"{' '.join(pro.prenoms)} {pro.nom}" if pro else "", national_id=req["national_id"],
-            client_id=req["client_id"], channel=req["channel"], binding=req["params"].get("binding_message", ""),
-            status=req["status"], status_fr=STATUS_FR.get(req["status"], req["status"]),
+            "e-CPS",
+            pages.PHONE,
+            name=f"{' '.join(pro.prenoms)} {pro.nom}" if pro else "",
+            national_id=req["national_id"],
+            client_id=req["client_id"],
+            channel=req["channel"],
+            binding=req["params"].get("binding_message", ""),
+            status=req["status"],
+            status_fr=STATUS_FR.get(req["status"], req["status"]),
         )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, redirect, render_template_string, request
+from flask import Flask, Response, render_template_string, request
 
 from mocks.service import ErrorDef
 from mocks.tenants import UnknownTenant
@@ -53,7 +53,9 @@ def _oauth(err: OAuthError) -> Response:
 def _fault(err: ErrorDef) -> Response:
     if "html" in err.data:
         return Response(str(err.data["html"]), err.http_status, mimetype="text/html")
-    return _json({"error": err.data["error"], "error_description": err.data["error_description"]}, err.http_status)
+    return _json(
+        {"error": err.data["error"], "error_description": err.data["error_description"]}, err.http_status
+    )
 
 
 def _form() -> dict[str, str]:
@@ -66,6 +68,10 @@ def _journal_form(form: dict[str, str]) -> str:
 
 def _with_query(uri: str, params: dict[str, str]) -> str:
     return uri + ("&" if "?" in uri else "?") + urlencode(params)
+
+
+def _redirect(location: str, status: int = 302) -> Response:
+    return Response("", status, {"Location": location, "Cache-Control": "no-store"})
 
 
 class Wire:
@@ -105,8 +111,28 @@ class Wire:
         authorization endpoint is on the wallet listener, as on the real platform."""
         iss = self.realm.issuer()
         oidc = iss + "/protocol/openid-connect"
-        algs = ["PS384", "ES384", "RS384", "HS256", "HS512", "ES256", "RS256", "HS384", "ES512", "PS256", "PS512", "RS512", "EdDSA"]
-        auth_methods = ["private_key_jwt", "client_secret_basic", "client_secret_post", "tls_client_auth", "client_secret_jwt"]
+        algs = [
+            "PS384",
+            "ES384",
+            "RS384",
+            "HS256",
+            "HS512",
+            "ES256",
+            "RS256",
+            "HS384",
+            "ES512",
+            "PS256",
+            "PS512",
+            "RS512",
+            "EdDSA",
+        ]
+        auth_methods = [
+            "private_key_jwt",
+            "client_secret_basic",
+            "client_secret_post",
+            "tls_client_auth",
+            "client_secret_jwt",
+        ]
         endpoints = {
             "token_endpoint": oidc + "/token",
             "revocation_endpoint": oidc + "/revoke",
@@ -129,30 +155,87 @@ class Wire:
             "jwks_uri": oidc + "/certs",
             "check_session_iframe": oidc + "/login-status-iframe.html",
             "grant_types_supported": [
-                "authorization_code", "implicit", "refresh_token", "password", "client_credentials",
-                "urn:openid:params:grant-type:ciba", "urn:ietf:params:oauth:grant-type:device_code",
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "password",
+                "client_credentials",
+                "urn:openid:params:grant-type:ciba",
+                "urn:ietf:params:oauth:grant-type:device_code",
             ],
             "acr_values_supported": ["0", "0"],  # sic: the BAS capture (research 2.1)
-            "response_types_supported": ["code", "none", "id_token", "token", "id_token token", "code id_token", "code token", "code id_token token"],
+            "response_types_supported": [
+                "code",
+                "none",
+                "id_token",
+                "token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token",
+            ],
             "subject_types_supported": ["public", "pairwise"],
             "id_token_signing_alg_values_supported": algs,
             "id_token_encryption_alg_values_supported": ["RSA-OAEP", "RSA-OAEP-256", "RSA1_5"],
-            "id_token_encryption_enc_values_supported": ["A256GCM", "A192GCM", "A128GCM", "A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512"],
+            "id_token_encryption_enc_values_supported": [
+                "A256GCM",
+                "A192GCM",
+                "A128GCM",
+                "A128CBC-HS256",
+                "A192CBC-HS384",
+                "A256CBC-HS512",
+            ],
             "userinfo_signing_alg_values_supported": [*algs, "none"],
             "request_object_signing_alg_values_supported": [*algs, "none"],
-            "response_modes_supported": ["query", "fragment", "form_post", "query.jwt", "fragment.jwt", "form_post.jwt", "jwt"],
+            "response_modes_supported": [
+                "query",
+                "fragment",
+                "form_post",
+                "query.jwt",
+                "fragment.jwt",
+                "form_post.jwt",
+                "jwt",
+            ],
             "registration_endpoint": endpoints["registration_endpoint"],
             "token_endpoint_auth_methods_supported": auth_methods,
             "token_endpoint_auth_signing_alg_values_supported": algs,
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_signing_alg_values_supported": algs,
-            "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name", "family_name", "preferred_username", "email", "acr"],
+            "claims_supported": [
+                "aud",
+                "sub",
+                "iss",
+                "auth_time",
+                "name",
+                "given_name",
+                "family_name",
+                "preferred_username",
+                "email",
+                "acr",
+            ],
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": True,
             "scopes_supported": [
-                "openid", "microprofile-jwt", "rpps", "referentiel", "web-origins", "basic", "identity", "acr",
-                "offline_access", "eidas1", "profile", "roles", "email", "scope_all", "phone", "interop",
-                "scope_1", "address", "scope_2", "eidas2",
+                "openid",
+                "microprofile-jwt",
+                "rpps",
+                "referentiel",
+                "web-origins",
+                "basic",
+                "identity",
+                "acr",
+                "offline_access",
+                "eidas1",
+                "profile",
+                "roles",
+                "email",
+                "scope_all",
+                "phone",
+                "interop",
+                "scope_1",
+                "address",
+                "scope_2",
+                "eidas2",
             ],
             "request_parameter_supported": True,
             "request_uri_parameter_supported": True,
@@ -167,7 +250,17 @@ class Wire:
             "device_authorization_endpoint": endpoints["device_authorization_endpoint"],
             "backchannel_token_delivery_modes_supported": ["poll", "ping"],
             "backchannel_authentication_endpoint": endpoints["backchannel_authentication_endpoint"],
-            "backchannel_authentication_request_signing_alg_values_supported": ["PS384", "ES384", "RS384", "ES256", "RS256", "ES512", "PS256", "PS512", "RS512"],
+            "backchannel_authentication_request_signing_alg_values_supported": [
+                "PS384",
+                "ES384",
+                "RS384",
+                "ES256",
+                "RS256",
+                "ES512",
+                "PS256",
+                "PS512",
+                "RS512",
+            ],
             "require_pushed_authorization_requests": False,
             "pushed_authorization_request_endpoint": endpoints["pushed_authorization_request_endpoint"],
             "mtls_endpoint_aliases": endpoints,
@@ -183,7 +276,9 @@ class Wire:
 
         @app.errorhandler(UnknownTenant)
         def _unknown_tenant(exc: UnknownTenant) -> Response:
-            return _json({"error": "invalid_request", "error_description": f"unknown tenant: {exc.tenant}"}, 404)
+            return _json(
+                {"error": "invalid_request", "error_description": f"unknown tenant: {exc.tenant}"}, 404
+            )
 
         @app.errorhandler(404)
         def _not_found(_: Any) -> Response:
@@ -237,7 +332,9 @@ class Wire:
                 return _fault(err)
             return _json(produce(), headers={"Cache-Control": "no-cache"})
 
-    def _backchannel(self, operation: str, handle: Callable[[Exchange, Client, str, dict[str, str]], Response]) -> Response:
+    def _backchannel(
+        self, operation: str, handle: Callable[[Exchange, Client, str, dict[str, str]], Response]
+    ) -> Response:
         """Client authentication, tenant, journal and fault rules around a back-channel endpoint."""
         form = _form()
         client_hint = self.basic_client_id() or form.get("client_id")
@@ -245,7 +342,9 @@ class Wire:
         with self.sandbox.exchange(NAME, operation, tenant, request.environ, caller=client_hint or "") as ex:
             ex.request_body = _journal_form(form)
             try:
-                client, method = self.realm.authenticate(tenant, form, request.headers.get("Authorization"), self.caller(tenant))
+                client, method = self.realm.authenticate(
+                    tenant, form, request.headers.get("Authorization"), self.caller(tenant)
+                )
                 ex.caller = client.client_id
                 ex.details["client_auth"] = method
                 if method != client.auth_method and client.auth_method != "tls_client_auth":
@@ -294,9 +393,13 @@ class Wire:
                 raise OAuthError("invalid_request", "Missing parameter: code")
             ex.persona = self._code_persona(code)
             self._fault_check(ex, ex.persona)
-            session, params = realm.redeem(ex.tenant, client, code, form.get("redirect_uri"), form.get("code_verifier"))
+            session, params = realm.redeem(
+                ex.tenant, client, code, form.get("redirect_uri"), form.get("code_verifier")
+            )
             scope = params.get("scope", "")
-            body = realm.mint(session, client.client_id, scope, params.get("nonce"), "openid" in scope.split())
+            body = realm.mint(
+                session, client.client_id, scope, params.get("nonce"), "openid" in scope.split()
+            )
             ex.outcome = "tokens (code)"
             return _json(body)
         if grant == GRANT_REFRESH:
@@ -317,7 +420,8 @@ class Wire:
 
     def _code_persona(self, code: str) -> str:
         row = self.sandbox.store.one(
-            "SELECT s.national_id FROM psc_codes c JOIN psc_sessions s ON s.id = c.session_id WHERE c.code = ?", (code,)
+            "SELECT s.national_id FROM psc_codes c JOIN psc_sessions s ON s.id = c.session_id WHERE c.code = ?",
+            (code,),
         )
         return str(row["national_id"]) if row else ""
 
@@ -327,7 +431,12 @@ class Wire:
             raise OAuthError("unauthorized_client", "Client not allowed OIDC CIBA Grant")
         rid = form.get("auth_req_id", "")
         req = realm.request(rid) if rid else None
-        if req is None or req["kind"] != "ciba" or req["client_id"] != client.client_id or req["tenant"] != ex.tenant:
+        if (
+            req is None
+            or req["kind"] != "ciba"
+            or req["client_id"] != client.client_id
+            or req["tenant"] != ex.tenant
+        ):
             raise OAuthError("invalid_grant", "Invalid Auth Req ID")
         ex.persona = req["national_id"]
         ex.details["auth_req_id"] = rid
@@ -345,7 +454,9 @@ class Wire:
             raise OAuthError("access_denied", "not authorized")
         if status == "pending":
             realm.update_request(rid, last_poll=now)
-            raise OAuthError("authorization_pending", ERRORS["authorization_pending"].data["error_description"])
+            raise OAuthError(
+                "authorization_pending", ERRORS["authorization_pending"].data["error_description"]
+            )
         if status != "approved":
             raise OAuthError("invalid_grant", "Invalid Auth Req ID")
         realm.update_request(rid, status="consumed")
@@ -375,27 +486,40 @@ class Wire:
         binding = form.get("binding_message", "")
         if not re.fullmatch(r"\d{2}", binding):
             ex.findings.add(
-                "PSC-CIBA-BINDING", "warning",
+                "PSC-CIBA-BINDING",
+                "warning",
                 f"binding_message doit être un code à 2 chiffres affiché sur les deux appareils (reçu {binding!r}).",
-                "ANS CIBA ; API-Proxy-eSante.json", "binding_message",
+                "ANS CIBA ; API-Proxy-eSante.json",
+                "binding_message",
             )
         channel = form.get("channel", "")
         if channel not in ("CARD", "MOBILE"):
             ex.findings.add(
-                "PSC-CIBA-CHANNEL", "warning",
+                "PSC-CIBA-CHANNEL",
+                "warning",
                 f"Le paramètre PSC channel vaut CARD ou MOBILE (reçu {channel!r}) ; MOBILE est supposé.",
-                "ANS CIBA", "channel",
+                "ANS CIBA",
+                "channel",
             )
             channel = "MOBILE"
         if "openid" not in scope.split() or "scope_all" not in scope.split():
-            ex.findings.add("PSC-SCOPE", "warning", f"PSC attend scope=openid scope_all (reçu {scope!r}).", "research psc.md 2.8", "scope")
+            ex.findings.add(
+                "PSC-SCOPE",
+                "warning",
+                f"PSC attend scope=openid scope_all (reçu {scope!r}).",
+                "research psc.md 2.8",
+                "scope",
+            )
         if ex.findings.refuse:
             raise OAuthError("invalid_request", ex.findings.errors[0].message)
         self._fault_check(ex, hint)
         lifetime = int(cfg["psc_ciba_expires_in"])
         interval = int(cfg["psc_ciba_interval"])
         rid = realm.new_request(
-            ex.tenant, "ciba", client.client_id, {"scope": scope, "binding_message": binding, "acr_values": form.get("acr_values", "")},
+            ex.tenant,
+            "ciba",
+            client.client_id,
+            {"scope": scope, "binding_message": binding, "acr_values": form.get("acr_values", "")},
             interval=interval,
         )
         realm.push(rid, ex.tenant, hint, channel, lifetime)
@@ -421,7 +545,11 @@ class Wire:
     # -- userinfo, introspection, revocation ------------------------------------------------------
     def userinfo(self) -> Response:
         auth = request.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else (request.form.get("access_token") or "")
+        token = (
+            auth[7:].strip()
+            if auth.lower().startswith("bearer ")
+            else (request.form.get("access_token") or "")
+        )
         row = self.realm.token_row(token) if token else None
         tenant = row["tenant"] if row else self.tenant([])
         with self.sandbox.exchange(NAME, "userinfo", tenant, request.environ) as ex:
@@ -431,7 +559,9 @@ class Wire:
                 error = "invalid_token" if token else "invalid_request"
                 header = f'Bearer realm="esante-wallet", error="{error}", error_description="{description}"'
                 ex.status, ex.outcome = 401, f"{error}: {description}"
-                return _json({"error": error, "error_description": description}, 401, {"WWW-Authenticate": header})
+                return _json(
+                    {"error": error, "error_description": description}, 401, {"WWW-Authenticate": header}
+                )
             claims, trow = active
             ex.caller, ex.persona = trow["client_id"], str(claims.get("SubjectNameID", ""))
             err = ex.fault(ex.persona)
@@ -461,7 +591,14 @@ class Wire:
         claims, row = active
         ex.persona = str(claims.get("preferred_username", ""))
         ex.outcome = f"active ({row['kind']})"
-        return _json({**claims, "client_id": row["client_id"], "username": claims.get("preferred_username", ""), "active": True})
+        return _json(
+            {
+                **claims,
+                "client_id": row["client_id"],
+                "username": claims.get("preferred_username", ""),
+                "active": True,
+            }
+        )
 
     def _active_refresh(self, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         found = self.realm.active_token(token, "refresh")
@@ -494,7 +631,11 @@ class Wire:
 
             def page(message: str, status: int) -> Response:
                 ex.status, ex.outcome = status, message
-                return Response(render_template_string(pages.KEYCLOAK_ERROR, message=message), status, mimetype="text/html")
+                return Response(
+                    render_template_string(pages.KEYCLOAK_ERROR, message=message),
+                    status,
+                    mimetype="text/html",
+                )
 
             if hint and claims is None:
                 return page("Invalid parameter: id_token_hint", 400)
@@ -514,16 +655,24 @@ class Wire:
                 self.realm.end_session(str(claims.get("sid", "")))
             elif not client_id:
                 ex.findings.add(
-                    "PSC-LOGOUT-HINT", "warning",
+                    "PSC-LOGOUT-HINT",
+                    "warning",
                     "Déconnexion sans id_token_hint : aucune session PSC n'est désignée, elle reste ouverte.",
-                    "OpenID Connect RP-Initiated Logout 1.0", "id_token_hint",
+                    "OpenID Connect RP-Initiated Logout 1.0",
+                    "id_token_hint",
                 )
             if target:
                 ex.status, ex.outcome = 302, "logged out, redirected"
                 state = values.get("state")
-                return redirect(_with_query(target, {"state": state}) if state else target, 302)
+                return _redirect(_with_query(target, {"state": state}) if state else target, 302)
             ex.outcome = "logged out"
-            return Response(render_template_string(pages.LOGGED_OUT, message="Vous êtes déconnecté de Pro Santé Connect."), 200, mimetype="text/html")
+            return Response(
+                render_template_string(
+                    pages.LOGGED_OUT, message="Vous êtes déconnecté de Pro Santé Connect."
+                ),
+                200,
+                mimetype="text/html",
+            )
 
     # =============================================================================================
     # exchange listener (token exchange AS)
@@ -536,7 +685,9 @@ class Wire:
 
         @app.errorhandler(UnknownTenant)
         def _unknown_tenant(exc: UnknownTenant) -> Response:
-            return _json({"error": "invalid_request", "error_description": f"unknown tenant: {exc.tenant}"}, 404)
+            return _json(
+                {"error": "invalid_request", "error_description": f"unknown tenant: {exc.tenant}"}, 404
+            )
 
         @app.errorhandler(404)
         def _not_found(_: Any) -> Response:
@@ -572,8 +723,12 @@ class Wire:
         der = request.environ.get("segur.peercert")
         pre = self.sandbox.pki.identify(der) if der else None
         tenant = self.tenant([form.get("client_id"), pre.subject if pre else None])
-        with self.sandbox.exchange(NAME, "token-exchange", tenant, request.environ, caller=form.get("client_id", "")) as ex:
-            ex.request_body = _journal_form({k: (v[:16] + "..." if k == "subject_token" else v) for k, v in form.items()})
+        with self.sandbox.exchange(
+            NAME, "token-exchange", tenant, request.environ, caller=form.get("client_id", "")
+        ) as ex:
+            ex.request_body = _journal_form(
+                {k: (v[:16] + "..." if k == "subject_token" else v) for k, v in form.items()}
+            )
             try:
                 response = self._token_exchange(ex, form)
             except OAuthError as exc:
@@ -591,7 +746,11 @@ class Wire:
         if caller is None or caller.kind != "org_auth_cli" or caller.status != "valid":
             state = "absent" if caller is None else f"{caller.kind}, {caller.status}"
             ex.details["certificate"] = state
-            raise OAuthError("unauthorized_client", f"Client certificate missing, or its subject DN not valid ({state})", 401)
+            raise OAuthError(
+                "unauthorized_client",
+                f"Client certificate missing, or its subject DN not valid ({state})",
+                401,
+            )
         ex.caller = caller.subject
         client = realm.client_for_certificate(ex.tenant, caller)
         wanted = form.get("client_id")
@@ -669,5 +828,3 @@ class _HtmlFault(Exception):
     def __init__(self, err: ErrorDef):
         super().__init__(err.name)
         self.err = err
-
-
