@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CarteVitale", "Patient", "Population", "Professional", "Structure", "World"]
 
-PERSONA_FILES = ("insi-public.json", "demo.json")
+PERSONA_FILES = ("insi-public.json", "demo.json", "kits-public.json")
 
 MIGRATIONS = [
     """

@@ -111,6 +111,8 @@ def test_professionals_and_structures(world: World) -> None:
             assert pro.id_nat == "8" + pro.rpps
             if not pro.persona:
                 assert rules.rpps_is_valid(pro.rpps)
+        elif pro.persona == "edit":  # PSC EDIT identities: SubjectNameID ANS<yyyyMMddHHmmss> (psc.md 4)
+            assert pro.id_nat.startswith("ANS") and len(pro.id_nat) == 17
         else:
             assert pro.id_nat == "0" + pro.adeli and len(pro.adeli) == 9
         assert pro.activities
