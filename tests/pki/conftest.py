@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,6 @@ from mocks.pki.service import create
 from mocks.testing import make_config
 
 from .support import PkiEnv
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
