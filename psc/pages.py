@@ -49,7 +49,7 @@ PHONE = """
 <p>Application e-CPS de <strong>{{ name }}</strong> ({{ national_id }}).</p>
 <p>Demande de connexion de <strong>{{ client_id }}</strong>{% if channel %} (canal {{ channel }}){% endif %}.</p>
 {% if binding %}<p>Code : <span class="code">{{ binding }}</span></p>{% endif %}
-{% if status == 'pending' %}
+{% if state == 'pending' %}
 <form method="post"><button name="decision" value="approve" id="approve">Valider</button>
 <button name="decision" value="refuse" id="refuse" class="secondary">Refuser</button></form>
 {% else %}<p id="status">Demande {{ status_fr }}.</p>{% endif %}"""

@@ -551,6 +551,6 @@ class Wallet:
             client_id=req["client_id"],
             channel=req["channel"],
             binding=req["params"].get("binding_message", ""),
-            status=req["status"],
+            state=req["status"],
             status_fr=STATUS_FR.get(req["status"], req["status"]),
         )
