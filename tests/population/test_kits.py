@@ -60,3 +60,16 @@ def test_issuer_side_identities_resolve(world: World) -> None:
     assert edit.persona == "edit" and edit.profession == "80"
     for pro in (nurse, edit, world.professionals["899700296140"]):
         assert all(a.structure_id in world.structures for a in pro.activities)
+
+
+def test_psc_public_doctors_work_at_the_hospitals_the_fixtures_name(world: World) -> None:
+    # psc.md 4: DOC0036624 at FINESS 0B0172805 / EJ 1B0062023, DOC0042788 at 0B0193488 / 1B0064166
+    for id_nat, finess, ej in (
+        ("899700366240", "0B0172805", "1B0062023"),
+        ("899700427885", "0B0193488", "1B0064166"),
+    ):
+        assert finess in NOTES and ej in NOTES
+        hospitals = [world.structures[a.structure_id] for a in world.professionals[id_nat].activities]
+        hospital = next(s for s in hospitals if s.secteur == "SA01")
+        assert (hospital.finess, hospital.finess_ej, hospital.technical_id) == (finess, ej, "F" + finess)
+        assert hospital.name == "HOPITAL GENERIQUE FIN VARI"
