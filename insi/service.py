@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -136,7 +135,7 @@ class Insi(Service):
             return _plain(start_response, "405 Method Not Allowed", "Method Not Allowed", [("Allow", "POST")])
         der = environ.get("segur.peercert") if mode == "mtls" else None
         try:
-            tenant = _resolve_tenant(sandbox, environ, auth.presented_keys(der))
+            tenant = sandbox.resolve_tenant(environ, auth.presented_keys(der))
         except UnknownTenant as exc:
             return _plain(start_response, "404 Not Found", str(exc))
         body = _read(environ)
@@ -252,19 +251,6 @@ class Insi(Service):
             ex.status, ex.outcome = 500, f"malformed ({exc.reason})"
             ex.response_body = answer.decode("utf-8")
         return _soap(start_response, 500, answer)
-
-
-_WARNED: list[bool] = []
-
-
-def _resolve_tenant(sandbox: Sandbox, environ: dict[str, Any], presented: list[str]) -> str:
-    try:
-        return sandbox.resolve_tenant(environ, presented)
-    except sqlite3.OperationalError as exc:  # kernel tenant-binding query failing: header / default
-        if not _WARNED:
-            _WARNED.append(True)
-            log.warning("tenant binding lookup failed (%s); using the header or the default tenant", exc)
-        return sandbox.resolve_tenant(environ)
 
 
 def _journal_details(req: wire.Request, mode: str) -> dict[str, Any]:

@@ -477,8 +477,6 @@ def test_certificate_bound_to_a_tenant_selects_it(insi_runner: Runner, pem_dir: 
         ).CR.CodeCR
         == "00"
     )
-    if not sandbox.journal.find({"tenant": name}):
-        pytest.xfail("kernel: tenants.resolve binding query fails (ambiguous column 'id' with json_each)")
     assert sandbox.journal.find({"tenant": name})[0]["caller"] == subject
 
 
