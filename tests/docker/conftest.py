@@ -15,6 +15,7 @@ Timings (build, cold start, warm restart) are printed at the end of the session.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,7 @@ def stack() -> Iterator[Stack]:
     if problem:
         pytest.skip(f"docker end-to-end suite skipped: {problem}")
     env = dict(os.environ)
+    env.setdefault("PYTHON", sys.executable)  # the bootstrap builds the wheelhouse with this CPython 3.11
     for name, offset in PORT_OFFSETS.items():
         env[f"SEGUR_{name.upper()}_PORT"] = str(PORT_BASE + offset)
     env["SEGUR_BASE_IMAGE"] = base_image(env)

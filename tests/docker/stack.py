@@ -121,7 +121,8 @@ class Stack:
         """Start (or restart) the stack; return the seconds until every container is healthy."""
         started = time.monotonic()
         if self.v2:
-            self.compose("up", "-d", "--wait", "--wait-timeout", str(int(START_TIMEOUT)))
+            # (no --wait-timeout: older v2 releases lack it; the healthchecks' retries bound the wait)
+            self.compose("up", "-d", "--wait", timeout=START_TIMEOUT + 180)
         else:
             # v1 has no --wait; depends_on conditions still order the start
             self.compose("up", "-d")
