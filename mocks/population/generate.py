@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import random
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -37,12 +37,14 @@ from mocks.population.model import (
 from mocks.population.rules import luhn_digit, nir_for, nir_key
 
 # Bump when the generation changes: a stored world of another version is regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 PROFESSION_WEIGHTS = [("10", 45), ("60", 20), ("70", 12), ("21", 10), ("40", 8), ("50", 3), ("80", 2)]
 SHARED_KINDS = [("hopital", "SA01", 2), ("centre_sante", "SA05", 3), ("pharmacie", "SA33", 4),
                 ("laboratoire", "SA25", 1), ("cabinet_groupe", "SA08", 3)]  # fmt: skip
 IDENTITY_STATUS = [("PROV", 15), ("RECUP", 20), ("VALI", 15), ("QUAL", 50)]
+# Real French surnames written with a ligature: the document keeps it, INSi spells it out (CŒUR -> COEUR).
+LIGATURE_NAMES = ("CŒURDEROY", "BŒUF", "LŒILLET", "ŒHMICHEN", "SŒUR")
 STREET_TYPES = [("R", "RUE"), ("AV", "AVENUE"), ("BD", "BOULEVARD"), ("PL", "PLACE"), ("CHE", "CHEMIN")]
 
 
@@ -96,18 +98,21 @@ def insi_form(text: str) -> str:
     return " ".join("".join(c if c.isalpha() or c in "-' " else " " for c in text).split())
 
 
-def _birth_name(d: Draw) -> str:
-    base = insi_form(d.last_name())
+def _birth_name(d: Draw) -> tuple[str, str]:
+    """The birth name as INSi spells it, and as the identity document writes it (accents kept,
+    typographic apostrophe): the LGC's transliteration (insi.md 2.9, CNDA 2.03 cas 3) turns the
+    second into the first."""
+    raw = d.last_name().upper()
     roll = d.rng.random()
     if roll < 0.06:
-        return f"{base}-{insi_form(d.last_name())}"
-    if roll < 0.08:
-        return f"{base}--{insi_form(d.last_name())}"  # double hyphen: two birth names
-    if roll < 0.11:
-        return f"{d.rng.choice(['DE', 'DE LA', 'DU', 'LE'])} {base}"
-    if roll < 0.13:
-        return f"{d.rng.choice(['D', 'L'])}'{base}"
-    return base
+        raw = f"{raw}-{d.last_name().upper()}"
+    elif roll < 0.08:
+        raw = f"{raw}--{d.last_name().upper()}"  # double hyphen: two birth names
+    elif roll < 0.11:
+        raw = f"{d.rng.choice(['DE', 'DE LA', 'DU', 'LE'])} {raw}"
+    elif roll < 0.13:
+        raw = f"{d.rng.choice(['D', 'L'])}’{raw}"
+    return insi_form(raw), raw
 
 
 def _first_names(d: Draw, sexe: str) -> tuple[str, ...]:
@@ -139,9 +144,11 @@ def _person(d: Draw, pid: str, sexe: str, born: date, place: str, lunar: bool, n
         old = nir_for(sexe, birth, place, d.rng.randint(1, 999), nia=True)
         histo = (HistoricIns(old, nir_key(old), "NIA"),)  # certified since: the NIA is history
     commune = d.rng.choice(nom.communes())
+    nom_insi, nom_document = _birth_name(d)
     return Patient(
         id=pid,
-        nom=_birth_name(d),
+        nom=nom_insi,
+        nom_document=nom_document if nom_document != nom_insi else "",
         prenoms=_first_names(d, sexe),
         sexe=sexe,  # type: ignore[arg-type]
         date_naissance=birth,
@@ -181,7 +188,8 @@ def household(seed: int, reference: str, index: int) -> tuple[list[Patient], Car
         born = date.fromisoformat(people[1].date_naissance) if twins and k == 2 else _birth(d, ref, 0, 17)
         child = _person(d, f"pat-{index:06d}-{k}", d.rng.choice("MF"), born, _place(d, 0.0), False, False)
         rang = "2" if twins and k == 2 else "1"
-        child = Patient(**{**child.__dict__, "nom": adult.nom, "rang": rang, "qualite": "06",
+        child = Patient(**{**child.__dict__, "nom": adult.nom, "nom_document": adult.nom_document,
+                           "rang": rang, "qualite": "06",
                            "adresse": adult.adresse, "code_postal": adult.code_postal, "ville": adult.ville})  # fmt: skip
         people.append(child)
     start = ref.replace(month=1, day=1) - timedelta(days=365)
@@ -204,7 +212,20 @@ def household(seed: int, reference: str, index: int) -> tuple[list[Patient], Car
         ),
     )
     people = [Patient(**{**p.__dict__, "cards": (adult.matricule,)}) for p in people]
-    return people, card
+    return _names_in_use(d, ref, people), card
+
+
+def _names_in_use(d: Draw, ref: date, people: list[Patient]) -> list[Patient]:
+    """Drawn after everything else, so that the draws above keep their values: a used name
+    (nom d'usage, e.g. a spouse's) for some adult women, and a ligature in some families' name."""
+    if d.rng.random() < 0.01:
+        document = d.rng.choice(LIGATURE_NAMES)
+        people = [replace(p, nom=insi_form(document), nom_document=document) for p in people]
+    adult = people[0]
+    born = int(adult.date_naissance[:4])
+    if adult.sexe == "F" and ref.year - born >= 25 and d.rng.random() < 0.4:
+        people[0] = replace(adult, nom_utilise=insi_form(d.last_name()))
+    return people
 
 
 def _address(d: Draw) -> Address:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
-from functools import cache
 from typing import Any, Literal
 
 Sex = Literal["M", "F"]
@@ -49,7 +48,10 @@ class Patient:
     matricule: str  # 13 characters: NIR, or NIA for people not yet certified
     cle: str  # 2 digits (as the référentiel has it, even when it does not check)
     kind: str = "NIR"  # "NIR" (OID .8 / test .10) or "NIA" (OID .9 / test .11)
-    nom_utilise: str = ""
+    nom_utilise: str = ""  # nom d'usage (e.g. a spouse's), "" when the birth name is used
+    # The birth name as the identity document writes it (accents, ligatures, typographic
+    # apostrophe), when INSi spells it otherwise: what an LGC must transliterate before calling.
+    nom_document: str = ""
     prenom_utilise: str = ""
     histo: tuple[HistoricIns, ...] = ()
     adresse: str = ""
