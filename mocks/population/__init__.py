@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from faker import VERSION as FAKER_VERSION
+
 from mocks.paths import DATA_FILES
 from mocks.population.generate import GENERATOR_VERSION, household, professional, shared_structure, workplaces
 from mocks.population.model import CarteVitale, Patient, Professional, Structure
@@ -116,6 +118,7 @@ class Population:
         return json.dumps(
             [
                 GENERATOR_VERSION,
+                FAKER_VERSION,  # names and streets come from Faker's lists: another version, another world
                 c.seed,
                 c["reference_date"],
                 c["population_households"],
