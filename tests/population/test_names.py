@@ -39,3 +39,9 @@ def test_used_names(world: World) -> None:
 )
 def test_insi_form_of_the_cnda_inputs(document: str, insi: str) -> None:
     assert insi_form(document) == insi
+
+
+def test_addresses_keep_their_number(world: World) -> None:
+    for p in [p for p in world.patients.values() if p.id.startswith("pat-")][:200]:
+        number, _, street = p.adresse.partition(" ")
+        assert number.isdigit() and street and street == street.upper(), p.adresse
