@@ -669,6 +669,9 @@ def check_pkce(challenge: str | None, method: str | None, verifier: str | None) 
 
 def _json(pairs: list[tuple[str, Any]]) -> str:
     """A JSON object from ordered pairs, keys possibly repeated (the duplicated-acr quirk)."""
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return json.dumps(dict(pairs), ensure_ascii=False, separators=(",", ":"))
     return (
         "{"
         + ",".join(
