@@ -576,3 +576,21 @@ def test_documented_setup_pkcs12_download_then_search(
     )
     result = traits_call(service, "TCHITCHI", ["CATARINA"], "F", "1936-06-21", emetteur="410100000016001")
     assert result.INDIVIDU.TIQ.ListePrenom == "CATARINA BELLA"
+
+
+def test_sandbox_clock_expires_the_certificate_for_one_tenant_only(
+    mtls: Any,
+    insi_runner: Runner,
+    pem_dir: Path,
+    insi_auto: tuple[str, str],
+    mtls_url: str,
+    fresh_tenant: str,
+) -> None:
+    """Four years later on this tenant's clock, the 3-year INSI-AUTO certificate is expired."""
+    insi_runner.sandbox.clock.advance(fresh_tenant, 4 * 365 * 86400)
+    later = zeep_client(mtls_url, str(pem_dir / "ca.pem"), insi_auto, fresh_tenant)
+    with pytest.raises(zeep.exceptions.Fault) as exc:
+        traits_call(later, "ADRTROIS", ["TOUSSAINT"], "M", "1960-01-01")
+    assert exc.value.detail[0].get("code") == "DESIR_500"
+    # the default tenant's clock is untouched
+    assert traits_call(mtls, "ADRTROIS", ["TOUSSAINT"], "M", "1960-01-01").CR.CodeCR == "00"
