@@ -353,7 +353,10 @@ class Realm:
         if row["status"] == "pending":
             now = self.now(row["tenant"])
             auto = self.auto_approve(row["tenant"])
-            if auto >= 0 and row["pushed_at"] is not None and now >= row["pushed_at"] + auto:
+            pushes = (
+                row["kind"] == "ciba" or row["channel"] == "MOBILE"
+            )  # a browser card login waits for its PIN
+            if pushes and auto >= 0 and row["pushed_at"] is not None and now >= row["pushed_at"] + auto:
                 self.resolve(rid, "approved", "auto-approval")
                 row["status"], row["reason"] = "approved", "auto-approval"
             elif row["expires_at"] is not None and now > row["expires_at"]:

@@ -432,7 +432,7 @@ class Wallet:
             caller=req["client_id"],
             persona=req["national_id"],
         ) as ex:
-            if req["status"] != "pending" or req["channel"] != "CARD":
+            if req["status"] not in ("pending", "approved") or req["channel"] != "CARD":
                 ex.status, ex.outcome = 400, f"request {req['status']}"
                 return self.page(
                     "Demande expirée",

@@ -93,3 +93,56 @@ def test_revoked_card_and_no_ecps_paths(psc: Psc) -> None:
             wallet + "/auth/login", data={"request": rid, "national_id": "899999999999", "method": "ecps"}
         )
         assert r.status_code == 400 and "Identifiant inconnu" in r.text
+
+
+def test_card_pin_is_not_auto_approved(psc: Psc) -> None:
+    """Auto-approval (CI) stands for the phone; a card login still waits for its PIN."""
+    psc.register()
+    psc.auto_approve(0)
+    wallet = psc.runner.url("psc-wallet")
+    with psc.browser() as browser:
+        rid = psc.login_form(_authorize_url(psc, psc.client_id), browser)
+        r = browser.post(
+            wallet + "/auth/login", data={"request": rid, "national_id": DOCTOR, "method": "card"}
+        )
+        assert r.status_code == 200 and "Code porteur" in r.text
+        ok = browser.post(wallet + f"/auth/pin/{rid}", data={"pin": "1234"})
+    assert ok.status_code == 302 and "code=" in ok.headers["location"]
+
+
+def test_ecps_refused_on_the_phone_then_timeout_and_retry(psc: Psc) -> None:
+    psc.register()
+    wallet = psc.runner.url("psc-wallet")
+    with psc.browser() as browser:
+        rid = psc.login_form(_authorize_url(psc, psc.client_id), browser)
+        r = browser.post(
+            wallet + "/auth/login", data={"request": rid, "national_id": DOCTOR, "method": "ecps"}
+        )
+        assert r.status_code == 303
+        waiting = browser.get(wallet + r.headers["location"])
+        assert waiting.status_code == 200 and "Validez sur votre téléphone" in waiting.text
+        binding = re.search(r'id="binding">(\d\d)<', waiting.text)
+        assert binding
+        phone = browser.get(wallet + f"/auth/telephone/{rid}")
+        assert binding.group(1) in phone.text
+        browser.post(wallet + f"/auth/telephone/{rid}", data={"decision": "refuse"})
+        back = browser.get(wallet + f"/auth/attente/{rid}")
+        assert back.status_code == 302
+        assert query(back.headers["location"]) == {
+            "error": "access_denied",
+            "error_description": "Authentification refusée par l'utilisateur",
+            "state": "st",
+        }
+        # a second attempt, never validated: timeout on the sandbox clock, then a retry
+        rid = psc.login_form(_authorize_url(psc, psc.client_id), browser)
+        browser.post(wallet + "/auth/login", data={"request": rid, "national_id": DOCTOR, "method": "ecps"})
+        psc.advance(121)
+        late = browser.get(wallet + f"/auth/attente/{rid}")
+        assert late.status_code == 200 and "Délai dépassé" in late.text
+        retry = browser.post(
+            wallet + "/auth/login", data={"request": rid, "national_id": DOCTOR, "method": "ecps"}
+        )
+        assert retry.status_code == 303
+        assert psc.control("POST", f"/pending/{rid}/approve").status_code == 200
+        done = browser.get(wallet + f"/auth/attente/{rid}")
+    assert done.status_code == 302 and "code=" in done.headers["location"]
