@@ -42,8 +42,12 @@ def main() -> None:
             again.by_traits(p.nom, p.sexe, p.date_naissance)
             again.by_matricule(p.matricule)
         lookup = (time.perf_counter() - started) / (2 * len(sample))
-    print(f"world: {len(patients):,} patients, {len(pop.professionals()):,} professionals, {len(pop.structures()):,} structures")
-    print(f"generated and stored in {built:.1f} s   (goal < 60 s for 100,000 patients and 20,000 professionals)")
+    print(
+        f"world: {len(patients):,} patients, {len(pop.professionals()):,} professionals, {len(pop.structures()):,} structures"
+    )
+    print(
+        f"generated and stored in {built:.1f} s   (goal < 60 s for 100,000 patients and 20,000 professionals)"
+    )
     print(f"read back by another process's start in {read:.1f} s")
     print(f"lookup by traits or matricule: {lookup * 1e6:.1f} µs   (goal < 1 ms)")
 
