@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mocks.pki.model import CallerCertificate, CallerKind, Status
@@ -27,15 +28,31 @@ def saml_name(name: x509.Name) -> str:
     return name.rfc4514_string({NameOID.SURNAME: "SN", NameOID.TITLE: "T"})
 
 
+# certificate DER -> (issuing CA certificate DER, short name): a signature, once checked, stays
+# valid; what changes over time (revocation, validity on the sandbox clock) is judged per call.
+_VERIFIED: dict[bytes, tuple[bytes, str]] = {}
+_VERIFIED_MAX = 4096
+
+
 def issuing_ca(pki: Pki, cert: x509.Certificate) -> Ca | None:
     """The TEST CA of this sandbox that signed `cert` (same name *and* a valid signature)."""
-    for ca in pki.existing_cas().values():
+    cas = pki.existing_cas()
+    der = cert.public_bytes(serialization.Encoding.DER)
+    known = _VERIFIED.get(der)
+    if known is not None:
+        ca = cas.get(known[1])
+        if ca is not None and ca.der == known[0]:
+            return ca
+    for ca in cas.values():
         if ca.cert.subject != cert.issuer:
             continue
         try:
             cert.verify_directly_issued_by(ca.cert)
         except (InvalidSignature, ValueError, TypeError):
             continue
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[der] = (ca.der, ca.short)
         return ca
     return None
 
