@@ -77,6 +77,12 @@ class Psc(Service):
         self.realm = Realm(sandbox)
         self.wire = Wire(sandbox, self.realm)
         self.wallet = Wallet(sandbox, self.realm, self.wire)
+        # one WSGI app per listener, built once (listeners() is called more than once)
+        self.apps = {
+            "psc": self.wire.issuer_app(),
+            "psc-wallet": self.wallet.app(),
+            "psc-exchange": self.wire.exchange_app(),
+        }
 
     def migrations(self) -> Sequence[Migration]:
         return MIGRATIONS
@@ -97,7 +103,7 @@ class Psc(Service):
                 name="psc",
                 port_setting="psc_port",
                 scheme="https",
-                app=self.wire.issuer_app(),
+                app=self.apps["psc"],
                 tls=TlsPolicy(client_auth="optional"),
                 description="Pro Santé Connect, émetteur (realm esante-wallet)",
                 paths=[REALM + "/.well-known/wallet-openid-configuration"],
@@ -106,7 +112,7 @@ class Psc(Service):
                 name="psc-wallet",
                 port_setting="psc_wallet_port",
                 scheme="https",
-                app=self.wallet.app(),
+                app=self.apps["psc-wallet"],
                 tls=TlsPolicy(client_auth="optional"),
                 description="Pro Santé Connect, page de connexion (wallet)",
                 paths=["/auth"],
@@ -115,7 +121,7 @@ class Psc(Service):
                 name="psc-exchange",
                 port_setting="psc_exchange_port",
                 scheme="https",
-                app=self.wire.exchange_app(),
+                app=self.apps["psc-exchange"],
                 tls=TlsPolicy(client_auth="required"),
                 description="Serveur d'autorisation des API nationales (échange de jeton RFC 8693, mTLS)",
                 paths=[EXCHANGE_REALM + "/protocol/openid-connect/token"],
