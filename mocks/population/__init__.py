@@ -217,13 +217,25 @@ class Population:
         return list(self.ensure().professionals.values())
 
     def professional(self, id_nat: str) -> Professional | None:
-        return self.ensure().professionals.get(id_nat)
+        """By idNat_PS (`8`+RPPS, `0`+ADELI, EDIT `ANS…`); a bare RPPS (11 digits) or ADELI
+        (9 characters) is read with its prefix, as LGCs often hold the number alone."""
+        found = self.ensure().professionals
+        if id_nat in found:
+            return found[id_nat]
+        prefix = {11: "8", 9: "0"}.get(len(id_nat))
+        return found.get(prefix + id_nat) if prefix else None
 
     def structures(self) -> list[Structure]:
         return list(self.ensure().structures.values())
 
     def structure(self, id_nat: str) -> Structure | None:
-        return self.ensure().structures.get(id_nat)
+        """By idNat_Struct (`1`+FINESS, `3`+SIRET, `4`+RPPS+rang, ...); a bare FINESS (9
+        characters) or SIRET (14 digits) is read with its prefix."""
+        found = self.ensure().structures
+        if id_nat in found:
+            return found[id_nat]
+        prefix = {9: "1", 14: "3"}.get(len(id_nat))
+        return found.get(prefix + id_nat) if prefix else None
 
     def personas(self) -> dict[str, list[Any]]:
         """The named personas (public test identities, demo and magic), by kind."""

@@ -35,3 +35,17 @@ def test_the_world_has_no_tenant_column(tmp_path: Path) -> None:
     tables = [t for t in sandbox.store.tables() if t.startswith("pop_")]
     assert {"pop_patients", "pop_professionals", "pop_structures", "pop_cards", "pop_meta"} <= set(tables)
     assert not [t for t in sandbox.store.tenant_tables() if t.startswith("pop_")]  # resets never touch it
+
+
+def test_bare_national_numbers_find_their_owner(tmp_path: Path) -> None:
+    pop = Sandbox(make_config(tmp_path, **SIZES)).population
+    for pro in pop.professionals():
+        number = pro.rpps or pro.adeli
+        if number:
+            assert pop.professional(number) is pro
+    hospital = pop.structure("0B0172805")  # the FINESS of the PSC fixtures' hospital
+    assert hospital is not None and hospital.id_nat == "10B0172805"
+    for s in pop.structures():
+        if s.siret and s.id_nat == "3" + s.siret:
+            assert pop.structure(s.siret) is s
+    assert pop.professional("12345") is None and pop.structure("nope") is None
