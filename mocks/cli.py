@@ -75,7 +75,29 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     return parser, settings
 
 
+def quick_health(argv: Sequence[str]) -> int:
+    """`segur-sandbox health` without loading the services (a container HEALTHCHECK runs it every
+    few seconds): only the kernel settings are read, other flags are ignored."""
+    parser = argparse.ArgumentParser(prog="segur-sandbox health")
+    settings = all_settings()
+    add_flags(parser, settings)
+    parser.add_argument("--timeout", type=float, default=5.0)
+    args, _ = parser.parse_known_args(argv)
+    try:
+        config = load(settings, vars(args))
+    except ConfigError:
+        return full_main(["health", *argv])  # e.g. a config file naming service settings
+    return cmd_health(args, config)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["health"]:
+        return quick_health(argv[1:])
+    return full_main(argv)
+
+
+def full_main(argv: Sequence[str]) -> int:
     parser, settings = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -4,7 +4,7 @@ Fixtures:
 - `segur_sandbox` (session): a `SandboxClient` on a sandbox that is, by option:
   embedded in the test process (default: every service, ephemeral ports, a temporary data folder),
   attached (`--segur-sandbox-url http://localhost:4600`), or the compose stack brought up with
-  `docker compose up --wait` (`--segur-sandbox-compose [compose.yaml]`), left up with
+  `docker compose up --wait` (or Compose v1 and a readiness poll) (`--segur-sandbox-compose [compose.yaml]`), left up with
   `--segur-sandbox-keep`.
 - `segur_tenant` (function): a fresh tenant per test, deleted afterwards — parallel workers
   (pytest-xdist) and tests never see each other's state. It carries `headers` / `path_prefix` for
@@ -40,6 +40,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--segur-sandbox-keep", action="store_true", help="leave the compose stack up afterwards")
 
 
+def _compose_command() -> list[str]:
+    """Compose v2 (`docker compose`) when present, else v1 (`docker-compose`)."""
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+    if probe.returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.skip("--segur-sandbox-compose needs Docker Compose (v2 plugin or docker-compose v1)")
+    raise AssertionError("unreachable")
+
+
 def _wait_ready(client: SandboxClient, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -67,7 +78,9 @@ def segur_sandbox(
         if shutil.which("docker") is None:
             pytest.skip("--segur-sandbox-compose needs a Docker engine")
         compose_file = str(Path(compose).resolve())
-        subprocess.run(["docker", "compose", "-f", compose_file, "up", "--wait", "--build"], check=True)
+        base = [*_compose_command(), "-f", compose_file]
+        wait = ["--wait"] if base[:2] == ["docker", "compose"] else []  # Compose v1 has no --wait
+        subprocess.run([*base, "up", "-d", "--build", *wait], check=True)
         client = SandboxClient("http://127.0.0.1:4600")
         try:
             _wait_ready(client, 120)
@@ -75,7 +88,7 @@ def segur_sandbox(
         finally:
             client.close()
             if not request.config.getoption("--segur-sandbox-keep"):
-                subprocess.run(["docker", "compose", "-f", compose_file, "down", "-v"], check=False)
+                subprocess.run([*base, "down", "-v"], check=False)
     else:
         from mocks.runner import Runner
         from mocks.testing import make_config

@@ -83,7 +83,8 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     app = Flask("segur-sandbox-control")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = Api(app, "Ségur Sandbox control plane", mocks.__version__)
-    local = runner.local if runner else []
+    # the services this process runs (ready or not yet): what `readyz?local=1` waits for
+    local = list(runner.enabled) if runner else []
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -106,10 +107,12 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         statuses = sandbox.statuses()
         services: dict[str, dict[str, Any]] = {}
         for name in sandbox.services:
-            if not sandbox.config.enabled(name):
+            row = statuses.get(name)
+            # A service another process runs (a compose container) reports through the store;
+            # one that no process has started, and that this one does not run, is disabled.
+            if row is None and name not in local:
                 services[name] = {"state": "disabled"}
                 continue
-            row = statuses.get(name)
             services[name] = {
                 "state": row["state"] if row else "starting",
                 "detail": row["detail"] if row else "",
@@ -133,7 +136,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     @api.route("GET", "/health", "State of every service (starting, ready, failed, disabled)", "info")
     def health() -> Response:
         services = health_data()
-        ok = all(s["state"] in ("ready", "disabled") for s in services.values())
+        ok = all(s["state"] in ("ready", "disabled", "stopped") for s in services.values())
         return json_response({"status": "ok" if ok else "degraded", "services": services})
 
     @api.route("GET", "/livez", "The control plane answers", "info")
@@ -151,7 +154,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         services = health_data()
         if request.args.get("local") in ("1", "true"):
             services = {n: s for n, s in services.items() if n in local}
-        waiting = sorted(n for n, s in services.items() if s["state"] not in ("ready", "disabled"))
+        waiting = sorted(n for n, s in services.items() if s["state"] not in ("ready", "disabled", "stopped"))
         return json_response({"ready": not waiting, "waiting": waiting}, 503 if waiting else 200)
 
     @api.route("GET", "/info", "Version, enabled services and their URLs, world settings", "info")
@@ -164,7 +167,11 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
                 "seed": sandbox.config.seed,
                 "reference_date": sandbox.config["reference_date"],
                 "services": {
-                    name: {"title": entry.title, "enabled": sandbox.config.enabled(name), **services[name]}
+                    name: {
+                        "title": entry.title,
+                        "enabled": services[name]["state"] != "disabled",
+                        **services[name],
+                    }
                     for name, entry in sandbox.services.items()
                 },
                 "console": sandbox.url("console", "/_sandbox/"),

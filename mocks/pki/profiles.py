@@ -279,7 +279,7 @@ def end_entity_extensions(
         )
     if kind == "server":
         exts.append(
-            (x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames or ["localhost"]]), False)
+            (x509.SubjectAlternativeName([_general_name(h) for h in hostnames or ["localhost"]]), False)
         )
     exts += [
         (x509.CRLDistributionPoints(_uri_points(urls.crl(issuer_short), urls.ldap_crl(issuer_short))), False),
