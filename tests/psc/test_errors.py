@@ -172,3 +172,12 @@ def test_control_api_input_checks(psc: Psc) -> None:
     assert listed[psc.client_id] == "control" and listed["lgc-sandbox"] == "configuration"
     assert psc.control("DELETE", f"/clients/{psc.client_id}").status_code == 204
     assert psc.control("DELETE", f"/clients/{psc.client_id}").status_code == 404
+
+
+def test_control_routes_are_in_the_openapi_document(psc: Psc) -> None:
+    doc = psc.console.get("/_sandbox/openapi.json")
+    assert doc.status_code == 200, doc.text
+    paths = doc.json()["paths"]
+    assert (
+        "/_sandbox/psc/pending/{request_id}/approve" in paths and "/_sandbox/psc/clients/{client_id}" in paths
+    )
