@@ -73,7 +73,8 @@ class Patient:
     rang: str = "1"  # birth rank (twins: 1, 2)
     qualite: str = "00"  # 00 assuré (ouvrant droit), 06 enfant, 02 conjoint
     outcome: str | None = None  # magic persona: the INSi error it always produces
-    persona: str = ""  # "", "insi-public", "magic", "demo"
+    # "" (generated), "insi-public", "sesam-vitale-public", "demo", "magic" (data/personas/*.json)
+    persona: str = ""
     note: str = ""
 
     @property
