@@ -62,6 +62,26 @@ def _form() -> dict[str, str]:
     return {k: v for k, v in request.form.items()}
 
 
+def _form_refusal(ex: Exchange) -> Response | None:
+    """Keycloak's back-channel endpoints consume `application/x-www-form-urlencoded` only (415
+    otherwise) and refuse a parameter sent twice."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        ex.findings.add(
+            "PSC-FORM",
+            "error",
+            f"Les points d'accès PSC attendent application/x-www-form-urlencoded (reçu {request.mimetype or 'aucun'!r}).",
+            "RFC 6749 3.2",
+            "Content-Type",
+        )
+        ex.status, ex.outcome = 415, "unsupported media type"
+        return _json({"error": "HTTP 415 Unsupported Media Type"}, 415)
+    for key, values in request.form.lists():
+        if len(values) > 1:
+            ex.status, ex.outcome = 400, f"duplicated parameter {key}"
+            return _json({"error": "invalid_request", "error_description": "duplicated parameter"}, 400)
+    return None
+
+
 def _journal_form(form: dict[str, str]) -> str:
     return urlencode({k: ("***" if k in SECRET_FIELDS else v) for k, v in form.items()})
 
@@ -341,6 +361,9 @@ class Wire:
         tenant = self.tenant([client_hint, self.cert_subject()])
         with self.sandbox.exchange(NAME, operation, tenant, request.environ, caller=client_hint or "") as ex:
             ex.request_body = _journal_form(form)
+            refused = _form_refusal(ex)
+            if refused is not None:
+                return refused
             try:
                 client, method = self.realm.authenticate(
                     tenant, form, request.headers.get("Authorization"), self.caller(tenant)
@@ -729,6 +752,9 @@ class Wire:
             ex.request_body = _journal_form(
                 {k: (v[:16] + "..." if k == "subject_token" else v) for k, v in form.items()}
             )
+            refused = _form_refusal(ex)
+            if refused is not None:
+                return refused
             try:
                 response = self._token_exchange(ex, form)
             except OAuthError as exc:

@@ -181,3 +181,19 @@ def test_control_routes_are_in_the_openapi_document(psc: Psc) -> None:
     assert (
         "/_sandbox/psc/pending/{request_id}/approve" in paths and "/_sandbox/psc/clients/{client_id}" in paths
     )
+
+
+def test_back_channel_takes_forms_only(psc: Psc) -> None:
+    psc.register()
+    as_json = psc.https.post(
+        psc.oidc("/token"), json={"grant_type": "refresh_token"}, auth=(psc.client_id, psc.secret)
+    )
+    assert as_json.status_code == 415
+    twice = psc.https.post(
+        psc.oidc("/token"),
+        content="grant_type=refresh_token&grant_type=refresh_token",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=(psc.client_id, psc.secret),
+    )
+    assert twice.status_code == 400
+    assert twice.json() == {"error": "invalid_request", "error_description": "duplicated parameter"}
