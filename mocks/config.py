@@ -109,7 +109,7 @@ KERNEL_SETTINGS: list[Setting] = [
     ),
     Setting("log_level", "info", "log level: debug, info, warning, error", "level"),
     Setting(
-        "population_households", 1200, "households of the synthetic world (about 1.7 patients each)", "int"
+        "population_households", 1200, "households of the synthetic world (about 1.35 patients each)", "int"
     ),
     Setting("population_professionals", 300, "professionals of the synthetic world", "int"),
     Setting("population_structures", 60, "shared structures (hospitals, centres, pharmacies...)", "int"),
