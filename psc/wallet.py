@@ -39,6 +39,26 @@ def _with_query(uri: str, params: dict[str, str]) -> str:
     return uri + ("&" if "?" in uri else "?") + urlencode(params)
 
 
+FORM_POST = """<HTML><HEAD><TITLE>Submit This Form</TITLE></HEAD><BODY Onload="javascript:document.forms[0].submit()">\
+<FORM METHOD="POST" ACTION="{{ uri }}">{% for k, v in params.items() %}<INPUT TYPE="HIDDEN" NAME="{{ k }}" VALUE="{{ v }}"/>\
+{% endfor %}<NOSCRIPT><P>JavaScript is disabled. Click Submit to continue.</P><INPUT name="continue" TYPE="SUBMIT" VALUE="Submit"/>\
+</NOSCRIPT></FORM></BODY></HTML>"""
+RESPONSE_MODES = ("query", "fragment", "form_post")
+
+
+def deliver(uri: str, params: dict[str, str], mode: str = "query") -> Response:
+    """The authorization response: a redirect with a query or a fragment, or an auto-submitted
+    form (response_mode=form_post, as Keycloak renders it)."""
+    from urllib.parse import urlencode
+
+    if mode == "form_post":
+        html = render_template_string(FORM_POST, uri=uri, params=params)
+        return Response(html, 200, {"Cache-Control": "no-store"}, mimetype="text/html")
+    if mode == "fragment":
+        return _redirect(uri + "#" + urlencode(params), 302)
+    return _redirect(_with_query(uri, params), 302)
+
+
 def _redirect(location: str, status: int = 302) -> Response:
     return Response("", status, {"Location": location, "Cache-Control": "no-store"})
 
@@ -129,13 +149,17 @@ class Wallet:
             )
             return self.keycloak_error("Invalid parameter: redirect_uri")
         state = v.get("state")
+        mode = v.get("response_mode") or "query"
 
         def back(error: str, description: str) -> Response:
             params = {"error": error, "error_description": description}
             if state:
                 params["state"] = state
             ex.outcome = f"redirect {error}"
-            return _redirect(_with_query(redirect_uri, params), 302)
+            return deliver(redirect_uri, params, mode if mode in RESPONSE_MODES else "query")
+
+        if mode not in RESPONSE_MODES:
+            return back("invalid_request", "Invalid parameter: response_mode")
 
         if GRANT_CODE not in client.grant_types:
             return back(
@@ -174,6 +198,7 @@ class Wallet:
             "scope": v.get("scope", ""),
             "code_challenge": challenge or "",
             "code_challenge_method": method or "",
+            "response_mode": mode,
         }
         prompt = v.get("prompt", "")
         session = realm.session(request.cookies.get(SESSION_COOKIE), ex.tenant)
@@ -288,7 +313,7 @@ class Wallet:
         if params.get("state"):
             query["state"] = params["state"]
         query.update({"session_state": session.id, "iss": self.realm.issuer(), "code": code})
-        response = _redirect(_with_query(params["redirect_uri"], query), 302)
+        response = deliver(params["redirect_uri"], query, params.get("response_mode") or "query")
         response.set_cookie(
             SESSION_COOKIE,
             session.id,
@@ -419,7 +444,7 @@ class Wallet:
         params = {"error": error, "error_description": description}
         if req["params"].get("state"):
             params["state"] = req["params"]["state"]
-        return _redirect(_with_query(req["params"]["redirect_uri"], params), 302)
+        return deliver(req["params"]["redirect_uri"], params, req["params"].get("response_mode") or "query")
 
     # -- /auth/pin --------------------------------------------------------------------------------
     def pin(self, rid: str) -> Response:

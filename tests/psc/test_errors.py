@@ -197,3 +197,23 @@ def test_back_channel_takes_forms_only(psc: Psc) -> None:
     )
     assert twice.status_code == 400
     assert twice.json() == {"error": "invalid_request", "error_description": "duplicated parameter"}
+
+
+def test_response_mode_form_post_and_fragment(psc: Psc) -> None:
+    psc.register()
+    psc.auto_approve(0)
+    with psc.browser() as browser:
+        rid = psc.login_form(_url(psc, response_mode="form_post"), browser)
+        wallet = psc.runner.url("psc-wallet")
+        r = browser.post(
+            wallet + "/auth/login", data={"request": rid, "national_id": DOCTOR, "method": "ecps"}
+        )
+        page = browser.get(wallet + r.headers["location"])
+    assert page.status_code == 200 and f'ACTION="{REDIRECT}"' in page.text
+    fields = dict(re.findall(r'NAME="([^"]+)" VALUE="([^"]*)"', page.text))
+    assert fields["state"] == "st-1" and fields["code"] and fields["iss"] == psc.issuer
+    assert _token(psc, fields["code"]).status_code == 200
+    r = psc.https.get(_url(psc, response_mode="fragment", response_type="token"))
+    assert r.status_code == 302 and r.headers["location"].startswith(
+        REDIRECT + "#error=unsupported_response_type"
+    )
