@@ -217,3 +217,18 @@ def test_response_mode_form_post_and_fragment(psc: Psc) -> None:
     assert r.status_code == 302 and r.headers["location"].startswith(
         REDIRECT + "#error=unsupported_response_type"
     )
+
+
+def test_strict_mode_refuses_an_authorization_request_without_state(psc: Psc) -> None:
+    psc.register()
+    values = psc.runner.sandbox.config.values
+    saved = values.get("psc_validation")
+    values["psc_validation"] = "strict"
+    try:
+        r = psc.https.get(_url(psc, state=""))
+    finally:
+        values["psc_validation"] = saved
+    assert r.status_code == 302
+    assert query(r.headers["location"])["error"] == "invalid_request"
+    # report mode (default): the same request reaches the login page, with the finding journaled
+    assert psc.https.get(_url(psc, state="")).status_code == 200
