@@ -287,6 +287,23 @@ class Wire:
             "authorization_response_iss_parameter_supported": True,
         }
 
+    def realm_info(self) -> dict[str, Any]:
+        """Keycloak's realm document (`GET /auth/realms/<realm>`), read by some Keycloak adapters."""
+        import base64
+
+        from cryptography.hazmat.primitives import serialization
+
+        public = self.realm.keys.key("realm").private_key.public_key()
+        der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        iss = self.realm.issuer()
+        return {
+            "realm": "esante-wallet",
+            "public_key": base64.b64encode(der).decode(),
+            "token-service": iss + "/protocol/openid-connect",
+            "account-service": iss + "/account",
+            "tokens-not-before": 0,
+        }
+
     # =============================================================================================
     # issuer listener
     # =============================================================================================
@@ -312,6 +329,10 @@ class Wire:
         @app.get(REALM + "/.well-known/openid-configuration")
         def discovery() -> Response:
             return self.simple("discovery", lambda: self.discovery())
+
+        @app.get(REALM)
+        def realm_info() -> Response:
+            return self.simple("realm", self.realm_info)
 
         @app.get(OIDC + "/certs")
         def certs() -> Response:

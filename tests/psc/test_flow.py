@@ -193,3 +193,14 @@ def test_pkce_plain_and_client_secret_post(psc: Psc) -> None:
     ]
     payload = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[1] + "=="))
     assert payload["nonce"] == ""
+
+
+def test_realm_document_public_key_matches_the_jwks(psc: Psc) -> None:
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    doc = psc.https.get(psc.issuer).json()
+    assert doc["realm"] == "esante-wallet" and doc["token-service"] == psc.oidc("")
+    key = load_der_public_key(base64.b64decode(doc["public_key"]))
+    jwk = psc.https.get(psc.oidc("/certs")).json()["keys"][0]
+    n = int.from_bytes(base64.urlsafe_b64decode(jwk["n"] + "=" * (-len(jwk["n"]) % 4)), "big")
+    assert key.public_numbers().n == n  # type: ignore[union-attr]
