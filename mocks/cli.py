@@ -12,7 +12,6 @@ Every setting is a flag of every sub-command and an environment variable `SEGUR_
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import signal
@@ -25,7 +24,7 @@ from typing import Any
 
 from mocks import __version__
 from mocks.config import Config, ConfigError, add_flags, all_settings, load
-from mocks.registry import service_settings
+from mocks.registry import optional_module, service_settings
 
 # Kernel components that add their own sub-commands: module with register(subparsers)
 COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli"]
@@ -64,13 +63,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        module.register(sub)
+        module = optional_module(module_name)
+        if module is not None:
+            module.register(sub)
     sub.add_parser = original  # type: ignore[method-assign]
     return parser, settings
 

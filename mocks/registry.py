@@ -36,18 +36,25 @@ class ServiceEntry:
         return dict(getattr(self.module, "ERRORS", {}))
 
 
+def optional_module(path: str) -> ModuleType | None:
+    """The module at `path`, or None when it (or its package) is not part of this build; an
+    import error inside an existing module is raised, not hidden."""
+    try:
+        return importlib.import_module(path)
+    except ModuleNotFoundError as exc:
+        if exc.name and (path == exc.name or path.startswith(exc.name + ".")):
+            return None
+        raise
+
+
 @cache
 def available() -> dict[str, ServiceEntry]:
     """Services whose module is present (a service not yet built is simply absent)."""
     found: dict[str, ServiceEntry] = {}
     for name, path in SERVICES.items():
-        try:
-            module = importlib.import_module(path)
-        except ModuleNotFoundError as exc:
-            if exc.name and (path == exc.name or path.startswith(exc.name + ".")):
-                continue
-            raise
-        found[name] = ServiceEntry(name, module)
+        module = optional_module(path)
+        if module is not None:
+            found[name] = ServiceEntry(name, module)
     return found
 
 

@@ -5,7 +5,6 @@ of services that have one (e.g. PSC approvals). OpenAPI at `/_sandbox/openapi.js
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,6 +21,7 @@ from mocks.faults import FaultRule, UnknownName
 from mocks.findings import SEVERITIES
 from mocks.journal import FILTERS
 from mocks.kernel import Sandbox
+from mocks.registry import optional_module
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 
 if TYPE_CHECKING:
@@ -476,13 +476,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         return send_from_directory(swagger_ui_path, name)
 
     for module_name, prefix in BLUEPRINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        app.register_blueprint(module.blueprint, url_prefix="/_sandbox" + prefix)
+        module = optional_module(module_name)
+        if module is not None:
+            app.register_blueprint(module.blueprint, url_prefix="/_sandbox" + prefix)
 
     app.extensions["segur_api"] = api
     app.extensions["segur_sandbox"] = sandbox  # the blueprints' way to the kernel
