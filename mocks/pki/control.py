@@ -109,28 +109,8 @@ class IssueRequest(BaseModel):
 
 
 def sandbox() -> Sandbox:
-    """The Sandbox of the control app (`app.extensions["segur_sandbox"]`)."""
-    found = current_app.extensions.get("segur_sandbox")
-    if found is None:
-        found = _find_sandbox()
-        current_app.extensions["segur_sandbox"] = found
-    return found  # type: ignore[no-any-return]
-
-
-def _find_sandbox() -> Sandbox:
-    # Stop-gap until the kernel's create_app publishes the Sandbox in app.extensions: the
-    # control app's views close over it.
-    from mocks.kernel import Sandbox
-
-    for view in current_app.view_functions.values():
-        for cell in getattr(view, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            if isinstance(value, Sandbox):
-                return value
-    raise RuntimeError("the control app does not expose its Sandbox (app.extensions['segur_sandbox'])")
+    """The Sandbox of the control app (the kernel publishes it in `app.extensions`)."""
+    return current_app.extensions["segur_sandbox"]  # type: ignore[no-any-return]
 
 
 def _tenant() -> str:
