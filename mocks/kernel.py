@@ -14,7 +14,9 @@ A service records each exchange with `sandbox.exchange(...)`, which also applies
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -80,6 +82,7 @@ class Exchange:
     details: dict[str, Any] = field(default_factory=dict)
     findings: Findings = field(default_factory=Findings)
     started: float = field(default_factory=time.perf_counter)
+    recorded: bool = False  # journaled already (a dropped connection records before it drops)
 
     @property
     def trace_id(self) -> str:
@@ -103,8 +106,6 @@ class Exchange:
             self.recorded = True
             drop(self.environ or {})
         return effect.error
-
-    recorded: bool = False
 
     def _record(self) -> None:
         self.sandbox.journal.append(
@@ -225,9 +226,6 @@ class Sandbox:
     def set_status(
         self, service: str, state: str, detail: str = "", urls: dict[str, str] | None = None
     ) -> None:
-        import json
-        import os
-
         self.store.execute(
             "INSERT INTO service_status(service, state, detail, urls, pid, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(service) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
@@ -236,8 +234,6 @@ class Sandbox:
         )
 
     def statuses(self) -> dict[str, dict[str, Any]]:
-        import json
-
         return {
             r["service"]: {**r, "urls": json.loads(r["urls"])}
             for r in self.store.query("SELECT * FROM service_status ORDER BY service")
