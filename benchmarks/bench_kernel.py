@@ -30,7 +30,9 @@ def free_port() -> int:
 def startup(data_dir: Path) -> float:
     env = {**os.environ, "SEGUR_DATA_DIR": str(data_dir), "SEGUR_CONSOLE_PORT": str(free_port())}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "mocks.cli", "up"], env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mocks.cli", "up"], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.strip() == "Ready.":
