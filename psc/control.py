@@ -19,13 +19,12 @@ The tenant is `?tenant=`, else the X-Sandbox-Tenant header, else `default`. Erro
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from mocks.control.api import ApiError, Param, Route, body, json_response
+from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 from psc.claims import ACR_MODES
 from psc.rules import Client, Realm
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 blueprint = Blueprint("psc", __name__)
 PREFIX = "/_sandbox/psc"
 TAG = "psc"
-ROUTES: list[Route] = []
 TENANT = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'default')")
 
 
@@ -65,25 +63,8 @@ class Quirk(BaseModel):
     acr: str = Field(description=" | ".join(ACR_MODES))
 
 
-def route(
-    method: str, path: str, summary: str, model: type[BaseModel] | None = None
-) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    def register(view: Callable[..., Response]) -> Callable[..., Response]:
-        blueprint.add_url_rule(
-            path.replace("{", "<").replace("}", ">"), view.__name__, view, methods=[method]
-        )
-        ROUTES.append(Route(method, PREFIX + path, summary, TAG, [TENANT], model))
-        return view
-
-    return register
-
-
-@blueprint.before_app_request
-def _publish_openapi() -> None:
-    api = current_app.extensions.get("segur_api")
-    if api is not None and not current_app.extensions.get("segur_psc_openapi"):
-        api.routes.extend(ROUTES)
-        current_app.extensions["segur_psc_openapi"] = True
+route = BlueprintRoutes(blueprint, PREFIX, TAG, [TENANT])
+ROUTES = route.routes
 
 
 @blueprint.errorhandler(ApiError)
@@ -180,7 +161,7 @@ def refuse(request_id: str) -> Response:
     return _decide(request_id, "refused")
 
 
-@route("PUT", "/auto-approve", "auto-approval of this tenant's pushes and CIBA requests", AutoApprove)
+@route("PUT", "/auto-approve", "auto-approval of this tenant's pushes and CIBA requests", model=AutoApprove)
 def auto_approve() -> Response:
     data: AutoApprove = body(AutoApprove)
     t = tenant()
@@ -215,7 +196,7 @@ def _validated(client_id: str, data: dict[str, Any]) -> Client:
         raise ApiError(400, f"invalid client: {problems}") from None
 
 
-@route("PUT", "/clients/{client_id}", "create or replace a client", ClientBody)
+@route("PUT", "/clients/{client_id}", "create or replace a client", model=ClientBody)
 def put_client(client_id: str) -> Response:
     data: ClientBody = body(ClientBody)
     client = _validated(client_id, data.model_dump())
@@ -223,7 +204,7 @@ def put_client(client_id: str) -> Response:
     return json_response(_client_json(client, "control"))
 
 
-@route("POST", "/clients", "register a client (409 when the id exists in the tenant)", Client)
+@route("POST", "/clients", "register a client (409 when the id exists in the tenant)", model=Client)
 def post_client() -> Response:
     raw = request.get_json(silent=True)
     if not isinstance(raw, dict):
@@ -250,7 +231,7 @@ def quirks() -> Response:
     return json_response(realm().quirks(tenant()))
 
 
-@route("PUT", "/quirks/{national_id}", "set a persona's acr quirk", Quirk)
+@route("PUT", "/quirks/{national_id}", "set a persona's acr quirk", model=Quirk)
 def put_quirk(national_id: str) -> Response:
     data: Quirk = body(Quirk)
     if sandbox().population.professional(national_id) is None:

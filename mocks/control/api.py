@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, request
 from pydantic import BaseModel, ValidationError
 
 PREFIX = "/_sandbox"
@@ -64,6 +64,42 @@ class Route:
     tag: str
     params: list[Param] = field(default_factory=list)
     body: type[BaseModel] | None = None
+
+
+class BlueprintRoutes:
+    """The routes of a component's blueprint mounted under /_sandbox (PKI, PSC, ...): each is a
+    Flask rule and an OpenAPI description; `create_app` adds `routes` to the control plane's
+    document when it mounts the blueprint.
+
+        route = BlueprintRoutes(blueprint, "/_sandbox/pki", "pki")
+        @route("GET", "/cas/{short}", "One CA certificate", [Param("format", "pem or der")])
+    """
+
+    def __init__(
+        self, blueprint: Blueprint, prefix: str, tag: str, default_params: list[Param] | None = None
+    ):
+        self.blueprint = blueprint
+        self.prefix = prefix
+        self.tag = tag
+        self.default_params = default_params or []
+        self.routes: list[Route] = []
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        params: list[Param] | None = None,
+        model: type[BaseModel] | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(view: Callable[..., Any]) -> Callable[..., Any]:
+            rule = path.replace("{", "<").replace("}", ">")
+            self.blueprint.add_url_rule(rule, view.__name__, view, methods=[method])
+            described = self.default_params if params is None else params
+            self.routes.append(Route(method, self.prefix + path, summary, self.tag, list(described), model))
+            return view
+
+        return register
 
 
 class Api:

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 import mocks
 from mocks.clock import iso
 from mocks.control import state as state_mod
-from mocks.control.api import Api, ApiError, Param, body, json_response
+from mocks.control.api import Api, ApiError, BlueprintRoutes, Param, body, json_response
 from mocks.faults import FaultRule, UnknownName
 from mocks.findings import SEVERITIES
 from mocks.journal import FILTERS
@@ -479,6 +479,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         module = optional_module(module_name)
         if module is not None:
             app.register_blueprint(module.blueprint, url_prefix="/_sandbox" + prefix)
+            routes = getattr(module, "route", None)
+            if isinstance(routes, BlueprintRoutes):
+                api.routes.extend(routes.routes)  # documented in /_sandbox/openapi.json
 
     app.extensions["segur_api"] = api
     app.extensions["segur_sandbox"] = sandbox  # the blueprints' way to the kernel

@@ -24,7 +24,6 @@ when an error is returned.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,7 +34,7 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mocks.clock import iso
-from mocks.control.api import Param, Route, body, json_response
+from mocks.control.api import BlueprintRoutes, Param, body, json_response
 from mocks.pki.export import p7b, render
 from mocks.pki.model import CallerCertificate, Credentials, PkiError
 from mocks.pki.names import CAS, KINDS, ROOTS
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
 blueprint = Blueprint("pki", __name__)
 PREFIX = "/_sandbox/pki"
 TAG = "pki"
-ROUTES: list[Route] = []  # OpenAPI descriptions of the routes below
 TENANT = Param(
     "tenant", "tenant whose clock judges validity (default: X-Sandbox-Tenant header, else 'default')"
 )
@@ -59,41 +57,8 @@ DOWNLOAD = [
 ]
 
 
-def route(
-    method: str,
-    path: str,
-    summary: str,
-    params: list[Param] | None = None,
-    model: type[BaseModel] | None = None,
-) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """A blueprint route that is also described in the control plane's OpenAPI document."""
-
-    def register(view: Callable[..., Response]) -> Callable[..., Response]:
-        blueprint.add_url_rule(
-            path.replace("{", "<").replace("}", ">"), view.__name__, view, methods=[method]
-        )
-        ROUTES.append(
-            Route(
-                method,
-                PREFIX + path,
-                summary,
-                TAG,
-                params or [],
-                model,
-            )
-        )
-        return view
-
-    return register
-
-
-@blueprint.before_app_request
-def _publish_openapi() -> None:
-    # the kernel's Api generates /_sandbox/openapi.json from its route list: add ours once
-    api = current_app.extensions.get("segur_api")
-    if api is not None and not current_app.extensions.get("segur_pki_openapi"):
-        api.routes.extend(ROUTES)
-        current_app.extensions["segur_pki_openapi"] = True
+route = BlueprintRoutes(blueprint, PREFIX, TAG)
+ROUTES = route.routes  # OpenAPI descriptions of the routes below
 
 
 class RevokeRequest(BaseModel):
