@@ -18,7 +18,9 @@ import httpx
 import pytest
 
 from mocks.config import all_settings
+from mocks.kernel import Sandbox
 from mocks.registry import service_settings
+from mocks.testing import make_config
 
 
 def free_port() -> int:
@@ -151,3 +153,22 @@ def test_sigkill_never_loses_or_corrupts_committed_entries(tmp_path: Path) -> No
         conn.close()
         assert committed, "the writer committed nothing"
         assert set(committed) <= present
+
+
+def test_a_control_only_process_reports_the_services_of_the_others(tmp_path: Path, procs: list[Proc]) -> None:
+    console = Proc(tmp_path)  # --services none, like the compose console container
+    procs.append(console)
+    other = Sandbox(make_config(tmp_path))  # stands for another container sharing the store
+    services = sorted(other.services)
+    assert services, "this build has no service"
+    first, rest = services[0], services[1:]
+    assert httpx.get(f"{console.url}/health").json()["services"][first]["state"] == "disabled"
+    other.set_status(first, "starting")
+    assert httpx.get(f"{console.url}/readyz").status_code == 503
+    other.set_status(first, "ready", urls={first: "https://example.test"})
+    health = httpx.get(f"{console.url}/health").json()["services"]
+    assert health[first]["state"] == "ready" and health[first]["urls"] == {first: "https://example.test"}
+    assert all(health[name]["state"] == "disabled" for name in rest)
+    assert httpx.get(f"{console.url}/readyz").status_code == 200
+    other.set_status(first, "stopped")
+    assert httpx.get(f"{console.url}/health").json()["status"] == "ok"
