@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from lxml import etree
 
 from insi.checks import Sink
@@ -34,22 +32,6 @@ class Caller:
     error: str | None = None  # catalogue error to answer with, when refused
     error_text: str | None = None  # text overriding the catalogue's, when needed
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def presented_keys(der: bytes | None) -> list[str]:
-    """What a TLS client certificate offers for tenant binding: subject (RFC 4514) and serial."""
-    if not der:
-        return []
-    return list(_presented(der))
-
-
-@lru_cache(maxsize=256)
-def _presented(der: bytes) -> tuple[str, ...]:
-    try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError:
-        return ()
-    return (cert.subject.rfc4514_string(), format(cert.serial_number, "x"))
 
 
 def check_mtls(sandbox: Sandbox, der: bytes | None, tenant: str) -> Caller:

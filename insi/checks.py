@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from insi.wire import ACTION_PREFIX, CONTENT_TYPE, OP_TRAITS, OP_VERIF, OP_VITALE, Request, Traits
-from mocks.findings import Finding, Severity
+from mocks.findings import Finding, Rule, Rules, Severity
 
 R_LEX = "research insi.md 2.9 (SEL-MP-043, EF_INS01_03, EF_INS10_01, EF_INS10_02)"
 R_WSDL = "DESIR_ICIR_EXP_1.5.0.wsdl / XSD"
@@ -28,6 +28,87 @@ NIR_RE = re.compile(r"^\d{6}[AB0-9]\d{6}$")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 LPS_NOM_RE = re.compile(r"^urn:lps:[^:]+:[^:]+$")
+
+R_AUTH = "research insi.md 1.4"
+
+_RULES: list[tuple[str, Severity, str, str]] = [
+    ("INSI-MESSAGE", "error", "Le message est une enveloppe SOAP 1.2 INSi lisible", "SOAP 1.2 / WSDL"),
+    (
+        "INSI-CONTENT-TYPE",
+        "error",
+        "Content-Type application/soap+xml (SOAP 1.2)",
+        "SOAP 1.2 HTTP binding",
+    ),
+    ("INSI-ACTION", "error", "L'action (Content-Type, wsa:Action) correspond au corps", R_WSDL),
+    ("INSI-WSA-ACTION-ABSENT", "warning", "wsa:Action présent", R_HDR),
+    ("INSI-MESSAGEID-ABSENT", "error", "wsa:MessageID présent", R_WSDL),
+    ("INSI-MESSAGEID", "warning", "wsa:MessageID de la forme uuid:<UUID>", R_HDR),
+    ("INSI-BAM-ABSENT", "error", "ctxbam:ContexteBAM présent", R_WSDL),
+    (
+        "INSI-BAM",
+        "error",
+        "ContexteBAM conforme (Version, Nature, COUVERTURE)",
+        "ROOT_ctxbam_CTXBAM_V01_02.xsd",
+    ),
+    ("INSI-BAM-VERSION", "info", "ContexteBAM en version 01_02", R_HDR),
+    ("INSI-BAM-COUVERTURE", "info", "COUVERTURE vide pour une recherche par traits", R_HDR),
+    ("INSI-LPS-ABSENT", "error", "ctxlps:ContexteLPS présent", R_WSDL),
+    ("INSI-LPS", "error", "ContexteLPS conforme (Nature, LPS, Version)", "ROOT_ctxlps_CTXLPS_V01_00.xsd"),
+    ("INSI-IDAM-ABSENT", "error", "LPS/IDAM présent (numéro d'autorisation CNDA)", R_HDR),
+    ("INSI-IDAM-R", "warning", "LPS/IDAM/@R vaut 4", R_HDR),
+    ("INSI-LPS-NOM", "warning", "LPS/Nom de la forme urn:lps:<nom>:<version>", R_HDR),
+    ("INSI-LPS-INSTANCE", "warning", "LPS/Instance est un UUID stable par installation", R_HDR),
+    (
+        "INSI-EMETTEUR",
+        "warning",
+        "Emetteur égal à l'OU du certificat ou au NameID de l'assertion",
+        R_AUTH,
+    ),
+    ("INSI-CTX", "error", "Id et Temps des contextes présents", R_HDR),
+    ("INSI-CTX-ID", "warning", "Id des contextes est un UUID", R_HDR),
+    ("INSI-CTX-TEMPS", "warning", "Temps des contextes est un xs:dateTime", R_HDR),
+    ("INSI-TRAITS-LEXIQUE", "error", "Traits en majuscules A-Z sans accent ni ligature", R_LEX),
+    ("INSI-NOM-ABSENT", "error", "NomNaissance présent", R_WSDL),
+    ("INSI-PRENOM-ABSENT", "error", "Au moins un Prenom", R_WSDL),
+    ("INSI-PRENOM-STRATEGIE", "info", "Stratégie d'envoi des prénoms", "research insi.md 2.1 / 6"),
+    ("INSI-SEXE-ABSENT", "error", "Sexe présent", R_WSDL),
+    ("INSI-SEXE", "error", "Sexe M ou F", R_LEX),
+    ("INSI-DATE-ABSENTE", "error", "DateNaissance présente", R_WSDL),
+    ("INSI-DATE", "error", "DateNaissance au format AAAA-MM-JJ", "INSi_RECSANS_INS.xsd DateLunaire"),
+    ("INSI-COG", "error", "LieuNaissance est un code COG à 5 caractères", "INSi_RESULTAT_INS.xsd COG"),
+    ("INSI-NIR-ABSENT", "error", "NumIdentifiant présent", R_WSDL),
+    ("INSI-NIR", "error", "NumIdentifiant de la forme d'un NIR à 13 caractères", R_WSDL),
+    ("INSI-NIR-CLE", "warning", "Clé du NIR correcte", "research insi.md 2.6"),
+    ("INSI-RANG-ABSENT", "warning", "RangNaissance présent (lecture carte Vitale)", R_WSDL),
+    (
+        "INSI-VERIFICATION",
+        "info",
+        "Opération de vérification (contrat non public)",
+        "research insi.md 2.3",
+    ),
+    ("INSI-ASSERTION-ABSENTE", "error", "saml:Assertion présente en mode CPx", R_AUTH),
+    ("INSI-ASSERTION", "error", "Assertion SAML 2.0", "SAML 2.0"),
+    ("INSI-ASSERTION-SIGNATURE", "error", "Signature de l'assertion valide", R_AUTH),
+    ("INSI-ASSERTION-C14N", "warning", "Canonicalisation exc-c14n", R_AUTH),
+    ("INSI-ASSERTION-ALGO", "warning", "Signature rsa-sha256", R_AUTH),
+    (
+        "INSI-ASSERTION-CERTIFICAT",
+        "error",
+        "Assertion signée avec le certificat de signature de la CPS",
+        R_AUTH,
+    ),
+    ("INSI-ASSERTION-DATE", "error", "IssueInstant présent et lisible", R_AUTH),
+    ("INSI-ASSERTION-EXPIREE", "error", "Assertion dans sa durée de validité", R_AUTH),
+    (
+        "INSI-ASSERTION-ISSUER",
+        "warning",
+        "Issuer au format X509SubjectName (DN du certificat CPS)",
+        R_AUTH,
+    ),
+    ("INSI-ASSERTION-NAMEID", "error", "NameID : identifiant national du PS signataire", R_AUTH),
+    ("INSI-ASSERTION-ATTRIBUT", "warning", "Attributs attendus de l'assertion PS", R_AUTH),
+]
+RULES = Rules(Rule(*r) for r in _RULES)
 
 # strict-mode refusal by rule (others: "conformite")
 REFUSAL = {"INSI-TRAITS-LEXIQUE": "insi_102", "INSI-NOM-ABSENT": "insi_19"}

@@ -1,8 +1,8 @@
 """The INSi error catalogue (research insi.md 3.2), by the names fault rules use.
 
-Each entry's `data` holds what `insi.wire.fault_response` needs: SOAP role, `siram_NNN` subcode,
-reason, detail code, severity and text, whether the platform echoes the MessageID, and the
-attribute order of `siram:Erreur` seen on the wire. `legacy` overrides them for the older eras
+Each entry is an `InsiFault`: the SOAP role (`code`), the `siram_NNN` subcode and the reason, plus
+the `siram:Erreur` detail — its code, severity and text, whether the platform echoes the
+MessageID, and the attribute order seen on the wire. `legacy` overrides them for the older eras
 (`2022`, `cnda`), where the application faults were `S:Receiver`, `severite="fatal"`, no messageID.
 
 Aliases: `siram_100` is `desir_550` and `siram_40` is `insi_102` (a fault rule may name either
@@ -11,10 +11,12 @@ the subcode or the detail code).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from insi.wire import FaultSpec
-from mocks.service import ErrorDef
+from mocks.errors import Catalogue, SoapFault
 
 REASON_ACCESS = (
     "L'accès par ce progiciel au service n'est pas autorisé. Contactez l'éditeur du progiciel ou votre "
@@ -28,8 +30,18 @@ TEXT_TRAITS_TECH = "L'appel au service de recherche avec les traits d'identité 
 TEXT_DROITS = "Vous ne disposez pas des droits suffisants pour accéder à ce service"
 
 
-def _def(name: str, description: str, **data: Any) -> ErrorDef:
-    return ErrorDef(name, description, 500, data)
+@dataclass(frozen=True, kw_only=True)
+class InsiFault(SoapFault):
+    siram_code: str  # siram:Erreur/@code, e.g. "desir_550"
+    severite: str
+    text: str
+    message_id: bool  # the platform echoes the request's MessageID in siram:Erreur/@messageID
+    order: tuple[str, ...]  # attribute order of siram:Erreur
+    legacy: Mapping[str, Any] = field(default_factory=dict)  # overrides for the 2022 and cnda eras
+
+
+def _def(name: str, description: str, *, role: str, code: str, **data: Any) -> InsiFault:
+    return InsiFault(name=name, description=description, http_status=500, code=role, siram_code=code, **data)
 
 
 _DEFS = [
@@ -142,17 +154,24 @@ _DEFS = [
     ),
 ]
 
-ERRORS: dict[str, ErrorDef] = {e.name: e for e in _DEFS}
 # aliases by subcode, for fault rules written with the SOAP subcode
-ERRORS["siram_100"] = ErrorDef("siram_100", "alias of desir_550", 500, ERRORS["desir_550"].data)
-ERRORS["siram_40"] = ErrorDef("siram_40", "alias of insi_102", 500, ERRORS["insi_102"].data)
+ERRORS = Catalogue(_DEFS, aliases={"siram_100": "desir_550", "siram_40": "insi_102"})
 
 
-def fault_spec(error: ErrorDef, era: str, message_id: str | None, text: str | None = None) -> FaultSpec:
+def fault_spec(error: InsiFault, era: str, message_id: str | None, text: str | None = None) -> FaultSpec:
     """How `error` is written on the wire in `era`, echoing `message_id` where the platform does."""
-    data = dict(error.data)
+    data: dict[str, Any] = {
+        "role": error.code,
+        "subcode": error.subcode,
+        "reason": error.reason,
+        "code": error.siram_code,
+        "severite": error.severite,
+        "text": error.text,
+        "message_id": error.message_id,
+        "order": error.order,
+    }
     if era != "live":
-        data.update(data.get("legacy", {}))
+        data.update(error.legacy)
     echo = message_id if data.get("message_id") else None
     return FaultSpec(
         role=str(data["role"]),

@@ -5,26 +5,29 @@
 - `insi-cpx` (port `insi_cpx_port`, 4602): server TLS only, signed SAML assertion PS in
              `wsse:Security` (the `qualiflps.services-ps.ameli.fr` host).
 
-Both answer `POST /lps` with SOAP 1.2. The request flow: tenant -> parse (insi.wire) -> caller
-(insi.auth) -> IDAM -> findings (insi.checks) -> strict refusal -> matching (insi.matching) ->
-fault rules and magic personas -> the exact answer (insi.wire).
+Both answer `POST /lps` with SOAP 1.2. The request flow, behind the kernel harness (tenant, body
+cap, journal): parse (insi.wire) -> caller (insi.auth) -> IDAM -> findings (insi.checks) -> strict
+refusal -> matching (insi.matching) -> fault rules and magic personas -> the exact answer
+(insi.wire), and the evidence `ins.qualified` on every CR 00. Errors are catalogue entries
+(insi.errors) that `InsiProtocol` writes as the platform does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from insi import auth, checks, matching, wire
+from insi.checks import RULES
 from insi.directory import directory_for
-from insi.errors import ERRORS, fault_spec
+from insi.errors import ERRORS, InsiFault, fault_spec
 from mocks.config import ConfigError, Setting
-from mocks.http import DropConnection
+from mocks.errors import ServiceError
+from mocks.harness import Protocol, Refused, Reply, endpoint, request_body
 from mocks.service import Listener, Service, TlsPolicy
-from mocks.tenants import UnknownTenant
 
 if TYPE_CHECKING:
     from mocks.kernel import Exchange, Sandbox
@@ -35,6 +38,7 @@ NAME = "insi"
 TITLE = "INSi (téléservice INS de l'Assurance Maladie)"
 PATH = "/lps"
 IDAM_FORM = re.compile(r"^[A-Z0-9]{12}$")
+MAX_BODY = 4 * 1024 * 1024  # an INSi request is a few kB
 
 SETTINGS = [
     Setting("insi_port", 4601, "INSi mTLS listener (organisation certificate INSI-AUTO / INSI-MANU)", "port"),
@@ -62,20 +66,46 @@ SETTINGS = [
         "int",
     ),
 ]
-__all__ = ["ERRORS", "NAME", "SETTINGS", "TITLE", "create"]
+__all__ = ["ERRORS", "NAME", "RULES", "SETTINGS", "TITLE", "create"]
 
 
-class Refusal(Exception):
-    """Answer with a catalogue error."""
+class InsiProtocol(Protocol):
+    """INSi answers everything in SOAP 1.2, in the configured serialisation era: catalogue errors
+    as the platform writes them, refusals and crashes as platform faults (HTTP 500 or the
+    refusal's status)."""
 
-    def __init__(self, error: str, text: str | None = None, outcome: str = ""):
-        super().__init__(error)
-        self.error, self.text, self.outcome = error, text, outcome
+    def __init__(self, insi: Insi):
+        self.insi = insi
+
+    def render(self, ex: Exchange, error: ServiceError) -> Reply:
+        era = self.insi.era
+        entry = error.error
+        assert isinstance(entry, InsiFault), f"INSi renders its own catalogue only, not {entry.name}"
+        spec = fault_spec(entry, era, ex.details.get("message_id"), error.text)
+        if not error.outcome.startswith(("fault rule", "refused")):
+            error.outcome = f"fault {spec.code}"
+        ex.outcome = error.outcome
+        return _soap(500, wire.fault_response(spec, era))
+
+    def refusal(self, ex: Exchange, status: int, message: str) -> Reply:
+        # [inferred] what the platform's gateway answers off /lps is not public: a SOAP fault
+        spec = fault_spec(_fault("conformite"), self.insi.era, None, message)
+        return _soap(status, wire.fault_response(spec, self.insi.era))
+
+    def crash(self, ex: Exchange) -> Reply:
+        # a bug of ours answers like a platform outage
+        spec = fault_spec(_fault("desir_1020"), self.insi.era, ex.details.get("message_id"))
+        return _soap(500, wire.fault_response(spec, self.insi.era))
 
 
 class Insi(Service):
     name = NAME
     title = TITLE
+
+    def __init__(self, sandbox: Sandbox):
+        super().__init__(sandbox)
+        self.protocol = InsiProtocol(self)
+        self.apps = {"mtls": endpoint(self.mtls), "cpx": endpoint(self.cpx)}
 
     def listeners(self) -> list[Listener]:
         return [
@@ -83,19 +113,23 @@ class Insi(Service):
                 name="insi",
                 port_setting="insi_port",
                 scheme="https",
-                app=self.mtls_app,
+                app=self.apps["mtls"],
                 tls=TlsPolicy(client_auth="required"),
                 description="INSi, authentification par certificat d'organisation (mTLS)",
                 paths=[PATH],
+                protocol=self.protocol,
+                max_body=MAX_BODY,
             ),
             Listener(
                 name="insi-cpx",
                 port_setting="insi_cpx_port",
                 scheme="https",
-                app=self.cpx_app,
+                app=self.apps["cpx"],
                 tls=TlsPolicy(client_auth="none"),
                 description="INSi, authentification par carte CPx (assertion PS signée)",
                 paths=[PATH],
+                protocol=self.protocol,
+                max_body=MAX_BODY,
             ),
         ]
 
@@ -114,60 +148,33 @@ class Insi(Service):
         except Exception:  # noqa: BLE001 - the first request will report it
             log.exception("INSi: loading the référentiel failed")
 
-    # -- WSGI ---------------------------------------------------------------------------------
-    def mtls_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return self.handle(environ, start_response, "mtls")
-
-    def cpx_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        return self.handle(environ, start_response, "cpx")
-
     @property
     def era(self) -> str:
         return str(self.sandbox.config.get("insi_serialisation") or "live")
 
-    def handle(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], mode: str
-    ) -> Iterable[bytes]:
-        sandbox = self.sandbox
+    # -- the request pipeline (behind the kernel harness) ---------------------------------------
+    def mtls(self, ex: Exchange, environ: dict[str, Any]) -> Reply:
+        return self.handle(ex, environ, "mtls")
+
+    def cpx(self, ex: Exchange, environ: dict[str, Any]) -> Reply:
+        return self.handle(ex, environ, "cpx")
+
+    def handle(self, ex: Exchange, environ: dict[str, Any], mode: str) -> Reply:
         if (environ.get("PATH_INFO") or "/") != PATH:
-            return _plain(start_response, "404 Not Found", "Not Found")
+            raise Refused(404, "Not Found")
         if environ.get("REQUEST_METHOD") != "POST":
-            return _plain(start_response, "405 Method Not Allowed", "Method Not Allowed", [("Allow", "POST")])
-        der = environ.get("segur.peercert") if mode == "mtls" else None
-        try:
-            tenant = sandbox.resolve_tenant(environ, auth.presented_keys(der))
-        except UnknownTenant as exc:
-            return _plain(start_response, "404 Not Found", str(exc))
-        body = _read(environ)
-        if body is None:
-            return _plain(start_response, "413 Payload Too Large", "Payload Too Large")
+            raise Refused(405, "Method Not Allowed", [("Allow", "POST")])
+        body = request_body(environ)
         content_type = environ.get("CONTENT_TYPE")
         try:
             req = wire.parse_request(body, content_type)
         except wire.MalformedRequest as exc:
-            return self._malformed(environ, start_response, tenant, body, exc)
-        with sandbox.exchange(NAME, req.operation, tenant, environ) as ex:
-            ex.request_body = body.decode("utf-8", "replace")
-            ex.details.update(_journal_details(req, mode))
-            try:
-                status, answer = self._answer(ex, req, mode, der, content_type)
-            except Refusal as refusal:
-                status = 500
-                spec = fault_spec(ERRORS[refusal.error], self.era, req.message_id, refusal.text)
-                answer = wire.fault_response(spec, self.era)
-                ex.outcome = refusal.outcome or f"fault {spec.code}"
-            except DropConnection:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a bug of ours answers like a platform outage
-                log.exception("INSi %s failed", req.operation)
-                status = 500
-                answer = wire.fault_response(
-                    fault_spec(ERRORS["desir_1020"], self.era, req.message_id), self.era
-                )
-                ex.outcome = f"internal error: {type(exc).__name__}"
-            ex.status = status
-            ex.response_body = answer.decode("utf-8")
-        return _soap(start_response, status, answer)
+            return self._malformed(ex, exc)
+        ex.operation = req.operation
+        ex.details.update(_journal_details(req, mode))
+        der = environ.get("segur.peercert") if mode == "mtls" else None
+        status, answer = self._answer(ex, req, mode, der, content_type)
+        return _soap(status, answer)
 
     def _answer(
         self, ex: Exchange, req: wire.Request, mode: str, der: bytes | None, content_type: str | None
@@ -183,15 +190,15 @@ class Insi(Service):
         ex.caller = caller.identity
         ex.details["caller"] = {"mode": mode, **caller.details}
         if caller.error:
-            raise Refusal(caller.error, caller.error_text)
+            ERRORS.fail(caller.error, caller.error_text)
         # 2. the software's CNDA authorisation
         if not self._idam_known(req.lps.idam):
-            raise Refusal("desir_550")
+            ERRORS.fail("desir_550")
         # 3. what the LGC sent
         checks.check_request(ex.findings, req, content_type, caller.emitter)
         if ex.findings.refuse:
             name, text = checks.refusal(ex.findings)
-            raise Refusal(name, text or None, outcome="refused (strict)")
+            ERRORS.fail(name, text or None, outcome="refused (strict)")
         # 4. the business answer
         directory = directory_for(sandbox, ex.tenant)
         family = str(cfg["insi_oid_family"])
@@ -199,7 +206,7 @@ class Insi(Service):
             assert req.verification is not None
             ver = req.verification
             ex.persona = (ver.ins.num or "") if ver.ins else ""
-            self._faults(ex)
+            ex.fault(ex.persona)
             code, label = matching.verify(directory, ex.persona, ver.traits)
             ex.outcome = f"CR={code}"
             return 200, wire.verification_response(code, label, self.era)
@@ -215,16 +222,40 @@ class Insi(Service):
         ident = match.identity
         ex.persona = ident.matricule if ident else fallback
         ex.details["candidates"] = [i.matricule for i in match.identities]
-        self._faults(ex)
+        ex.fault(ex.persona)
         if ident is not None and ident.outcome:
-            raise Refusal(ident.outcome)
+            ERRORS.fail(ident.outcome)
         ex.outcome = f"CR={match.code}"
-        return 200, wire.result_response(matching.resultat(match, family), self.era)
+        result = matching.resultat(match, family)
+        if match.code == "00" and result.actif is not None:
+            self._qualified(ex, req, caller, result)
+        return 200, wire.result_response(result, self.era)
 
-    def _faults(self, ex: Exchange) -> None:
-        error = ex.fault(ex.persona)
-        if error is not None:
-            raise Refusal(error.name, outcome=f"fault rule {error.name}")
+    def _qualified(self, ex: Exchange, req: wire.Request, caller: auth.Caller, result: wire.Resultat) -> None:
+        """Evidence `ins.qualified`: the INS and its OID, a hash of the returned traits (so a
+        later document can be checked against them), the authentication mode and the caller."""
+        assert result.actif is not None
+        tiq = result.tiq
+        traits = "|".join(
+            [tiq.nom, " ".join(tiq.prenoms), tiq.sexe, tiq.date_naissance, tiq.lieu_naissance or ""]
+            if tiq
+            else []
+        )
+        self.sandbox.evidence.append(
+            ex.tenant,
+            "ins.qualified",
+            subject=result.actif.matricule,
+            data={
+                "ins": result.actif.matricule,
+                "oid": result.actif.oid,
+                "traits_hash": hashlib.sha256(traits.encode()).hexdigest(),
+                "auth_mode": caller.mode,
+                "caller": caller.identity,
+                "operation": req.operation,
+                "via": "insi",
+            },
+            exchange=ex,
+        )
 
     def _idam_known(self, idam: str | None) -> bool:
         if not idam:
@@ -232,25 +263,15 @@ class Insi(Service):
         known = [x.strip() for x in str(self.sandbox.config.get("insi_idam") or "").split(",") if x.strip()]
         return idam in known if known else bool(IDAM_FORM.match(idam))
 
-    def _malformed(
-        self,
-        environ: dict[str, Any],
-        start_response: Callable[..., Any],
-        tenant: str,
-        body: bytes,
-        exc: wire.MalformedRequest,
-    ) -> Iterable[bytes]:
-        with self.sandbox.exchange(NAME, "invalid", tenant, environ) as ex:
-            ex.request_body = body.decode("utf-8", "replace")
-            ex.findings.add("INSI-MESSAGE", "error", str(exc), "SOAP 1.2 / WSDL", "/")
-            if exc.reason == "soap11":
-                spec = wire.FaultSpec("VersionMismatch", None, str(exc), "conformite", "erreur", str(exc))
-            else:
-                spec = fault_spec(ERRORS["conformite"], self.era, None, str(exc))
-            answer = wire.fault_response(spec, self.era)
-            ex.status, ex.outcome = 500, f"malformed ({exc.reason})"
-            ex.response_body = answer.decode("utf-8")
-        return _soap(start_response, 500, answer)
+    def _malformed(self, ex: Exchange, exc: wire.MalformedRequest) -> Reply:
+        ex.operation = "invalid"
+        ex.findings.add("INSI-MESSAGE", "error", str(exc), "SOAP 1.2 / WSDL", "/")
+        if exc.reason == "soap11":
+            spec = wire.FaultSpec("VersionMismatch", None, str(exc), "conformite", "erreur", str(exc))
+        else:
+            spec = fault_spec(_fault("conformite"), self.era, None, str(exc))
+        ex.outcome = f"malformed ({exc.reason})"
+        return _soap(500, wire.fault_response(spec, self.era))
 
 
 def _journal_details(req: wire.Request, mode: str) -> dict[str, Any]:
@@ -264,39 +285,14 @@ def _journal_details(req: wire.Request, mode: str) -> dict[str, Any]:
     }
 
 
-MAX_BODY = 4 * 1024 * 1024
+def _fault(name: str) -> InsiFault:
+    entry = ERRORS[name]
+    assert isinstance(entry, InsiFault)
+    return entry
 
 
-def _read(environ: dict[str, Any]) -> bytes | None:
-    """The request body (None when larger than MAX_BODY)."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY:
-        return None
-    stream = environ["wsgi.input"]
-    data = bytes(stream.read(length) if length > 0 else stream.read(MAX_BODY + 1))
-    return None if len(data) > MAX_BODY else data
-
-
-def _soap(start_response: Callable[..., Any], status: int, body: bytes) -> list[bytes]:
-    reason = "OK" if status == 200 else "Internal Server Error"
-    start_response(
-        f"{status} {reason}", [("Content-Type", wire.CONTENT_TYPE), ("Content-Length", str(len(body)))]
-    )
-    return [body]
-
-
-def _plain(
-    start_response: Callable[..., Any], status: str, text: str, extra: list[tuple[str, str]] | None = None
-) -> list[bytes]:
-    data = text.encode("utf-8")
-    start_response(
-        status,
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data))), *(extra or [])],
-    )
-    return [data]
+def _soap(status: int, body: bytes) -> Reply:
+    return Reply(status, body, wire.CONTENT_TYPE)
 
 
 def create(sandbox: Sandbox) -> Insi:

@@ -22,6 +22,8 @@ from typing import Any
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from mocks.errors import DropConnection
+
 log = logging.getLogger("segur.http")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -46,10 +48,6 @@ class Gateway(wsgi.Gateway_10):
         env: dict[str, Any] = super().get_environ()  # type: ignore[func-returns-value]
         env["segur.socket"] = self.req.conn.socket
         return env
-
-
-class DropConnection(ConnectionResetError):
-    """Raised by a service (through a fault rule) to close the connection without an answer."""
 
 
 def edge(app: WSGIApp) -> WSGIApp:
@@ -82,12 +80,16 @@ def edge(app: WSGIApp) -> WSGIApp:
     return wrapped
 
 
-def drop(environ: dict[str, Any]) -> None:
+def close_socket(environ: dict[str, Any]) -> None:
     """Close the client's connection at once, with no answer (a fault effect)."""
     sock = environ.get("segur.socket")
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def drop(environ: dict[str, Any]) -> None:
+    close_socket(environ)
     raise DropConnection("connection dropped by a fault rule")
 
 

@@ -6,10 +6,14 @@
     sandbox.tenants     tenants and request -> tenant resolution
     sandbox.journal     exchanges, queryable and waitable
     sandbox.faults      fault rules
+    sandbox.evidence    durable typed facts shared between services (mocks.evidence)
+    sandbox.tokens      cross-service token trust: tokens.verify(token, tenant) (mocks.tokens)
+    sandbox.harness     the request harness every emulated HTTP endpoint goes through (mocks.harness)
     sandbox.population  the synthetic world (mocks.population), built on first use
     sandbox.pki         the fake IGC-Santé (mocks.pki), built on first use
 
-A service records each exchange with `sandbox.exchange(...)`, which also applies fault rules.
+An HTTP request reaches a service through the harness, which opens its `Exchange`; a mail
+transaction opens one with `sandbox.exchange(...)`. `ex.fault(persona)` applies the fault rules.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,19 +30,23 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mocks import clock as clock_mod
+from mocks import evidence as evidence_mod
 from mocks import faults as faults_mod
 from mocks import journal as journal_mod
 from mocks import tenants as tenants_mod
 from mocks.clock import Clock, iso
 from mocks.config import Config
+from mocks.errors import DropConnection, ServiceError
+from mocks.evidence import Evidence
 from mocks.faults import Faults
-from mocks.findings import Findings
-from mocks.http import drop
+from mocks.findings import Findings, Rule
+from mocks.harness import Harness
 from mocks.journal import Journal
-from mocks.registry import ServiceEntry, available
-from mocks.service import ErrorDef, Listener, Service
+from mocks.registry import ServiceEntry, available, optional_module
+from mocks.service import Listener, Service
 from mocks.store import Store
 from mocks.tenants import Tenants
+from mocks.tokens import TokenTrust
 
 if TYPE_CHECKING:
     from mocks.pki import Pki
@@ -46,11 +54,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("segur")
 
+# kernel components whose findings services attach (module exposing RULES)
+COMPONENT_RULES = {"cda": "mocks.cda.checks"}
+
 KERNEL_MIGRATIONS = [
     *tenants_mod.MIGRATIONS,
     *clock_mod.MIGRATIONS,
     *journal_mod.MIGRATIONS,
     *faults_mod.MIGRATIONS,
+    *evidence_mod.MIGRATIONS,
     """
     CREATE TABLE service_status (
         service TEXT PRIMARY KEY,
@@ -83,32 +95,47 @@ class Exchange:
     findings: Findings = field(default_factory=Findings)
     started: float = field(default_factory=time.perf_counter)
     recorded: bool = False  # journaled already (a dropped connection records before it drops)
+    journal: bool = True  # False: not journaled (a static asset of a login page)
+    # closes the client's transport at once (HTTP: the socket; a mail server sets its own)
+    on_drop: Callable[[], None] | None = None
+    trace: str = ""  # trace id when there is no WSGI environ (mail)
+    entry_id: int | None = None  # the journal entry, once recorded
 
     @property
     def trace_id(self) -> str:
-        return str((self.environ or {}).get("segur.trace_id") or "")
+        return str((self.environ or {}).get("segur.trace_id") or self.trace)
 
     def now(self) -> datetime:
         return self.sandbox.now(self.tenant)
 
-    def fault(self, persona: str | None = None) -> ErrorDef | None:
-        """Apply the first matching fault rule: sleep its delay, drop the connection, or return
-        the error the service must answer with (None: answer normally)."""
+    def fault(self, persona: str | None = None) -> None:
+        """Apply the first matching fault rule: sleep its delay, then drop the connection
+        (DropConnection) or raise its catalogue error (ServiceError); return to answer normally."""
         effect = self.sandbox.faults.match(self.tenant, self.service, self.operation, persona or self.persona)
         if effect is None:
-            return None
+            return
         self.details["fault_rule"] = effect.rule_id
         if effect.delay_ms:
             time.sleep(effect.delay_ms / 1000)
         if effect.drop_connection:
             self.status, self.outcome = 0, "dropped"
             self._record()
-            self.recorded = True
-            drop(self.environ or {})
-        return effect.error
+            if self.on_drop is not None:
+                self.on_drop()
+            elif self.environ is not None:
+                from mocks.http import close_socket
+
+                close_socket(self.environ)
+            raise DropConnection("connection dropped by a fault rule")
+        if effect.error is not None:
+            raise ServiceError(effect.error, outcome=f"fault rule {effect.error.name}")
 
     def _record(self) -> None:
-        self.sandbox.journal.append(
+        if self.recorded or not self.journal:
+            self.recorded = True
+            return
+        self.recorded = True
+        self.entry_id = self.sandbox.journal.append(
             {
                 "at": iso(self.sandbox.now(self.tenant)),
                 "tenant": self.tenant,
@@ -128,6 +155,8 @@ class Exchange:
                 "response_body": self.response_body,
             }
         )
+        if self.details.get("evidence"):
+            self.sandbox.evidence.link(self.details["evidence"], self.entry_id)
 
 
 class Sandbox:
@@ -146,7 +175,11 @@ class Sandbox:
             keep_bodies=bool(config["journal_bodies"]),
         )
         self.faults = Faults(self.store, {name: e.errors for name, e in self.services.items()})
+        self.evidence = Evidence(self.store, lambda tenant: iso(self.clock.now(tenant)))
+        self.tokens = TokenTrust(self)
+        self.harness = Harness(self)
         self.bound_ports: dict[str, int] = {}  # listener name -> port bound in this process
+        self._rule_cache: dict[str, Mapping[str, Rule] | None] = {}
 
     @cached_property
     def services(self) -> dict[str, ServiceEntry]:
@@ -164,6 +197,31 @@ class Sandbox:
         from mocks.pki import Pki
 
         return Pki(self)
+
+    def component_rules(self) -> dict[str, Mapping[str, Rule]]:
+        """Findings catalogues of kernel components (the CDA engine), by component name."""
+        found: dict[str, Mapping[str, Rule]] = {}
+        for name, path in COMPONENT_RULES.items():
+            module = optional_module(path)
+            if module is not None and getattr(module, "RULES", None) is not None:
+                found[name] = module.RULES
+        return found
+
+    def _rules_of(self, service: str) -> Mapping[str, Rule] | None:
+        """What a service's findings may name: its catalogue plus the kernel components' (a DMP
+        exchange carries the CDA engine's findings). None: the service declares no catalogue."""
+        if service not in self._rule_cache:
+            entry = self.services.get(service)
+            own = entry.rules if entry else None
+            if own is None:
+                self._rule_cache[service] = None
+            else:
+                merged: dict[str, Rule] = {}
+                for catalogue in self.component_rules().values():
+                    merged.update(catalogue)
+                merged.update(own)
+                self._rule_cache[service] = merged
+        return self._rule_cache[service]
 
     # -- services and their URLs --------------------------------------------------------------
     @cached_property
@@ -210,17 +268,19 @@ class Sandbox:
         self, service: str, operation: str, tenant: str, environ: dict[str, Any] | None = None, **fields: Any
     ) -> Iterator[Exchange]:
         ex = Exchange(self, service, operation, tenant, environ, **fields)
-        ex.findings = Findings(self.mode(service))
+        ex.findings = Findings(self.mode(service), self._rules_of(service))
         try:
             yield ex
+        except DropConnection:
+            ex._record()
+            raise
         except Exception as exc:
             if not ex.recorded:
                 ex.status = 500
                 ex.outcome = ex.outcome or f"internal error: {type(exc).__name__}"
                 ex._record()
             raise
-        if not ex.recorded:
-            ex._record()
+        ex._record()
 
     # -- service status (shared by every process through the store) ---------------------------
     def set_status(

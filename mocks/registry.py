@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
 from mocks.config import Setting
-from mocks.service import ErrorDef
+from mocks.errors import ErrorDef
+from mocks.findings import Rule
 
 # name -> module exposing NAME, TITLE, SETTINGS, ERRORS, create(sandbox)
 SERVICES: dict[str, str] = {
@@ -34,6 +36,21 @@ class ServiceEntry:
     @property
     def errors(self) -> dict[str, ErrorDef]:
         return dict(getattr(self.module, "ERRORS", {}))
+
+    @property
+    def rules(self) -> Mapping[str, Rule] | None:
+        """The findings rule catalogue (None: the service declares none, findings are not checked)."""
+        return getattr(self.module, "RULES", None)
+
+    @property
+    def package(self) -> str:
+        """The Python package of the service (`psc` for `psc.service`, `mocks.pki` for the PKI)."""
+        return self.module.__name__.rpartition(".")[0]
+
+    def part(self, name: str) -> ModuleType | None:
+        """An optional module of the service's package: `control` (its /_sandbox/<name> routes),
+        `pages` (its console pages)."""
+        return optional_module(f"{self.package}.{name}") if self.package else None
 
 
 def optional_module(path: str) -> ModuleType | None:

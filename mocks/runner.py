@@ -17,7 +17,7 @@ from typing import Any
 from mocks.config import Config
 from mocks.http import HttpServer
 from mocks.kernel import Sandbox
-from mocks.service import Listener, Service
+from mocks.service import Listener, MailServer, Service
 
 log = logging.getLogger("segur")
 
@@ -32,6 +32,7 @@ class Runner:
         self.config = config
         self.sandbox = Sandbox(config)
         self.servers: dict[str, HttpServer] = {}
+        self.mail: dict[str, MailServer] = {}
         self.local: list[str] = []  # services run by this process
         self.started_in = 0.0
         self._t0 = started
@@ -55,7 +56,7 @@ class Runner:
             try:
                 service.start()
                 for listener in service.listeners():
-                    self._serve_listener(listener)
+                    self._serve_listener(name, listener)
             except Exception as exc:
                 sandbox.set_status(name, "failed", f"{type(exc).__name__}: {exc}")
                 self.stop()
@@ -66,17 +67,33 @@ class Runner:
             sandbox.set_status(name, "ready", urls=urls)
         self.started_in = time.perf_counter() - self._t0
 
-    def _serve_listener(self, listener: Listener) -> None:
-        if listener.scheme not in ("http", "https"):
-            return  # mail listeners are started by their service's start()
-        context = None
-        if listener.scheme == "https":
-            from mocks.service import TlsPolicy
+    def _serve_listener(self, service: str, listener: Listener) -> None:
+        from mocks.service import TlsPolicy
 
-            context = self.sandbox.pki.server_context(listener.tls or TlsPolicy(), self.config.hostnames)
         port = int(self.config[listener.port_setting])
+        needs_tls = listener.scheme == "https" or (
+            listener.scheme in ("smtp", "imap") and listener.tls_mode != "none"
+        )
+        context = (
+            self.sandbox.pki.server_context(listener.tls or TlsPolicy(), self.config.hostnames)
+            if needs_tls
+            else None
+        )
+        if listener.scheme in ("smtp", "imap"):
+            assert listener.server is not None, f"mail listener {listener.name} has no server factory"
+            mail = listener.server(self.sandbox, context, str(self.config["bind"]), port)
+            try:
+                mail.start()
+            except OSError as exc:
+                raise StartError(
+                    f"cannot listen on {self.config['bind']}:{port} for {listener.name}: {exc}"
+                ) from exc
+            self.mail[listener.name] = mail
+            self.sandbox.bound_ports[listener.name] = mail.port
+            return
         assert listener.app is not None, f"listener {listener.name} has no app"
-        self._serve(listener.name, listener.scheme, port, listener.app, context)
+        app = self.sandbox.harness.wrap(service, listener) if listener.protocol is not None else listener.app
+        self._serve(listener.name, listener.scheme, port, app, context)
 
     def _serve(self, name: str, scheme: str, port: int, app: Any, context: Any) -> None:
         server = HttpServer(name, str(self.config["bind"]), port, app, context)
@@ -107,6 +124,12 @@ class Runner:
                 self.sandbox.set_status(name, "stopped")
             except Exception:  # noqa: BLE001 - stopping must go on for the others
                 log.exception("stopping %s", name)
+        for mail in reversed(list(self.mail.values())):
+            try:
+                mail.stop()
+            except Exception:  # noqa: BLE001
+                log.exception("stopping a mail listener")
+        self.mail.clear()
         for server in reversed(list(self.servers.values())):
             server.stop()
         self.servers.clear()

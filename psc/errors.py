@@ -6,18 +6,37 @@ Each entry is an ErrorDef a fault rule can name; `data` holds `error` and `error
 
 from __future__ import annotations
 
-from mocks.service import ErrorDef
+from typing import TYPE_CHECKING
+
+from mocks.errors import Catalogue, ErrorDef, HttpError, ServiceError
+from mocks.errors import OAuthError as OAuthEntry
+
+if TYPE_CHECKING:
+    from mocks.kernel import Exchange
 
 PENDING = "The authorization request is still pending as the end-user hasn't yet been authenticated."
 
 
 def _oauth(name: str, status: int, description: str, summary: str, error: str | None = None) -> ErrorDef:
-    return ErrorDef(name, summary, status, {"error": error or name, "error_description": description})
+    data = {"error": error or name, "error_description": description}
+    return OAuthEntry(name=name, description=summary, http_status=status, data=data, **data)
 
 
-ERRORS: dict[str, ErrorDef] = {
-    e.name: e
-    for e in [
+def _page(name: str, summary: str, status: int, html: str) -> ErrorDef:
+    return HttpError(name=name, description=summary, http_status=status, body=html, data={"html": html})
+
+
+def rule_error(ex: Exchange, persona: str | None = None) -> ErrorDef | None:
+    """The catalogue error a fault rule makes this exchange answer with (None: answer normally)."""
+    try:
+        ex.fault(persona)
+    except ServiceError as err:
+        return err.error
+    return None
+
+
+ERRORS = Catalogue(
+    [
         _oauth("invalid_request", 400, "Invalid request", "malformed request"),
         _oauth("invalid_client", 401, "Invalid client or Invalid client credentials", "unknown client (401)"),
         _oauth(
@@ -38,26 +57,23 @@ ERRORS: dict[str, ErrorDef] = {
         _oauth("login_required", 400, "User not logged in", "prompt=none without a session (redirect)"),
         _oauth("temporarily_unavailable", 503, "Service temporarily unavailable", "PSC overloaded"),
         _oauth("server_error", 500, "unknown_error", "internal error of the provider", "unknown_error"),
-        ErrorDef(
-            "bad_gateway",
-            "502 from the PSC front",
-            502,
-            {"html": "<html><body><h1>502 Bad Gateway</h1></body></html>"},
+        _page(
+            "bad_gateway", "502 from the PSC front", 502, "<html><body><h1>502 Bad Gateway</h1></body></html>"
         ),
-        ErrorDef(
+        _page(
             "service_unavailable",
             "503 from the PSC front",
             503,
-            {"html": "<html><body><h1>503 Service Unavailable</h1></body></html>"},
+            "<html><body><h1>503 Service Unavailable</h1></body></html>",
         ),
-        ErrorDef(
+        _page(
             "gateway_timeout",
             "504 from the PSC front",
             504,
-            {"html": "<html><body><h1>504 Gateway Time-out</h1></body></html>"},
+            "<html><body><h1>504 Gateway Time-out</h1></body></html>",
         ),
     ]
-}
+)
 
 
 class OAuthError(Exception):

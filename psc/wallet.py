@@ -14,7 +14,7 @@ from flask import Flask, Response, render_template_string, request
 
 from mocks.tenants import UnknownTenant
 from psc import pages
-from psc.errors import PageError
+from psc.errors import PageError, rule_error
 from psc.rules import GRANT_CODE, Realm, Session
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ class Wallet:
         self.check(ex, v, redirect_uri)
         if ex.findings.refuse:
             return back("invalid_request", ex.findings.errors[0].message)
-        err = ex.fault()
+        err = rule_error(ex)
         if err is not None:
             ex.outcome = f"fault rule {err.name}"
             if "html" in err.data:
@@ -369,7 +369,7 @@ class Wallet:
         if pro is None:
             ex.outcome = "unknown identifier"
             return self.login_page(rid, req["client_id"], f"Identifiant inconnu : {nid}", nid, status=400)
-        err = ex.fault(nid)
+        err = rule_error(ex, nid)
         if err is not None:
             ex.outcome = f"fault rule {err.name}"
             return self.refuse_back(

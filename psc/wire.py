@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, render_template_string, request
 
-from mocks.service import ErrorDef
+from mocks.errors import ErrorDef
 from mocks.tenants import UnknownTenant
 from psc import claims as claims_mod
 from psc import pages
-from psc.errors import ERRORS, OAuthError
+from psc.errors import ERRORS, OAuthError, rule_error
 from psc.rules import GRANT_CIBA, GRANT_CODE, GRANT_EXCHANGE, GRANT_REFRESH, Client, Realm
 
 if TYPE_CHECKING:
@@ -367,7 +367,7 @@ class Wire:
     def simple(self, operation: str, produce: Callable[[], dict[str, Any]]) -> Response:
         tenant = self.tenant([])
         with self.sandbox.exchange(NAME, operation, tenant, request.environ) as ex:
-            err = ex.fault()
+            err = rule_error(ex)
             if err is not None:
                 ex.status, ex.outcome = err.http_status, f"fault rule {err.name}"
                 return _fault(err)
@@ -412,7 +412,7 @@ class Wire:
             return response
 
     def _fault_check(self, ex: Exchange, persona: str | None) -> None:
-        err = ex.fault(persona)
+        err = rule_error(ex, persona)
         if err is not None:
             ex.outcome = f"fault rule {err.name}"
             if "html" in err.data:
@@ -608,7 +608,7 @@ class Wire:
                 )
             claims, trow = active
             ex.caller, ex.persona = trow["client_id"], str(claims.get("SubjectNameID", ""))
-            err = ex.fault(ex.persona)
+            err = rule_error(ex, ex.persona)
             if err is not None:
                 ex.status, ex.outcome = err.http_status, f"fault rule {err.name}"
                 return _fault(err)
@@ -683,7 +683,7 @@ class Wire:
 
             if hint and claims is None:
                 return page("Invalid parameter: id_token_hint", 400)
-            err = ex.fault(str(claims.get("SubjectNameID", "")) if claims else None)
+            err = rule_error(ex, str(claims.get("SubjectNameID", "")) if claims else None)
             if err is not None:
                 ex.status, ex.outcome = err.http_status, f"fault rule {err.name}"
                 return _fault(err)

@@ -29,11 +29,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("segur")
 
-# Blueprints mounted when their module is present: (module, URL prefix under /_sandbox)
+# Kernel components' blueprints: (module, URL prefix under /_sandbox). A service's own control
+# routes are its package's `control` module, mounted at /_sandbox/<service> from the registry.
 BLUEPRINTS = [
+    ("mocks.control.platform", ""),
     ("mocks.population.control", "/personas"),
-    ("mocks.pki.control", "/pki"),
-    ("psc.control", "/psc"),
+    ("mocks.cda.control", "/cda"),
 ]
 
 TENANT_PARAM = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'default')")
@@ -475,8 +476,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
 
         return send_from_directory(swagger_ui_path, name)
 
-    for module_name, prefix in BLUEPRINTS:
-        module = optional_module(module_name)
+    mounts = [(optional_module(m), prefix) for m, prefix in BLUEPRINTS]
+    mounts += [(entry.part("control"), "/" + name) for name, entry in sandbox.services.items()]
+    for module, prefix in mounts:
         if module is not None:
             app.register_blueprint(module.blueprint, url_prefix="/_sandbox" + prefix)
             routes = getattr(module, "route", None)

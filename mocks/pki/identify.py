@@ -4,6 +4,7 @@ kind, a status on the tenant's sandbox clock, and the persona it belongs to."""
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -15,6 +16,22 @@ from mocks.pki.model import CallerCertificate, CallerKind, Status
 
 if TYPE_CHECKING:
     from mocks.pki.authority import Ca, Pki
+
+
+def presented_keys(der: bytes | None) -> list[str]:
+    """What a TLS client certificate offers for tenant binding: subject (RFC 4514) and serial."""
+    if not der:
+        return []
+    return list(_presented(der))
+
+
+@lru_cache(maxsize=256)
+def _presented(der: bytes) -> tuple[str, ...]:
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return ()
+    return (cert.subject.rfc4514_string(), format(cert.serial_number, "x"))
 
 
 def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:

@@ -22,16 +22,17 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Request, Response
 
 from mocks.config import Setting
+from mocks.errors import Catalogue, ErrorDef, HttpError, ServiceError
 from mocks.pki.export import p7b
 from mocks.pki.names import CAS
 from mocks.pki.revocation import unsuccessful
 from mocks.pki.tables import MIGRATIONS
-from mocks.service import ErrorDef, Listener, Service
+from mocks.service import Listener, Service
 from mocks.store import Migration
 from mocks.tenants import UnknownTenant
 
 if TYPE_CHECKING:
-    from mocks.kernel import Sandbox
+    from mocks.kernel import Exchange, Sandbox
 
 NAME = "pki"
 TITLE = "IGC-Santé TEST (fake): CRL, OCSP, CA certificates"
@@ -45,25 +46,38 @@ SETTINGS = [
 ]
 # What a relying party meets when the real publication points misbehave (fault rules name these;
 # operations "crl" and "ocsp"; the persona of an OCSP request is the asked certificate's persona).
-ERRORS: dict[str, ErrorDef] = {
-    e.name: e
-    for e in [
-        ErrorDef(
-            "ocsp_try_later",
-            "OCSP responseStatus tryLater (3), no certificate status",
-            200,
-            {"ocsp_status": "TRY_LATER"},
+ERRORS = Catalogue(
+    [
+        HttpError(
+            name="ocsp_try_later",
+            description="OCSP responseStatus tryLater (3), no certificate status",
+            http_status=200,
+            data={"ocsp_status": "TRY_LATER"},
         ),
-        ErrorDef(
-            "ocsp_internal_error",
-            "OCSP responseStatus internalError (2)",
-            200,
-            {"ocsp_status": "INTERNAL_ERROR"},
+        HttpError(
+            name="ocsp_internal_error",
+            description="OCSP responseStatus internalError (2)",
+            http_status=200,
+            data={"ocsp_status": "INTERNAL_ERROR"},
         ),
-        ErrorDef("ocsp_unavailable", "the OCSP responder answers HTTP 503", 503),
-        ErrorDef("crl_unavailable", "the CRL publication point answers HTTP 503", 503),
+        HttpError(
+            name="ocsp_unavailable", description="the OCSP responder answers HTTP 503", http_status=503
+        ),
+        HttpError(
+            name="crl_unavailable", description="the CRL publication point answers HTTP 503", http_status=503
+        ),
     ]
-}
+)
+
+
+def _rule_error(ex: Exchange) -> ErrorDef | None:
+    try:
+        ex.fault()
+    except ServiceError as err:
+        return err.error
+    return None
+
+
 CHAIN_FILE = "Chaine_de_certification-IGC-Sante-TEST.p7b"
 
 
@@ -127,7 +141,7 @@ def handle(sandbox: Sandbox, request: Request, tenant: str, environ: dict[str, A
             return _not_found(path)
         with sandbox.exchange(NAME, "crl", tenant, environ, persona=short) as ex:
             ex.details["ca"] = short
-            error = ex.fault()
+            error = _rule_error(ex)
             if error is not None:
                 ex.status, ex.outcome = error.http_status, error.name
                 return Response(f"{error.description}\n", error.http_status, mimetype="text/plain")
@@ -156,7 +170,7 @@ def _ocsp(sandbox: Sandbox, der: bytes, tenant: str, environ: dict[str, Any]) ->
     from cryptography.x509 import ocsp
 
     with sandbox.exchange(NAME, "ocsp", tenant, environ, persona=_asked_persona(sandbox, der)) as ex:
-        error = ex.fault()
+        error = _rule_error(ex)
         if error is not None:
             ex.status, ex.outcome = error.http_status, error.name
             if "ocsp_status" not in error.data:

@@ -279,6 +279,33 @@ def test_zeep_cpx_with_signed_assertion(
     [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
     assert entry["caller"] == "00B6087510" and entry["outcome"] == "CR=00"
     assert not [f for f in entry["findings"] if f["severity"] != "info"], entry["findings"]
+    # the qualified INS is a durable fact the DMP, MSSanté and the scoreboard rely on
+    [fact] = insi_runner.sandbox.evidence.find(fresh_tenant, kind="ins.qualified")
+    assert fact["subject"] == "160012B020777" and fact["journal_id"] == entry["id"]
+    assert fact["data"]["oid"] == "1.2.250.1.213.1.4.8" and fact["data"]["auth_mode"] == "cpx"
+    assert fact["data"]["caller"] == "00B6087510" and len(fact["data"]["traits_hash"]) == 64
+
+
+def test_no_evidence_without_a_cr00(mtls: Any, insi_runner: Runner) -> None:
+    before = insi_runner.sandbox.evidence.count("default", kind="ins.qualified")
+    assert traits_call(mtls, "DE VINCI", ["LEONARDO"], "M", "2014-02-01").CR.CodeCR == "02"
+    assert insi_runner.sandbox.evidence.count("default", kind="ins.qualified") == before
+
+
+def test_every_error_insi_raises_is_in_its_catalogue() -> None:
+    import re
+
+    import insi
+
+    names = set()
+    for path in Path(insi.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        names |= set(re.findall(r'ERRORS\.fail\(\s*"(\w+)"', text)) | set(
+            re.findall(r'_fault\("(\w+)"\)', text)
+        )
+    from insi.errors import ERRORS
+
+    assert names and names <= set(ERRORS)
 
 
 def _cpx_fault(cpx: Any, **hdr: Any) -> Any:
@@ -501,7 +528,7 @@ def test_magic_persona_answers_its_error(
     from insi.errors import ERRORS
 
     assert who.outcome is not None
-    assert erreur.get("code") == ERRORS[who.outcome].data["code"] and erreur.get("messageID") == mid
+    assert erreur.get("code") == ERRORS[who.outcome].siram_code and erreur.get("messageID") == mid
     [entry] = insi_runner.sandbox.journal.find({"tenant": fresh_tenant})
     assert entry["persona"] == who.matricule
 
