@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mocks.config import ConfigError, Setting
 from mocks.service import Listener, Service, TlsPolicy
@@ -96,6 +96,16 @@ class Psc(Service):
             raise ConfigError("psc_card_acr: eidas1, eidas2 or eidas3")
         for name in ("realm", "exchange", "refresh"):
             self.realm.keys.kid(name)  # created now rather than on a first request
+
+    def verify_token(self, token: str, tenant: str) -> dict[str, Any] | None:
+        """An access token of the realm, active on the tenant's clock (kernel token trust)."""
+        active = self.realm.active_token(token)
+        if active is None:
+            return None
+        claims, row = active
+        if row["tenant"] != tenant or row["kind"] != "access":
+            return None
+        return dict(claims)
 
     def listeners(self) -> list[Listener]:
         return [

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, render_template_string, request
 
 from mocks.tenants import UnknownTenant
-from psc import pages
+from psc import login_pages as pages
 from psc.errors import PageError, rule_error
 from psc.rules import GRANT_CODE, Realm, Session
 

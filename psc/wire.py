@@ -21,7 +21,7 @@ from flask import Flask, Response, render_template_string, request
 from mocks.errors import ErrorDef
 from mocks.tenants import UnknownTenant
 from psc import claims as claims_mod
-from psc import pages
+from psc import login_pages as pages
 from psc.errors import ERRORS, OAuthError, rule_error
 from psc.rules import GRANT_CIBA, GRANT_CODE, GRANT_EXCHANGE, GRANT_REFRESH, Client, Realm
 

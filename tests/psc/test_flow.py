@@ -106,6 +106,14 @@ def test_code_flow_pkce_userinfo_refresh_introspection_logout(psc: Psc) -> None:
         discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth
     ).json()
     assert intro["active"] is True and intro["client_id"] == psc.client_id and intro["username"] == DOCTOR
+    # the kernel's token trust (what MSSanté's XOAUTH2 asks): the same verdict, per tenant
+    kernel = "/_sandbox/tokens/introspect"
+    trusted = psc.console.post(
+        kernel, params={"tenant": psc.tenant}, data={"token": refreshed["access_token"]}
+    )
+    assert trusted.json()["active"] is True and trusted.json()["SubjectNameID"] == DOCTOR
+    assert trusted.json()["issued_by"] == "psc"
+    assert psc.console.post(kernel, data={"token": refreshed["access_token"]}).json() == {"active": False}
 
     # RP-initiated logout: back to the declared URI with the state; the session is over
     out = psc.https.get(
@@ -121,6 +129,8 @@ def test_code_flow_pkce_userinfo_refresh_introspection_logout(psc: Psc) -> None:
         discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth
     )
     assert intro.json() == {"active": False}
+    gone = psc.console.post(kernel, params={"tenant": psc.tenant}, data={"token": refreshed["access_token"]})
+    assert gone.json() == {"active": False}
     again = psc.https.post(
         discovery["token_endpoint"],
         data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
