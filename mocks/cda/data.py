@@ -35,7 +35,10 @@ HASHED = ("schematrons", "jeuxDeValeurs", "infrastructure")  # what the verdicts
 DOC_CALL = re.compile(r"""\b(?:doc|document)\(\s*'([^'$]+?)'\s*[,)]""")
 
 # Releases whose content we know, by digest (sha256 of the HASHED trees, see `digest`)
-KNOWN_RELEASES: dict[str, str] = {}
+KNOWN_RELEASES = {
+    # ansforge/TestContenuCDA-3-0 at 7cd489b3 + voc-…5.471 from 58fffa68 (../shared/specs/cda)
+    "6fbbeccab416aab40691f89a61361b5bbdef6180b788b85492482e1acf0b035d": "TestContenuCDA-3-0@7cd489b3+471",
+}
 
 
 class DataError(Exception):

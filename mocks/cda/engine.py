@@ -57,7 +57,7 @@ class CdaEngine:
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._restarts = 0
-        self._data_state: tuple[float, str, str] | None = None  # (checked at, state, detail)
+        self._data_state: tuple[float, str, str, str] | None = None  # (checked at, state, detail, path)
 
     # -- the API -----------------------------------------------------------------------------
     def submit(self, document: bytes, context: Context | None = None, exchange: Exchange | None = None) -> Report:
@@ -85,7 +85,7 @@ class CdaEngine:
             report = self.wait(report.id, self.timeout if timeout is None else timeout)
             if report.state == "pending":
                 report.state = "timeout"
-                self.queue.store.execute("UPDATE cda_jobs SET attach = ? WHERE id = ?", (int(exchange is not None), report.id))
+                self.queue.set_attach(report.id, exchange is not None)
                 report.findings.append(
                     CdaFinding(ENGINE, "CDA-ENGINE", "warning", f"verdict officiel non rendu en {timeout or self.timeout:g} s")
                 )
@@ -223,6 +223,7 @@ class CdaEngine:
         """("installed" | "not installed" | "failed", detail), re-checked every 30 s."""
         now = time.monotonic()
         if self._data_state is None or now - self._data_state[0] > 30:
+            path = ""
             if not self.data.installed:
                 state, detail = "not installed", f"données ANS absentes ({self.data.root}) : segur-sandbox cda install"
             else:
@@ -230,8 +231,8 @@ class CdaEngine:
                     self.data.require()
                     state, detail = "installed", ""
                 except DataError as exc:
-                    state, detail = "failed", f"{exc} [{exc.path}]"
-            self._data_state = (now, state, detail)
+                    state, detail, path = "failed", str(exc), exc.path
+            self._data_state = (now, state, detail, path)
         return self._data_state[1], self._data_state[2]
 
     def owns_worker(self) -> bool:
@@ -243,6 +244,8 @@ class CdaEngine:
     def health(self) -> dict[str, Any]:
         state, detail = self.data_state()
         out: dict[str, Any] = {"state": state, "detail": detail, "data": str(self.data.root)}
+        if state == "failed" and self._data_state is not None:
+            out["path"] = self._data_state[3]
         if state != "installed":
             return out
         out["version"] = self.data.version
@@ -301,6 +304,7 @@ class CdaEngine:
             log.warning("cda: worker exited (%s), restart %d", process.returncode, self._restarts)
             if self._restarts > RESTARTS:
                 return
+            self.queue.forget_pid(process.pid)
             self.queue.requeue_orphans()
             self._spawn()
 

@@ -208,6 +208,16 @@ class Queue:
     def forget_worker(self, worker: str) -> None:
         self.store.execute("DELETE FROM cda_worker WHERE id = ?", (worker,))
 
+    def forget_pid(self, pid: int) -> None:
+        """A worker process that died: its heartbeat no longer counts (its jobs can be requeued)."""
+        self.store.execute("DELETE FROM cda_worker WHERE pid = ? AND state != 'failed'", (pid,))
+
+    def rekey(self, job_id: int, key: str) -> None:
+        self.store.execute("UPDATE cda_jobs SET result_key = ? WHERE id = ?", (key, job_id))
+
+    def set_attach(self, job_id: int, attach: bool) -> None:
+        self.store.execute("UPDATE cda_jobs SET attach = ? WHERE id = ?", (int(attach), job_id))
+
     def recent_volets(self, limit: int = 8) -> list[str]:
         """The volets of the latest documents (what to precompile after StrucMin)."""
         rows = self.store.query(

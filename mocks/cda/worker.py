@@ -189,7 +189,7 @@ class Worker:
             item = engine_finding(f"erreur interne du moteur sur ce document : {type(exc).__name__}: {exc}")
             key = f"{job['result_key']}:job{job['id']}"
             self.queue.store_result(key, job["sha256"], [], [item], {}, 0.0)
-            self.queue.store.execute("UPDATE cda_jobs SET result_key = ? WHERE id = ?", (key, job["id"]))
+            self.queue.rekey(job["id"], key)
             self.queue.finish([job["id"]])
 
     def _handle(self, job: dict[str, Any]) -> None:
@@ -204,7 +204,7 @@ class Worker:
             self.queue.store_result(key if cacheable else f"{key}:job{job['id']}", job["sha256"], profiles,
                                     items, svrl, ms)  # fmt: skip
             if not cacheable:
-                self.queue.store.execute("UPDATE cda_jobs SET result_key = ? WHERE id = ?", (f"{key}:job{job['id']}", job["id"]))
+                self.queue.rekey(job["id"], f"{key}:job{job['id']}")
         self.queue.finish([job["id"], *self.queue.waiting_for(key)])
         self.jobs_done += 1
 
