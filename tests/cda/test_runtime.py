@@ -94,7 +94,7 @@ def test_result_cache(engine: CdaEngine, example: Callable[[str], bytes]) -> Non
 @pytest.mark.slow
 def test_lru_bounds_the_compiled_profiles(engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]) -> None:
     for name in ("LDL-SES_2022.01.xml", "LDL-EES_2022.01.xml", "IPS-FR_2024.01.xml", VSM, "TLM-CR_2022.01.xml"):
-        engine.validate(example(name), Context(tenant=qualified_tenant), timeout=120)
+        engine.validate(unique(example(name)), Context(tenant=qualified_tenant), timeout=120)
     deadline = time.monotonic() + 5
     while (compiled := engine.health().get("compiled") or [])[-1:] != ["TLM-CR_2022.01"]:
         assert time.monotonic() < deadline, compiled
