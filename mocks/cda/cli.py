@@ -55,9 +55,20 @@ def run(args: argparse.Namespace, sandbox: Sandbox) -> int:
         state, detail = engine.data_state()
         volets = engine.volets()
         problems: dict[str, list[str]] = {}
-        for name, found in engine.data.check(engine.data.path(f"schematrons/CI-SIS_{v['name']}.sch") for v in volets[1:] if v["present"]).items():
+        closures = (
+            engine.data.check(
+                engine.data.path(f"schematrons/CI-SIS_{v['name']}.sch") for v in volets[1:] if v["present"]
+            )
+            if engine.data.installed
+            else {}
+        )
+        for name, found in closures.items():
             if found.missing or found.doc_missing or found.case_fixed:
-                problems[name] = [*found.missing, *found.doc_missing, *(f"case: {c}" for c in found.case_fixed)]
+                problems[name] = [
+                    *found.missing,
+                    *found.doc_missing,
+                    *(f"case: {c}" for c in found.case_fixed),
+                ]
         out = {"state": state, "detail": detail, "data": str(engine.data.root), "problems": problems}
         if state == "installed":
             out["version"] = engine.data.version
@@ -89,7 +100,9 @@ def _validate(args: argparse.Namespace, sandbox: Sandbox) -> int:
     worst = 0
     try:
         for name in args.files:
-            report = engine.validate(Path(name).read_bytes(), Context(name=name, volet=args.volet), timeout=args.wait)
+            report = engine.validate(
+                Path(name).read_bytes(), Context(name=name, volet=args.volet), timeout=args.wait
+            )
             worst = max(worst, 1 if report.errors or report.state != "done" else 0)
             if args.json:
                 print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

@@ -34,10 +34,17 @@ blueprint = Blueprint("cda", __name__)
 route = BlueprintRoutes(blueprint, "/_sandbox/cda", "cda")
 MAX_ZIP_ENTRIES = 100
 VALIDATE_PARAMS = [
-    Param("tenant", "tenant whose INSi evidence decides 'INS qualifié' (default: X-Sandbox-Tenant, else default)"),
+    Param(
+        "tenant",
+        "tenant whose INSi evidence decides 'INS qualifié' (default: X-Sandbox-Tenant, else default)",
+    ),
     Param("volet", "force the volet schematron (e.g. BIO-CR-BIO_2024.01); default: from templateId"),
     Param("ins_family", "test or production (default: the cda_ins_oids setting)"),
-    Param("wait", "seconds to wait for the verdict (default: cda_timeout; 0: answer at once, 202 if pending)", type="number"),
+    Param(
+        "wait",
+        "seconds to wait for the verdict (default: cda_timeout; 0: answer at once, 202 if pending)",
+        type="number",
+    ),
     Param("name", "file name shown in the report"),
     Param("format", "json (default) or html"),
 ]
@@ -67,7 +74,12 @@ def _wants_html() -> bool:
 
 def _answer(report: Report, status: int) -> Response:
     if _wants_html():
-        return Response(report_html(report), status, mimetype="text/html", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+        return Response(
+            report_html(report),
+            status,
+            mimetype="text/html",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
     return json_response(report.as_dict(), status)
 
 
@@ -87,7 +99,12 @@ def profiles() -> Response:
     return json_response(_engine().volets())
 
 
-@route("POST", "/validate", "Validate a CDA document (body: XML, or a ZIP of documents) → report", VALIDATE_PARAMS)
+@route(
+    "POST",
+    "/validate",
+    "Validate a CDA document (body: XML, or a ZIP of documents) → report",
+    VALIDATE_PARAMS,
+)
 def validate() -> Response:
     engine = _engine()
     tenant = _tenant()
@@ -148,18 +165,27 @@ def _report(report_id: str) -> Report:
     return found
 
 
-@route("GET", "/reports/{report_id}", "A report, JSON or HTML (?format=html)", [Param("format", "json or html")])
+@route(
+    "GET", "/reports/{report_id}", "A report, JSON or HTML (?format=html)", [Param("format", "json or html")]
+)
 def report_get(report_id: str) -> Response:
     return _answer(_report(report_id), 200)
 
 
-@route("GET", "/reports/{report_id}/svrl", "The SVRL of one schematron of a report", [Param("profile", "StrucMin or the volet (default: the first)")])
+@route(
+    "GET",
+    "/reports/{report_id}/svrl",
+    "The SVRL of one schematron of a report",
+    [Param("profile", "StrucMin or the volet (default: the first)")],
+)
 def report_svrl(report_id: str) -> Response:
     report = _report(report_id)
     svrl = _engine().svrl(int(report_id))
     profile = request.args.get("profile") or (report.profiles[0] if report.profiles else "")
     if profile not in svrl:
-        raise ApiError(404, f"no SVRL for profile {profile!r} in report {report_id}; has: {', '.join(svrl) or 'none'}")
+        raise ApiError(
+            404, f"no SVRL for profile {profile!r} in report {report_id}; has: {', '.join(svrl) or 'none'}"
+        )
     return Response(svrl[profile], 200, mimetype="application/xml")
 
 

@@ -27,6 +27,7 @@ from mocks.cda.report import ENGINE, PARSE, CdaFinding, Report
 from mocks.cda.rules import Context, check
 from mocks.cda.schematron import PIPELINE
 from mocks.clock import iso
+from mocks.findings import Severity
 
 if TYPE_CHECKING:
     from mocks.kernel import Exchange, Sandbox
@@ -60,7 +61,9 @@ class CdaEngine:
         self._data_state: tuple[float, str, str, str] | None = None  # (checked at, state, detail, path)
 
     # -- the API -----------------------------------------------------------------------------
-    def submit(self, document: bytes, context: Context | None = None, exchange: Exchange | None = None) -> Report:
+    def submit(
+        self, document: bytes, context: Context | None = None, exchange: Exchange | None = None
+    ) -> Report:
         """Never waits. With an exchange: the findings known now (our rules, a parse error, a cached
         verdict) go on it; the official verdict is attached to its journal entry when it arrives."""
         ctx = self._context(context, exchange)
@@ -85,9 +88,14 @@ class CdaEngine:
             report = self.wait(report.id, self.timeout if timeout is None else timeout)
             if report.state == "pending":
                 report.state = "timeout"
-                self.queue.set_attach(report.id, exchange is not None)
+                self.queue.set_attach(report.id or 0, exchange is not None)
                 report.findings.append(
-                    CdaFinding(ENGINE, "CDA-ENGINE", "warning", f"verdict officiel non rendu en {timeout or self.timeout:g} s")
+                    CdaFinding(
+                        ENGINE,
+                        "CDA-ENGINE",
+                        "warning",
+                        f"verdict officiel non rendu en {timeout or self.timeout:g} s",
+                    )
                 )
         if exchange is not None:
             report.add_to(exchange.findings, self.max_findings)
@@ -98,10 +106,16 @@ class CdaEngine:
         if job is None:
             return None
         meta = job["meta"]
-        result = self.queue.result(job["result_key"]) if job["state"] == "done" and job["result_key"] else None
+        result = (
+            self.queue.result(job["result_key"]) if job["state"] == "done" and job["result_key"] else None
+        )
         official = result["findings"] if result else []
         if job["state"] == "failed":
-            official = [CdaFinding(ENGINE, "CDA-ENGINE", "warning", "le moteur s'est arrêté deux fois sur ce document")]
+            official = [
+                CdaFinding(
+                    ENGINE, "CDA-ENGINE", "warning", "le moteur s'est arrêté deux fois sur ce document"
+                )
+            ]
         return Report(
             id=job["id"],
             sha256=job["sha256"],
@@ -176,8 +190,10 @@ class CdaEngine:
         own, meta = self._own(parsed, ctx)
         state, detail = self.data_state()
         if state != "installed":
-            severity = "info" if state == "not installed" else "warning"
-            own.append(CdaFinding(ENGINE, "CDA-ENGINE", severity, f"vérification officielle non faite : {detail}"))  # type: ignore[arg-type]
+            severity: Severity = "info" if state == "not installed" else "warning"
+            own.append(
+                CdaFinding(ENGINE, "CDA-ENGINE", severity, f"vérification officielle non faite : {detail}")
+            )
             return self._store(job, {"state": "done", "own": own, "meta": meta}, started)
         key = result_key(digest, self.data.digest, PIPELINE, ctx.volet)
         job["result_key"] = key
@@ -185,10 +201,19 @@ class CdaEngine:
             meta["cached"] = True
             return self._store(job, {"state": "done", "own": own, "meta": meta}, started)
         if not self.queue.alive() and not self.owns_worker():
-            own.append(CdaFinding(ENGINE, "CDA-ENGINE", "info", "aucun moteur actif pour l'instant : verdict officiel en attente"))
+            own.append(
+                CdaFinding(
+                    ENGINE,
+                    "CDA-ENGINE",
+                    "info",
+                    "aucun moteur actif pour l'instant : verdict officiel en attente",
+                )
+            )
         with self.queue.store.tx():
             self.queue.put_document(digest, document)
-            report = self._store(job, {"state": "queued", "own": own, "meta": meta, "attach": int(attach)}, started)
+            report = self._store(
+                job, {"state": "queued", "own": own, "meta": meta, "attach": int(attach)}, started
+            )
         return report
 
     def _own(self, parsed: Parsed, ctx: Context) -> tuple[list[CdaFinding], dict[str, Any]]:
@@ -215,7 +240,9 @@ class CdaEngine:
         job_id = self.queue.add_job(row)
         report = self.report(job_id)
         assert report is not None
-        report.duration_ms = (time.perf_counter() - started) * 1000  # the submission (a cached verdict's full time)
+        report.duration_ms = (
+            time.perf_counter() - started
+        ) * 1000  # the submission (a cached verdict's full time)
         return report
 
     # -- health and the worker process ---------------------------------------------------------
@@ -225,7 +252,10 @@ class CdaEngine:
         if self._data_state is None or now - self._data_state[0] > 30:
             path = ""
             if not self.data.installed:
-                state, detail = "not installed", f"données ANS absentes ({self.data.root}) : segur-sandbox cda install"
+                state, detail = (
+                    "not installed",
+                    f"données ANS absentes ({self.data.root}) : segur-sandbox cda install",
+                )
             else:
                 try:
                     self.data.require()
@@ -262,7 +292,10 @@ class CdaEngine:
             if worker["state"] == "failed" and info.get("path"):
                 out["path"] = info["path"]
             out.update(
-                {k: info.get(k) for k in ("saxon", "compiled", "failed", "timings", "max_profiles", "jobs_done")}
+                {
+                    k: info.get(k)
+                    for k in ("saxon", "compiled", "failed", "timings", "max_profiles", "jobs_done")
+                }
             )
             out["worker_pid"] = worker["pid"]
         out["queue"] = self.queue.depth()
@@ -282,7 +315,10 @@ class CdaEngine:
         config = self.sandbox.config
         self.home.mkdir(parents=True, exist_ok=True)
         root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+        }
         args = [
             sys.executable, "-m", "mocks.cda.worker",
             "--store", str(self.sandbox.store.path), "--data", str(self.data.root),
@@ -291,7 +327,9 @@ class CdaEngine:
             "--parent", str(os.getpid()),
         ]  # fmt: skip
         with open(self.home / "worker.log", "ab") as logfile:
-            self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile, env=env)
+            self._process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=logfile, stderr=logfile, env=env
+            )
 
     def _supervise(self) -> None:
         while not self._stopping.wait(1.0):

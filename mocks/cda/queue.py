@@ -154,7 +154,13 @@ class Queue:
         return _job(row) if row else None
 
     def store_result(
-        self, key: str, sha256: str, profiles: list[str], items: list[CdaFinding], svrl: dict[str, str], ms: float
+        self,
+        key: str,
+        sha256: str,
+        profiles: list[str],
+        items: list[CdaFinding],
+        svrl: dict[str, str],
+        ms: float,
     ) -> None:
         packed = zlib.compress(json.dumps(svrl, ensure_ascii=False).encode("utf-8"), 6)
         self.store.execute(
@@ -193,11 +199,15 @@ class Queue:
             if row["worker"] in alive:
                 continue
             state = "queued" if row["tries"] < 2 else "failed"
-            self.store.execute("UPDATE cda_jobs SET state = ?, done = ? WHERE id = ?", (state, time.time(), row["id"]))
+            self.store.execute(
+                "UPDATE cda_jobs SET state = ?, done = ? WHERE id = ?", (state, time.time(), row["id"])
+            )
             count += 1
         return count
 
-    def heartbeat(self, worker: str, state: str, detail: str = "", info: dict[str, Any] | None = None) -> None:
+    def heartbeat(
+        self, worker: str, state: str, detail: str = "", info: dict[str, Any] | None = None
+    ) -> None:
         self.store.execute(
             "INSERT INTO cda_worker(id, pid, state, detail, info, heartbeat) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
@@ -230,7 +240,9 @@ class Queue:
     def prune(self) -> None:
         with self.store.tx() as conn:
             last = conn.execute("SELECT MAX(id) FROM cda_jobs").fetchone()[0] or 0
-            conn.execute("DELETE FROM cda_jobs WHERE id <= ? AND state IN ('done', 'failed')", (last - KEEP_JOBS,))
+            conn.execute(
+                "DELETE FROM cda_jobs WHERE id <= ? AND state IN ('done', 'failed')", (last - KEEP_JOBS,)
+            )
             conn.execute(
                 "DELETE FROM cda_results WHERE key NOT IN (SELECT key FROM cda_results ORDER BY created DESC LIMIT ?)",
                 (KEEP_RESULTS,),

@@ -17,7 +17,9 @@ from lxml import etree
 ANS_HTML = "FeuilleDeStyle/cda_CRBIO.xsl"
 OURS = Path(__file__).parent / "xsl" / "cda-simple.xsl"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-ACCESS = etree.XSLTAccessControl(read_file=True, write_file=False, create_dir=False, read_network=False, write_network=False)
+ACCESS = etree.XSLTAccessControl(
+    read_file=True, write_file=False, create_dir=False, read_network=False, write_network=False
+)
 
 
 @cache

@@ -105,7 +105,9 @@ class Report:
         }
 
 
-def add_kernel(findings: Findings, items: list[CdaFinding], limit: int = 0, report_id: int | None = None) -> None:
+def add_kernel(
+    findings: Findings, items: list[CdaFinding], limit: int = 0, report_id: int | None = None
+) -> None:
     """Add CDA findings to a kernel Findings, at most `limit` (0: all) then one info saying so."""
     kept = items if not limit or len(items) <= limit else items[:limit]
     for item in kept:
@@ -113,10 +115,14 @@ def add_kernel(findings: Findings, items: list[CdaFinding], limit: int = 0, repo
         findings.add(k.rule, k.severity, k.message, k.reference, k.location)
     if len(kept) < len(items):
         where = f" : rapport complet /_sandbox/cda/reports/{report_id}" if report_id else ""
-        findings.add("CDA-ENGINE", "info", f"{len(items) - len(kept)} constats de plus non recopiés ici{where}")
+        findings.add(
+            "CDA-ENGINE", "info", f"{len(items) - len(kept)} constats de plus non recopiés ici{where}"
+        )
 
 
-def kernel_dicts(items: list[CdaFinding], limit: int = 0, report_id: int | None = None) -> list[dict[str, Any]]:
+def kernel_dicts(
+    items: list[CdaFinding], limit: int = 0, report_id: int | None = None
+) -> list[dict[str, Any]]:
     """The journal's finding dicts of CDA findings (for attaching to an existing entry)."""
     out = Findings("report", None)
     add_kernel(out, items, limit, report_id)

@@ -40,7 +40,11 @@ INS_OIDS = {
 }
 N1_MEDIA = {"application/pdf": "urn:ihe:iti:xds-sd:pdf:2008", "text/plain": "urn:ihe:iti:xds-sd:text:2008"}
 # formatCode of the N3 volets we know (JDV_J10, research/cda-segur.md §A.4)
-N3_FORMATS = {"VSM": "urn:asip:ci-sis:vsm:2012", "BIO-CR-BIO": "urn:ihe:lab:xd-lab:2008", "IPS-FR": "urn:ihe:pcc:ips:2020"}
+N3_FORMATS = {
+    "VSM": "urn:asip:ci-sis:vsm:2012",
+    "BIO-CR-BIO": "urn:ihe:lab:xd-lab:2008",
+    "IPS-FR": "urn:ihe:pcc:ips:2020",
+}
 TS = re.compile(r"^(\d{4,14})(?:\.\d+)?([+-]\d{4})?$")
 
 
@@ -147,7 +151,9 @@ def n1_rules(doc: etree._Element, twin: bytes | None) -> list[CdaFinding]:
             )
         )
     if body is None:
-        out.append(_finding("CDA-N1-BASE64", "le contenu de nonXMLBody/text n'est pas du base64 valide", where))
+        out.append(
+            _finding("CDA-N1-BASE64", "le contenu de nonXMLBody/text n'est pas du base64 valide", where)
+        )
         return out
     if media == "application/pdf":
         if not body.startswith(b"%PDF-"):
@@ -164,7 +170,9 @@ def n1_rules(doc: etree._Element, twin: bytes | None) -> list[CdaFinding]:
                 said = f"PDF/A-{claim} déclaré" if claim else "aucune déclaration PDF/A (XMP pdfaid:part)"
                 out.append(_finding("CDA-N1-PDFA", f"{said} : PDF/A-1 attendu", where, "warning"))
     if twin is not None and body != twin:
-        out.append(_finding("CDA-N1-TWIN-PDF", "le PDF joint diffère du PDF encapsulé : " + _diff(body, twin), where))
+        out.append(
+            _finding("CDA-N1-TWIN-PDF", "le PDF joint diffère du PDF encapsulé : " + _diff(body, twin), where)
+        )
     return out
 
 
@@ -251,7 +259,12 @@ def xds_rules(doc: etree._Element, raw: bytes, xds: Mapping[str, Any], volet: st
 
     coded("typeCode", "CDA-XDS-TYPECODE", "h:code", "code")
     perf = "h:documentationOf/h:serviceEvent/h:performer/h:assignedEntity/h:representedOrganization"
-    coded("practiceSettingCode", "CDA-XDS-PRACTICESETTING", perf + "/h:standardIndustryClassCode", "standardIndustryClassCode")
+    coded(
+        "practiceSettingCode",
+        "CDA-XDS-PRACTICESETTING",
+        perf + "/h:standardIndustryClassCode",
+        "standardIndustryClassCode",
+    )
     coded(
         "healthcareFacilityTypeCode",
         "CDA-XDS-FACILITY",
@@ -263,7 +276,11 @@ def xds_rules(doc: etree._Element, raw: bytes, xds: Mapping[str, Any], volet: st
         given, _ = _code(xds["formatCode"])
         if expected and given != expected:
             out.append(
-                _finding("CDA-XDS-FORMATCODE", f"formatCode XDS {given} ; attendu {expected} pour ce document", "/ClinicalDocument/component")
+                _finding(
+                    "CDA-XDS-FORMATCODE",
+                    f"formatCode XDS {given} ; attendu {expected} pour ce document",
+                    "/ClinicalDocument/component",
+                )
             )
     if "confidentialityCode" in xds:
         raw_codes = xds["confidentialityCode"]
@@ -271,8 +288,11 @@ def xds_rules(doc: etree._Element, raw: bytes, xds: Mapping[str, Any], volet: st
         cda = attr("h:confidentialityCode", "code")
         if cda not in codes:
             out.append(
-                _finding("CDA-XDS-CONFIDENTIALITY", f"confidentialityCode du CDA {cda or '(absent)'} absent des codes XDS {sorted(codes)}",
-                         "/ClinicalDocument/confidentialityCode")  # fmt: skip
+                _finding(
+                    "CDA-XDS-CONFIDENTIALITY",
+                    f"confidentialityCode du CDA {cda or '(absent)'} absent des codes XDS {sorted(codes)}",
+                    "/ClinicalDocument/confidentialityCode",
+                )  # fmt: skip
             )
     if "languageCode" in xds and str(xds["languageCode"]).lower() != attr("h:languageCode", "code").lower():
         out.append(_finding("CDA-XDS-LANGUAGE", f"languageCode XDS {xds['languageCode']} ≠ CDA {attr('h:languageCode', 'code')}",
@@ -289,11 +309,21 @@ def xds_rules(doc: etree._Element, raw: bytes, xds: Mapping[str, Any], volet: st
         root, ext = attr("h:id", "root"), attr("h:id", "extension")
         expected_id = f"{root}^{ext}" if ext else root
         if str(xds["uniqueId"]) != expected_id:
-            out.append(_finding("CDA-XDS-UNIQUEID", f"uniqueId XDS {xds['uniqueId']} ≠ id du CDA {expected_id}", "/ClinicalDocument/id"))
+            out.append(
+                _finding(
+                    "CDA-XDS-UNIQUEID",
+                    f"uniqueId XDS {xds['uniqueId']} ≠ id du CDA {expected_id}",
+                    "/ClinicalDocument/id",
+                )
+            )
     if "patientId" in xds:
         out += _patient_id(doc, str(xds["patientId"]))
     if "hash" in xds and str(xds["hash"]).lower() != hashlib.sha1(raw).hexdigest():
-        out.append(_finding("CDA-XDS-HASH", f"hash XDS {xds['hash']} ≠ SHA-1 du document {hashlib.sha1(raw).hexdigest()}"))
+        out.append(
+            _finding(
+                "CDA-XDS-HASH", f"hash XDS {xds['hash']} ≠ SHA-1 du document {hashlib.sha1(raw).hexdigest()}"
+            )
+        )
     if "size" in xds and str(xds["size"]) != str(len(raw)):
         out.append(_finding("CDA-XDS-HASH", f"size XDS {xds['size']} ≠ taille du document {len(raw)} octets"))
     return out
@@ -313,8 +343,17 @@ def _expected_format(doc: etree._Element, volet: str | None) -> str:
 def _patient_id(doc: etree._Element, cx: str) -> list[CdaFinding]:
     ext, _, rest = cx.partition("^^^")
     root = rest.strip("&").split("&")[0] if rest else ""
-    ids = [(p.get("extension", ""), p.get("root", "")) for p in doc.findall("h:recordTarget/h:patientRole/h:id", NS)]
+    ids = [
+        (p.get("extension", ""), p.get("root", ""))
+        for p in doc.findall("h:recordTarget/h:patientRole/h:id", NS)
+    ]
     if (ext, root) in ids:
         return []
     shown = ", ".join(f"{e}^^^&{r}&ISO" for e, r in ids if r in INS_OIDS) or "(aucun INS)"
-    return [_finding("CDA-XDS-PATIENTID", f"patientId XDS {cx} ≠ INS du CDA {shown}", "/ClinicalDocument/recordTarget/patientRole/id")]
+    return [
+        _finding(
+            "CDA-XDS-PATIENTID",
+            f"patientId XDS {cx} ≠ INS du CDA {shown}",
+            "/ClinicalDocument/recordTarget/patientRole/id",
+        )
+    ]

@@ -116,7 +116,9 @@ class Saxon:
         try:
             executable = self.xslt.compile_stylesheet(stylesheet_node=self._node(text, entry))
         except self.saxonche.PySaxonApiError as exc:
-            raise EngineError(f"{entry.name} : compilation refusée par Saxon : {saxon_message(exc)}") from None
+            raise EngineError(
+                f"{entry.name} : compilation refusée par Saxon : {saxon_message(exc)}"
+            ) from None
         return Compiled(profile, entry, key, executable, stage_seconds, time.perf_counter() - started)
 
     def document(self, text: str) -> Any:

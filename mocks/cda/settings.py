@@ -13,7 +13,9 @@ SETTINGS = [
         "folder of the ANS validator data TestContenuCDA-3-0 (default: <data_dir>/cda/TestContenuCDA-3-0, "
         "written by `segur-sandbox cda install`)",
     ),
-    Setting("cda_max_profiles", 4, "schematron profiles kept compiled in memory (LRU; StrucMin counts)", "int"),
+    Setting(
+        "cda_max_profiles", 4, "schematron profiles kept compiled in memory (LRU; StrucMin counts)", "int"
+    ),
     Setting(
         "cda_worker",
         "auto",
@@ -33,5 +35,10 @@ SETTINGS = [
         "test",
         "INS OID family the sandbox expects in documents: test (1.2.250.1.213.1.4.10/.11) or production (.8/.9)",
     ),
-    Setting("cda_max_findings", 200, "findings of one document attached to a journal entry (the report keeps all)", "int"),
+    Setting(
+        "cda_max_findings",
+        200,
+        "findings of one document attached to a journal entry (the report keeps all)",
+        "int",
+    ),
 ]

@@ -84,7 +84,9 @@ class Worker:
         try:
             self.saxon = Saxon(self.cache)
         except ImportError:
-            self.saxon_error = "saxonche n'est pas installé (extra segur-sandbox[cda]) : schématrons non exécutés"
+            self.saxon_error = (
+                "saxonche n'est pas installé (extra segur-sandbox[cda]) : schématrons non exécutés"
+            )
         self.queue.requeue_orphans()
         self.beat("ready", force=True)
 
@@ -208,7 +210,9 @@ class Worker:
         self.queue.finish([job["id"], *self.queue.waiting_for(key)])
         self.jobs_done += 1
 
-    def verdict(self, body: bytes | None, forced: str | None) -> tuple[list[CdaFinding], list[str], dict[str, str]]:
+    def verdict(
+        self, body: bytes | None, forced: str | None
+    ) -> tuple[list[CdaFinding], list[str], dict[str, str]]:
         """XSD + StrucMin + volet findings of one document, the profiles run and their SVRL."""
         if body is None:
             return [engine_finding("document introuvable dans le magasin (purgé ?)")], [], {}
@@ -240,7 +244,9 @@ class Worker:
                     node = self.saxon.document(etree.tostring(parsed.doc, encoding="unicode"))
                 report = self.saxon.run(compiled, node)
             except EngineError as exc:
-                items.append(engine_finding(f"le schématron a échoué sur ce document : {exc}", "warning", profile))
+                items.append(
+                    engine_finding(f"le schématron a échoué sur ce document : {exc}", "warning", profile)
+                )
                 continue
             svrl[profile] = report
             ran.append(profile)

@@ -26,7 +26,11 @@ def cda_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     pytest.importorskip("saxonche")
     assert DATA.is_dir(), f"the ANS validator data is expected in {DATA}"
     config = make_config(
-        tmp_path_factory.mktemp("cda"), services="none", cda_data=str(DATA), cda_max_profiles=4, cda_timeout=120
+        tmp_path_factory.mktemp("cda"),
+        services="none",
+        cda_data=str(DATA),
+        cda_max_profiles=4,
+        cda_timeout=120,
     )
     runner = Runner(config)
     runner.start()
@@ -51,7 +55,9 @@ def qualified_tenant(cda_runner: Runner) -> Iterator[str]:
     sandbox = cda_runner.sandbox
     name = "cda-" + uuid.uuid4().hex[:10]
     sandbox.tenants.create(name, "cda tests", [])
-    sandbox.evidence.append(name, "ins.qualified", EXAMPLE_INS, {"ins": EXAMPLE_INS, "oid": "1.2.250.1.213.1.4.10"})
+    sandbox.evidence.append(
+        name, "ins.qualified", EXAMPLE_INS, {"ins": EXAMPLE_INS, "oid": "1.2.250.1.213.1.4.10"}
+    )
     yield name
     sandbox.tenants.delete(name)
 
@@ -64,4 +70,3 @@ def example() -> Callable[[str], bytes]:
 def unique(document: bytes) -> bytes:
     """The same document with a fresh comment: another SHA-256, so no cached verdict."""
     return document.replace(b"<ClinicalDocument", f"<!-- {uuid.uuid4()} --><ClinicalDocument".encode(), 1)
-

@@ -57,7 +57,9 @@ def no_birthplace(root: etree._Element) -> None:
 
 
 def facility_outside_j02(root: etree._Element) -> None:
-    one(root, "h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code").set("code", "ZZ99")
+    one(root, "h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code").set(
+        "code", "ZZ99"
+    )
 
 
 def signature_not_s(root: etree._Element) -> None:

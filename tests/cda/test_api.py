@@ -23,7 +23,9 @@ XML = {"Content-Type": "application/xml"}
 def test_validate_report_svrl_document(cda_console: httpx.Client, qualified_tenant: str,
                                        example: Callable[[str], bytes]) -> None:  # fmt: skip
     doc = example(VSM)
-    resp = cda_console.post(f"/_sandbox/cda/validate?tenant={qualified_tenant}&name=vsm.xml", content=doc, headers=XML)
+    resp = cda_console.post(
+        f"/_sandbox/cda/validate?tenant={qualified_tenant}&name=vsm.xml", content=doc, headers=XML
+    )
     assert resp.status_code == 200, resp.text
     report = resp.json()
     assert report["valid"] is True and report["state"] == "done"
@@ -31,13 +33,18 @@ def test_validate_report_svrl_document(cda_console: httpx.Client, qualified_tena
     assert report["version"].startswith("TestContenuCDA-3-0")
     got = cda_console.get(f"/_sandbox/cda/reports/{report['id']}").json()
     assert got["findings"] == report["findings"] and got["name"] == "vsm.xml"
-    svrl = cda_console.get(f"/_sandbox/cda/reports/{report['id']}/svrl", params={"profile": "VSM_1.4_2022.01"})
+    svrl = cda_console.get(
+        f"/_sandbox/cda/reports/{report['id']}/svrl", params={"profile": "VSM_1.4_2022.01"}
+    )
     assert svrl.status_code == 200 and svrl.headers["content-type"].startswith("application/xml")
     assert etree.fromstring(svrl.content).tag == "{http://purl.oclc.org/dsdl/svrl}schematron-output"
     assert cda_console.get(f"/_sandbox/cda/reports/{report['id']}/document").content == doc
     html = cda_console.get(f"/_sandbox/cda/reports/{report['id']}", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html") and "Conforme" in html.text
-    assert "script-src" not in html.headers["content-security-policy"] and "default-src 'none'" in html.headers["content-security-policy"]
+    assert (
+        "script-src" not in html.headers["content-security-policy"]
+        and "default-src 'none'" in html.headers["content-security-policy"]
+    )
 
 
 def test_unreadable_documents_are_one_parse_finding_and_400(cda_console: httpx.Client) -> None:
@@ -46,7 +53,9 @@ def test_unreadable_documents_are_one_parse_finding_and_400(cda_console: httpx.C
     cases = {
         "not XML": b"hello, this is not XML",
         "wrong root": b'<Patient xmlns="http://hl7.org/fhir"/>',
-        "too big": b"<ClinicalDocument xmlns='urn:hl7-org:v3'>" + b" " * (50 * 1024 * 1024) + b"</ClinicalDocument>",
+        "too big": b"<ClinicalDocument xmlns='urn:hl7-org:v3'>"
+        + b" " * (50 * 1024 * 1024)
+        + b"</ClinicalDocument>",
         "DOCTYPE bomb": bomb,
     }
     for what, body in cases.items():
@@ -67,7 +76,9 @@ def test_zip_of_documents(cda_console: httpx.Client, example: Callable[[str], by
         z.writestr("IHE_XDM/SUBSET01/METADATA.XML", b"<SubmitObjectsRequest/>")
         z.writestr("IHE_XDM/SUBSET01/DOC0002.XML", b"<oops")
         z.writestr("README.TXT", b"readme")
-    resp = cda_console.post("/_sandbox/cda/validate", content=buf.getvalue(), headers={"Content-Type": "application/zip"})
+    resp = cda_console.post(
+        "/_sandbox/cda/validate", content=buf.getvalue(), headers={"Content-Type": "application/zip"}
+    )
     assert resp.status_code == 200, resp.text
     reports = {r["name"]: r for r in resp.json()["reports"]}
     assert set(reports) == {"IHE_XDM/SUBSET01/DOC0001.XML", "IHE_XDM/SUBSET01/DOC0002.XML"}
@@ -76,7 +87,9 @@ def test_zip_of_documents(cda_console: httpx.Client, example: Callable[[str], by
 
 
 @pytest.mark.slow
-def test_wait_zero_answers_pending_then_done(cda_console: httpx.Client, example: Callable[[str], bytes]) -> None:
+def test_wait_zero_answers_pending_then_done(
+    cda_console: httpx.Client, example: Callable[[str], bytes]
+) -> None:
     resp = cda_console.post("/_sandbox/cda/validate?wait=0", content=unique(example(VSM)), headers=XML)
     assert resp.status_code == 202 and resp.json()["state"] == "pending"
     report_id = resp.json()["id"]
@@ -109,12 +122,17 @@ def test_bad_parameters(cda_console: httpx.Client, example: Callable[[str], byte
 
 def test_openapi_health_and_profiles(cda_console: httpx.Client) -> None:
     paths = cda_console.get("/_sandbox/openapi.json").json()["paths"]
-    assert {"/_sandbox/cda/validate", "/_sandbox/cda/reports/{report_id}", "/_sandbox/cda/health"} <= set(paths)
+    assert {"/_sandbox/cda/validate", "/_sandbox/cda/reports/{report_id}", "/_sandbox/cda/health"} <= set(
+        paths
+    )
     health = cda_console.get("/_sandbox/health").json()
     assert health["cda"]["state"] in ("ready", "compiling", "starting", "no worker")
     detail = cda_console.get("/_sandbox/cda/health").json()
     assert detail["data"].endswith("TestContenuCDA-3-0") and detail["version"]
     profiles = {p["name"]: p for p in cda_console.get("/_sandbox/cda/profiles").json()}
-    assert profiles["VSM_1.4_2022.01"]["present"] and "1.2.250.1.213.1.1.1.13@201310" in profiles["VSM_1.4_2022.01"]["templates"]
+    assert (
+        profiles["VSM_1.4_2022.01"]["present"]
+        and "1.2.250.1.213.1.1.1.13@201310" in profiles["VSM_1.4_2022.01"]["templates"]
+    )
     rules = cda_console.get("/_sandbox/rules").json()["cda"]
     assert {"CDA-STRUCMIN", "CDA-PARSE", "CDA-N1-TWIN-PDF"} <= {r["id"] for r in rules}

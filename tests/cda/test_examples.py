@@ -36,7 +36,9 @@ def test_official_example_has_no_error(
     engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes], name: str
 ) -> None:
     volet, forced = EXAMPLES[name]
-    report = engine.validate(example(name), Context(tenant=qualified_tenant, volet=forced, name=name), timeout=180)
+    report = engine.validate(
+        example(name), Context(tenant=qualified_tenant, volet=forced, name=name), timeout=180
+    )
     assert report.state == "done"
     assert report.profiles == ["StrucMin", *([volet] if volet else [])]
     assert report.volet == volet
@@ -53,7 +55,12 @@ def test_tsh_example_by_the_ans_table_is_judged_by_2021(engine: CdaEngine, quali
                                                        example: Callable[[str], bytes]) -> None:  # fmt: skip
     """Without a forced volet, the ANS table sends a …55 without extension to CR-BIO 2021.01, whose
     section list the 2024 example breaks: said, with an info finding explaining the choice."""
-    report = engine.validate(example("BIO-CR-BIO_2024.01_TSH_1.xml"), Context(tenant=qualified_tenant), timeout=180)
+    report = engine.validate(
+        example("BIO-CR-BIO_2024.01_TSH_1.xml"), Context(tenant=qualified_tenant), timeout=180
+    )
     assert report.volet == "BIO-CR-BIO_2021.01"
     assert [f.rule for f in report.errors] == ["CDA-VOLET"]
-    assert any(f.rule == "CDA-VOLET" and f.severity == "info" and "sans extension" in f.message for f in report.findings)
+    assert any(
+        f.rule == "CDA-VOLET" and f.severity == "info" and "sans extension" in f.message
+        for f in report.findings
+    )

@@ -37,7 +37,9 @@ def test_mutation_fires_its_rule(
     engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes], case: str
 ) -> None:
     name, mutate, rule, words = CASES[case]
-    report = engine.validate(unique(m.edit(example(name), mutate)), Context(tenant=qualified_tenant), timeout=180)
+    report = engine.validate(
+        unique(m.edit(example(name), mutate)), Context(tenant=qualified_tenant), timeout=180
+    )
     assert report.state == "done"
     fired = [f for f in report.errors if f.rule == rule]
     assert fired, f"{rule} not fired; errors: {[(f.rule, f.message[:120]) for f in report.errors]}"
@@ -51,19 +53,36 @@ def test_non_qualified_ins(engine: CdaEngine, cda_runner, example: Callable[[str
     report = engine.submit(example(N1), Context(tenant="default"))
     fired = [f for f in report.findings if f.rule == "CDA-INS-NOT-QUALIFIED"]
     assert len(fired) == 1 and "279035121518989" in fired[0].message
-    assert fired[0].location == "/ClinicalDocument/recordTarget/patientRole/id[1]" or "patientRole/id" in fired[0].location
+    assert (
+        fired[0].location == "/ClinicalDocument/recordTarget/patientRole/id[1]"
+        or "patientRole/id" in fired[0].location
+    )
 
 
-def test_xds_type_code_mismatch(engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]) -> None:
+def test_xds_type_code_mismatch(
+    engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]
+) -> None:
     doc = example(N1)
-    good = engine.submit(doc, Context(tenant=qualified_tenant, xds={"typeCode": {"code": "11502-2", "scheme": "2.16.840.1.113883.6.1"}}))
+    good = engine.submit(
+        doc,
+        Context(
+            tenant=qualified_tenant, xds={"typeCode": {"code": "11502-2", "scheme": "2.16.840.1.113883.6.1"}}
+        ),
+    )
     assert "CDA-XDS-TYPECODE" not in good.rules()
-    bad = engine.submit(doc, Context(tenant=qualified_tenant, xds={"typeCode": {"code": "11490-0", "scheme": "2.16.840.1.113883.6.1"}}))
+    bad = engine.submit(
+        doc,
+        Context(
+            tenant=qualified_tenant, xds={"typeCode": {"code": "11490-0", "scheme": "2.16.840.1.113883.6.1"}}
+        ),
+    )
     fired = [f for f in bad.findings if f.rule == "CDA-XDS-TYPECODE"]
     assert len(fired) == 1 and "11490-0" in fired[0].message and "11502-2" in fired[0].message
 
 
-def test_twin_pdf_one_byte_off(engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]) -> None:
+def test_twin_pdf_one_byte_off(
+    engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]
+) -> None:
     doc = example(N1)
     pdf = m.n1_pdf(doc)
     same = engine.submit(doc, Context(tenant=qualified_tenant, twin_pdf=pdf))

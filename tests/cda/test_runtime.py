@@ -27,11 +27,15 @@ VSM = "VSM_1.4_2022.01.xml"
 
 
 @pytest.mark.slow
-def test_eight_parallel_submissions_all_answered(cda_console: httpx.Client, example: Callable[[str], bytes]) -> None:
+def test_eight_parallel_submissions_all_answered(
+    cda_console: httpx.Client, example: Callable[[str], bytes]
+) -> None:
     docs = [unique(example(N1 if i % 2 else VSM)) for i in range(8)]
 
     def post(doc: bytes) -> httpx.Response:
-        return cda_console.post("/_sandbox/cda/validate", content=doc, headers={"Content-Type": "application/xml"})
+        return cda_console.post(
+            "/_sandbox/cda/validate", content=doc, headers={"Content-Type": "application/xml"}
+        )
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(post, docs))
@@ -62,7 +66,9 @@ def test_strict_mode_waits_and_refuses(cda_runner: Runner, example: Callable[[st
     sandbox = cda_runner.sandbox
     with sandbox.exchange("insi", "cda-strict", "default") as ex:
         ex.findings.mode = "strict"
-        report = sandbox.cda.validate(unique(m.edit(example(N1), m.signature_not_s)), exchange=ex, timeout=120)
+        report = sandbox.cda.validate(
+            unique(m.edit(example(N1), m.signature_not_s)), exchange=ex, timeout=120
+        )
         assert report.state == "done"
         assert "CDA-STRUCMIN" in {f.rule for f in ex.findings} and ex.findings.refuse
 
@@ -92,8 +98,16 @@ def test_result_cache(engine: CdaEngine, example: Callable[[str], bytes]) -> Non
 
 
 @pytest.mark.slow
-def test_lru_bounds_the_compiled_profiles(engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]) -> None:
-    for name in ("LDL-SES_2022.01.xml", "LDL-EES_2022.01.xml", "IPS-FR_2024.01.xml", VSM, "TLM-CR_2022.01.xml"):
+def test_lru_bounds_the_compiled_profiles(
+    engine: CdaEngine, qualified_tenant: str, example: Callable[[str], bytes]
+) -> None:
+    for name in (
+        "LDL-SES_2022.01.xml",
+        "LDL-EES_2022.01.xml",
+        "IPS-FR_2024.01.xml",
+        VSM,
+        "TLM-CR_2022.01.xml",
+    ):
         engine.validate(unique(example(name)), Context(tenant=qualified_tenant), timeout=120)
     deadline = time.monotonic() + 5
     while (compiled := engine.health().get("compiled") or [])[-1:] != ["TLM-CR_2022.01"]:
@@ -123,15 +137,24 @@ def test_stage_cache_invalidated_when_a_sch_changes(tmp_path: Path) -> None:
     assert (tmp_path / "stages" / f"TLM-CR_2022.01-{key}.xsl").is_file() and "Entete_TLM-CR" in text
     assert saxon.stages("TLM-CR_2022.01", entry)[2] == 0.0  # warm: from the cache
     included = data / "schematrons/include/specificationsVolets/TLM-CR_2022.01/Entete_TLM-CR.sch"
-    included.write_text(included.read_text(encoding="utf-8").replace("</pattern>", "<rule context='x'><assert test='true()'>sandbox</assert></rule></pattern>", 1), encoding="utf-8")
+    included.write_text(
+        included.read_text(encoding="utf-8").replace(
+            "</pattern>", "<rule context='x'><assert test='true()'>sandbox</assert></rule></pattern>", 1
+        ),
+        encoding="utf-8",
+    )
     new_key, new_text, _ = saxon.stages("TLM-CR_2022.01", entry)
     assert new_key != key and "sandbox" in new_text
-    assert [p.name for p in (tmp_path / "stages").glob("TLM-CR_2022.01-*.xsl")] == [f"TLM-CR_2022.01-{new_key}.xsl"]
+    assert [p.name for p in (tmp_path / "stages").glob("TLM-CR_2022.01-*.xsl")] == [
+        f"TLM-CR_2022.01-{new_key}.xsl"
+    ]
 
 
 def test_missing_data_file_makes_health_failed_naming_it(tmp_path: Path) -> None:
     data = _copy(tmp_path)
-    missing = data / "schematrons/profils/structurationMinimale/include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml"
+    missing = (
+        data / "schematrons/profils/structurationMinimale/include/voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml"
+    )
     missing.unlink()
     runner = Runner(make_config(tmp_path / "sb", services="none", cda_data=str(data)))
     runner.start()
@@ -141,7 +164,9 @@ def test_missing_data_file_makes_health_failed_naming_it(tmp_path: Path) -> None
             assert health["status"] == "degraded" and health["cda"]["state"] == "failed"
             assert "voc-1.2.250.1.213.1.1.5.471-DYNAMIC.xml" in health["cda"]["detail"]
             assert health["cda"]["path"].endswith("ASIP-STRUCT-MIN-StrucMin.sch")
-            report = client.post("/_sandbox/cda/validate", content=(DATA / "ExemplesCDA" / VSM).read_bytes()).json()
+            report = client.post(
+                "/_sandbox/cda/validate", content=(DATA / "ExemplesCDA" / VSM).read_bytes()
+            ).json()
             engine_notes = [f for f in report["findings"] if f["rule"] == "CDA-ENGINE"]
             assert engine_notes and "voc-1.2.250.1.213.1.1.5.471" in engine_notes[0]["message"]
         assert runner.sandbox.cda._process is None  # no worker for a broken release
@@ -151,9 +176,15 @@ def test_missing_data_file_makes_health_failed_naming_it(tmp_path: Path) -> None
 
 def test_volet_with_missing_includes_is_unavailable(tmp_path: Path) -> None:
     """CR-BIO 2023.01 includes files absent from the release: named, never a crash."""
-    found = DataSet(DATA).check([DATA / "schematrons/CI-SIS_BIO-CR-BIO_2023.01.sch"])["CI-SIS_BIO-CR-BIO_2023.01"]
+    found = DataSet(DATA).check([DATA / "schematrons/CI-SIS_BIO-CR-BIO_2023.01.sch"])[
+        "CI-SIS_BIO-CR-BIO_2023.01"
+    ]
     assert any("Entete_CR-BIO.sch" in miss for miss in found.missing)
-    assert DataSet(DATA).check([DATA / "schematrons/CI-SIS_CSE-CS8_2024.01.sch"])["CI-SIS_CSE-CS8_2024.01"].case_fixed
+    assert (
+        DataSet(DATA)
+        .check([DATA / "schematrons/CI-SIS_CSE-CS8_2024.01.sch"])["CI-SIS_CSE-CS8_2024.01"]
+        .case_fixed
+    )
 
 
 @pytest.mark.slow
@@ -164,12 +195,14 @@ def test_unavailable_volet_is_an_info_finding(engine: CdaEngine, example: Callab
     assert report.profiles == ["StrucMin"]
 
 
-def test_a_crash_on_one_document_is_an_engine_finding(tmp_path: Path, example: Callable[[str], bytes]) -> None:
+def test_a_crash_on_one_document_is_an_engine_finding(
+    tmp_path: Path, example: Callable[[str], bytes]
+) -> None:
     """A schematron that fails on a document: an engine finding on it, the next job still runs."""
+    from mocks.cda.queue import Queue, result_key
     from mocks.cda.schematron import EngineError
     from mocks.cda.worker import Worker
     from mocks.store import Store
-    from mocks.cda.queue import Queue, result_key
 
     store = Store(tmp_path / "db.sqlite")
     worker = Worker(store, DataSet(DATA), tmp_path / "stages", 2, "none")
