@@ -357,6 +357,7 @@ class CdaEngine:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        self.queue.forget_pid(process.pid)
 
     def volets(self) -> list[dict[str, Any]]:
         """The dispatch table's volets and whether their schematron is present."""

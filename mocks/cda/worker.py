@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -279,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent", type=int, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s cda-worker %(message)s", stream=sys.stderr)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # leave through `finally`: heartbeat removed
     worker = Worker(Store(args.store), DataSet(Path(args.data)), Path(args.cache), args.max_profiles,
                     args.precompile, args.max_findings, args.parent)  # fmt: skip
     try:

@@ -27,4 +27,6 @@ def test_docs_examples_run(cda_runner: Runner, tmp_path: Path, monkeypatch: pyte
     assert "%PDF-" in outputs[1]
     assert (tmp_path / "report.html").read_text(encoding="utf-8").count("CDA-INS-NOT-QUALIFIED") >= 1
     assert "schematron-output" in (tmp_path / "strucmin.svrl").read_text(encoding="utf-8")
-    assert "LDL-SES_2022.01" in outputs[2] and outputs[2].rstrip().splitlines()[-1].startswith(("202 LDL-EES", "200 LDL-EES"))
+    assert "LDL-SES_2022.01" in outputs[2] and outputs[2].rstrip().splitlines()[-1].startswith(
+        ("202 LDL-EES", "200 LDL-EES")
+    )
