@@ -17,6 +17,7 @@ serialised, never to the shared indexes.
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import json
 import threading
@@ -35,15 +36,19 @@ if TYPE_CHECKING:
     from mocks.kernel import Sandbox
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Case- and accent-insensitive form (FHIR string search)."""
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(resource: dict[str, Any]) -> bytes:
     """Compact JSON, UTF-8 unescaped, in the element order given (HAPI's encoder writes this)."""
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(resource).encode()
 
 
 @dataclass
@@ -86,14 +91,18 @@ class TypeIndex:
         self.sorted_keys: dict[str, list[str]] = {}
         self.refs: dict[str, dict[str, set[int]]] = {}
         for name, param in PARAMS[kind].items():
+            if name == "_id":
+                continue
             if param.type == "token":
                 self.tokens[name], self.codes[name], self.systems[name] = {}, {}, {}
             elif param.type == "string":
                 self.strings[name], self.raw[name] = {}, {}
             elif param.type == "reference":
                 self.refs[name] = {}
+        self.by_id = {r.id: r.rank for r in records}
+        indexed = {n: p for n, p in PARAMS[kind].items() if n != "_id"}  # _id: the id map
         for rec in records:
-            for name, param in PARAMS[kind].items():
+            for name, param in indexed.items():
                 values = param.extract(rec.built)
                 rec.values[name] = values
                 if param.type == "token":
@@ -134,6 +143,9 @@ class TypeIndex:
         return found
 
     def _token(self, name: str, value: str) -> set[int]:
+        if name == "_id":
+            rank = self.by_id.get(value.rpartition("|")[2])
+            return set() if rank is None else {rank}
         if "|" in value:
             system, _, code = value.partition("|")
             if not code:
@@ -289,7 +301,15 @@ def directory_for(sandbox: Sandbox) -> Directory:
         found = _cache.get(key)
         if found is None:
             cfg = sandbox.config
-            found = Directory.build(key, Builder(population, cfg.seed, str(cfg["reference_date"])))
+            # hundreds of thousands of small dicts: the cyclic collector would rescan them all
+            # many times over while they are built (3x slower); none of them forms a cycle
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                found = Directory.build(key, Builder(population, cfg.seed, str(cfg["reference_date"])))
+            finally:
+                if enabled:
+                    gc.enable()
             _cache.clear()  # one world at a time
             _cache[key] = found
     return found

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from annuaire.resources import AS, MAILBOX_METADATA, Built
+from annuaire.resources import AS, Built
 
 HL7_SP = "http://hl7.org/fhir/SearchParameter/"
 AS_SP = "https://interop.esante.gouv.fr/ig/fhir/annuaire/SearchParameter/"
@@ -64,14 +64,7 @@ def _identifier_types(b: Built) -> list[Any]:
 
 
 def _mailboxes(b: Built) -> list[Any]:
-    return [
-        t.get("value", "")
-        for t in _r(b).get("telecom", [])
-        if any(
-            e.get("url") == MAILBOX_METADATA or "email-type" in e.get("url", "")
-            for e in t.get("extension", [])
-        )
-    ]
+    return [box.address for box in b.mailboxes]  # the telecoms of the mailbox-mss slice
 
 
 def _active(b: Built) -> list[Any]:
@@ -96,22 +89,22 @@ def _given(b: Built) -> list[Any]:
     return [g for n in _r(b).get("name", []) for g in n.get("given", [])]
 
 
-def _codings(*paths: str) -> Extract:
+def _codings(path: str) -> Extract:
+    """(system, code) of every coding at `path` (e.g. "qualification.code.coding")."""
+    steps = path.split(".")
+
     def extract(b: Built) -> list[Any]:
-        out = []
-        for path in paths:
-            values: list[Any] = [_r(b)]
-            for step in path.split("."):
-                nxt: list[Any] = []
-                for v in values:
-                    got = v.get(step) if isinstance(v, dict) else None
-                    if isinstance(got, list):
-                        nxt.extend(got)
-                    elif got is not None:
-                        nxt.append(got)
-                values = nxt
-            out += [(c.get("system", ""), c.get("code", "")) for c in values if isinstance(c, dict)]
-        return out
+        values: list[Any] = [_r(b)]
+        for step in steps:
+            nxt: list[Any] = []
+            for v in values:
+                got = v.get(step)
+                if isinstance(got, list):
+                    nxt.extend(got)
+                elif got is not None:
+                    nxt.append(got)
+            values = nxt
+        return [(c.get("system", ""), c.get("code", "")) for c in values]
 
     return extract
 

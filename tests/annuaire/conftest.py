@@ -50,7 +50,9 @@ class Api:
         return data
 
     def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.console.request(method, "/_sandbox/annuaire" + path, params={"tenant": self.tenant}, **kwargs)
+        return self.console.request(
+            method, "/_sandbox/annuaire" + path, params={"tenant": self.tenant}, **kwargs
+        )
 
     def options(self, **changes: Any) -> dict[str, Any]:
         r = self.control("PUT", "/options", json=changes)
@@ -62,7 +64,11 @@ class Api:
 
 
 def ids_of(bundle: dict[str, Any], kind: str | None = None) -> list[str]:
-    return [e["resource"]["id"] for e in bundle.get("entry", []) if kind is None or e["resource"]["resourceType"] == kind]
+    return [
+        e["resource"]["id"]
+        for e in bundle.get("entry", [])
+        if kind is None or e["resource"]["resourceType"] == kind
+    ]
 
 
 def next_link(bundle: dict[str, Any]) -> str | None:
@@ -76,7 +82,9 @@ def make_api(runner: Runner, console: httpx.Client, tmp: Path, rate_limit: int |
     assert created.status_code == 201, created.text
     key = created.json()["key"]
     if rate_limit is not None:  # most tests page freely; the rate-limit tests set it back
-        r = console.put("/_sandbox/annuaire/options", params={"tenant": tenant}, json={"rate_limit": rate_limit})
+        r = console.put(
+            "/_sandbox/annuaire/options", params={"tenant": tenant}, json={"rate_limit": rate_limit}
+        )
         assert r.status_code == 200, r.text
     ca = tmp / "ca.pem"
     if not ca.exists():

@@ -16,8 +16,21 @@ from pathlib import Path
 from typing import Any
 
 REQUIRED_CODES = {
-    "https://mos.esante.gouv.fr/NOS/JDV_J139-TypeBAL-RASS/FHIR/JDV-J139-TypeBAL-RASS": {"PER", "ORG", "APP", "CAB"},
-    "http://hl7.org/fhir/ValueSet/contact-point-system": {"phone", "fax", "email", "pager", "url", "sms", "other"},
+    "https://mos.esante.gouv.fr/NOS/JDV_J139-TypeBAL-RASS/FHIR/JDV-J139-TypeBAL-RASS": {
+        "PER",
+        "ORG",
+        "APP",
+        "CAB",
+    },
+    "http://hl7.org/fhir/ValueSet/contact-point-system": {
+        "phone",
+        "fax",
+        "email",
+        "pager",
+        "url",
+        "sms",
+        "other",
+    },
     "http://hl7.org/fhir/ValueSet/contact-point-use": {"home", "work", "temp", "old", "mobile"},
 }
 
@@ -45,7 +58,11 @@ class Validator:
 
     def children(self, eid: str) -> list[dict[str, Any]]:
         prefix = eid + "."
-        return [e for i, e in self.by_id.items() if i.startswith(prefix) and "." not in i[len(prefix) :] and ":" not in i[len(prefix) :]]
+        return [
+            e
+            for i, e in self.by_id.items()
+            if i.startswith(prefix) and "." not in i[len(prefix) :] and ":" not in i[len(prefix) :]
+        ]
 
     def slices(self, eid: str) -> list[dict[str, Any]]:
         prefix = eid + ":"

@@ -31,7 +31,11 @@ def _outcome(r: httpx.Response, status: int, diagnostics: str = "") -> str:
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", ""])
 def test_malformed_count(api: Api, value: str) -> None:
-    _outcome(api.get(f"/fhir/v2/Practitioner?_count={value}"), 400, "The _count parameter must be in the FHIR format")
+    _outcome(
+        api.get(f"/fhir/v2/Practitioner?_count={value}"),
+        400,
+        "The _count parameter must be in the FHIR format",
+    )
 
 
 def test_count_above_1000_is_400_or_the_bad_gateway_preset(api: Api) -> None:
@@ -52,30 +56,46 @@ def test_bad_last_updated(api: Api, value: str, message: str) -> None:
     _outcome(api.get(f"/fhir/v2/Organization?_lastUpdated={value}"), 400, message)
 
 
-@pytest.mark.parametrize("param", ["name:foo=x", "identifier:contains=1", "active:exact=true", "_lastUpdated:missing=true"])
+@pytest.mark.parametrize(
+    "param", ["name:foo=x", "identifier:contains=1", "active:exact=true", "_lastUpdated:missing=true"]
+)
 def test_unknown_modifier(api: Api, param: str) -> None:
     _outcome(api.get(f"/fhir/v2/Practitioner?{param}"), 400, "Modifier")
 
 
-@pytest.mark.parametrize("query", ["name=a&name=b", "_count=5&_count=6", "mailbox-mss:exact=a&mailbox-mss:exact=b"])
+@pytest.mark.parametrize(
+    "query", ["name=a&name=b", "_count=5&_count=6", "mailbox-mss:exact=a&mailbox-mss:exact=b"]
+)
 def test_repeated_parameter(api: Api, query: str) -> None:
     _outcome(api.get(f"/fhir/v2/Practitioner?{query}"), 400, "is repeated")
 
 
 @pytest.mark.parametrize("param", ["mailbox-mss-type", "_summary", "_type", "_sort", "type-smartcard"])
 def test_unknown_parameters(api: Api, param: str) -> None:
-    _outcome(api.get(f"/fhir/v2/Practitioner?{param}=x"), 400, f"Parameter {param} not found for resource Practitioner")
+    _outcome(
+        api.get(f"/fhir/v2/Practitioner?{param}=x"),
+        400,
+        f"Parameter {param} not found for resource Practitioner",
+    )
 
 
 def test_unknown_include_and_type(api: Api) -> None:
-    _outcome(api.get("/fhir/v2/Practitioner?_include=Practitioner:organization"), 400, "not found for resource Practitioner")
+    _outcome(
+        api.get("/fhir/v2/Practitioner?_include=Practitioner:organization"),
+        400,
+        "not found for resource Practitioner",
+    )
     text = _outcome(api.get("/fhir/v2/PractitiXXXner"), 404)
     assert text == (
         "HAPI-0302: Unknown resource type 'PractitiXXXner' - Server knows how to handle: "
         "[Practitioner, PractitionerRole, Device, Organization, HealthcareService]"
     )
     assert api.get("/fhir/v2/PractitiXXXner").json()["issue"][0]["code"] == "processing"
-    _outcome(api.get("/fhir/v2/Practitioner/003-0000000-0000000"), 404, "Resource not found with id: 003-0000000-0000000")
+    _outcome(
+        api.get("/fhir/v2/Practitioner/003-0000000-0000000"),
+        404,
+        "Resource not found with id: 003-0000000-0000000",
+    )
 
 
 def test_forged_and_expired_page_ids_are_gone(api: Api) -> None:
@@ -84,17 +104,27 @@ def test_forged_and_expired_page_ids_are_gone(api: Api) -> None:
     assert link is not None
     _outcome(api.get("/fhir/v2/_page?id=forged-id"), 410, "unknown or has expired")
     _outcome(api.get(link.replace("id=", "id=x")), 410)
-    _outcome(api.get("/fhir/v1?_getpages=00000000-0000-0000-0000-000000000000&_pageId=abc"), 410, "does not exist and may have expired")
+    _outcome(
+        api.get("/fhir/v1?_getpages=00000000-0000-0000-0000-000000000000&_pageId=abc"),
+        410,
+        "does not exist and may have expired",
+    )
     # the refusals lost nothing: the real link still works, then expires on the tenant's clock
     assert api.get(link).status_code == 200
-    api.console.post("/_sandbox/clock/advance", params={"tenant": api.tenant}, json={"seconds": 3601}).raise_for_status()
+    api.console.post(
+        "/_sandbox/clock/advance", params={"tenant": api.tenant}, json={"seconds": 3601}
+    ).raise_for_status()
     _outcome(api.get(link), 410)
-    other = httpx.Client(verify=str(api.ca), headers={"ESANTE-API-KEY": api.key, "X-Sandbox-Tenant": "default"})
+    other = httpx.Client(
+        verify=str(api.ca), headers={"ESANTE-API-KEY": api.key, "X-Sandbox-Tenant": "default"}
+    )
     assert other.get(link).status_code == 401  # a key of this tenant is unknown elsewhere
 
 
 def test_body_on_get(api: Api) -> None:
-    r = api.https.request("GET", "/fhir/v2/Practitioner", content=b"identifier=1", headers={"Content-Type": "text/plain"})
+    r = api.https.request(
+        "GET", "/fhir/v2/Practitioner", content=b"identifier=1", headers={"Content-Type": "text/plain"}
+    )
     assert _outcome(r, 400) == "This endpoint doens't support body"  # sic, the ANS server's message
 
 
@@ -107,7 +137,10 @@ def test_ten_kilobyte_query_string(api: Api) -> None:
 def test_api_key_required(api: Api) -> None:
     bare = httpx.Client(verify=str(api.ca))
     missing = bare.get(api.base + "/Practitioner")
-    assert (missing.status_code, missing.json()) == (401, {"message": "Unauthorized", "http_status_code": 401})
+    assert (missing.status_code, missing.json()) == (
+        401,
+        {"message": "Unauthorized", "http_status_code": 401},
+    )
     wrong = bare.get(api.base + "/Practitioner", headers={"ESANTE-API-KEY": "nope"})
     assert wrong.status_code == 401 and "not valid" in wrong.json()["message"]
     api.control("DELETE", f"/keys/{api.key}").raise_for_status()
@@ -124,7 +157,10 @@ def test_rate_limit_429_with_retry_after(api: Api) -> None:
         statuses.append(r.status_code)
     assert 429 in statuses and statuses.count(200) >= 3
     assert r.headers["retry-after"] == "1" and r.headers["x-rate-limit-limit"] == "3"
-    assert r.json() == {"message": "Rate limit exceeded ! You reach the limit of 3 requests per 1 seconds", "http_status_code": 429}
+    assert r.json() == {
+        "message": "Rate limit exceeded ! You reach the limit of 3 requests per 1 seconds",
+        "http_status_code": 429,
+    }
     api.options(rate_limit=0)
     assert all(api.get("/fhir/v2/metadata").status_code == 200 for _ in range(10))
 
@@ -145,7 +181,12 @@ def test_gateway_incident_presets(api: Api) -> None:
 
 
 def test_fault_rules_name_catalogue_entries(api: Api) -> None:
-    rule = {"service": "annuaire", "operation": "search Practitioner", "persona": DOCTOR, "error": "gateway_timeout"}
+    rule = {
+        "service": "annuaire",
+        "operation": "search Practitioner",
+        "persona": DOCTOR,
+        "error": "gateway_timeout",
+    }
     api.console.post("/_sandbox/faults", params={"tenant": api.tenant}, json=rule).raise_for_status()
     assert api.get(f"/fhir/v2/Practitioner?identifier={DOCTOR}").status_code == 504
     assert api.get("/fhir/v2/Practitioner?identifier=10100000024").status_code == 200
@@ -153,9 +194,13 @@ def test_fault_rules_name_catalogue_entries(api: Api) -> None:
 
 def test_every_raised_error_and_finding_is_catalogued() -> None:
     source = "\n".join(p.read_text(encoding="utf-8") for p in PACKAGE.glob("*.py"))
-    raised = set(re.findall(r'ERRORS\.fail\(\s*"([a-z_]+)"', source)) | set(re.findall(r'QueryError\(\s*"([a-z_]+)"', source))
+    raised = set(re.findall(r'ERRORS\.fail\(\s*"([a-z_]+)"', source)) | set(
+        re.findall(r'QueryError\(\s*"([a-z_]+)"', source)
+    )
     raised |= set(re.findall(r'"(gateway_[a-z_]+)"', source))
     assert raised and raised <= set(ERRORS), raised - set(ERRORS)
-    rules = set(re.findall(r'findings\.add\(\s*"([A-Z0-9-]+)"', source)) | set(re.findall(r'rule = "([A-Z0-9-]+)"', source))
+    rules = set(re.findall(r'findings\.add\(\s*"([A-Z0-9-]+)"', source)) | set(
+        re.findall(r'rule = "([A-Z0-9-]+)"', source)
+    )
     rules |= set(re.findall(r'"(ANN-[A-Z0-9-]+)" if', source))
     assert rules and rules <= set(RULES), rules - set(RULES)

@@ -31,7 +31,9 @@ def client(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Annuair
 
 @pytest.fixture
 def fhir(api: Api) -> SyncFHIRClient:
-    return SyncFHIRClient(api.base, extra_headers={"ESANTE-API-KEY": api.key}, requests_config={"verify": str(api.ca)})
+    return SyncFHIRClient(
+        api.base, extra_headers={"ESANTE-API-KEY": api.key}, requests_config={"verify": str(api.ca)}
+    )
 
 
 def test_search_all_pages_through_every_practitioner(api: Api, client: AnnuaireSanteClient) -> None:
@@ -43,7 +45,9 @@ def test_search_all_pages_through_every_practitioner(api: Api, client: AnnuaireS
 
 
 def test_search_all_by_mailbox_domain(api: Api, client: AnnuaireSanteClient) -> None:
-    found = list(client.practitioner_role.search_all(**{"mailbox-mss:contains": "@medecin.mssante.fr", "_count": 20}))
+    found = list(
+        client.practitioner_role.search_all(**{"mailbox-mss:contains": "@medecin.mssante.fr", "_count": 20})
+    )
     assert found
     for role in found:
         values = [t["value"] for t in role.get("telecom", [])]
@@ -81,7 +85,9 @@ def test_client_error_mapping(api: Api, client: AnnuaireSanteClient) -> None:
 
 
 def test_fhirpy_identifier_and_exact_mailbox(fhir: SyncFHIRClient) -> None:
-    by_rpps = fhir.resources("Practitioner").search(identifier=f"https://rpps.esante.gouv.fr|{DOCTOR[1:]}").first()
+    by_rpps = (
+        fhir.resources("Practitioner").search(identifier=f"https://rpps.esante.gouv.fr|{DOCTOR[1:]}").first()
+    )
     assert by_rpps is not None and by_rpps["identifier"][0]["value"] == DOCTOR
     by_box = fhir.resources("Practitioner").search(mailbox_mss__exact=DOCTOR_MAILBOX.upper()).fetch()
     assert [p["id"] for p in by_box] == [by_rpps["id"]]
@@ -97,10 +103,21 @@ def test_fhirpy_include_and_revinclude(fhir: SyncFHIRClient) -> None:
     )
     kinds = sorted(e["resource"]["resourceType"] for e in bundle["entry"])
     assert kinds == ["Organization", "Organization", "PractitionerRole", "PractitionerRole"]
-    names = {e["resource"]["name"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization"}
+    names = {
+        e["resource"]["name"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization"
+    }
     assert "CENTRE DE SANTE DES LILAS" in names
-    rev = fhir.resources("Practitioner").search(_id=doctor["id"]).revinclude("PractitionerRole", "practitioner").fetch_raw()
-    assert sorted(e["resource"]["resourceType"] for e in rev["entry"]) == ["Practitioner", "PractitionerRole", "PractitionerRole"]
+    rev = (
+        fhir.resources("Practitioner")
+        .search(_id=doctor["id"])
+        .revinclude("PractitionerRole", "practitioner")
+        .fetch_raw()
+    )
+    assert sorted(e["resource"]["resourceType"] for e in rev["entry"]) == [
+        "Practitioner",
+        "PractitionerRole",
+        "PractitionerRole",
+    ]
 
 
 def test_fhirpy_fetch_all_elements_and_dates(api: Api, fhir: SyncFHIRClient) -> None:

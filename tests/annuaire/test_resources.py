@@ -89,7 +89,9 @@ def _compare(ours: dict[str, Any], examples: list[str], kind: str, mailbox_from:
         ex = _paths(_example(name))
         union |= ex
     dp = _paths(_example(examples[0]))
-    missing = {p for p in dp if p not in mine and not p.startswith("meta.versionId")} - OMITTED.get(kind, set())
+    missing = {p for p in dp if p not in mine and not p.startswith("meta.versionId")} - OMITTED.get(
+        kind, set()
+    )
     assert not missing, f"{kind}: elements of {examples[0]} not served: {sorted(missing)}"
     plain = {p for p in mine if "=" not in p}
     extra = {p for p in plain if p not in union} - ADDED.get(kind, set())
@@ -98,14 +100,24 @@ def _compare(ours: dict[str, Any], examples: list[str], kind: str, mailbox_from:
 
 def test_practitioner_matches_the_ig_examples(api: Api) -> None:
     ours = _one(api, f"/fhir/v2/Practitioner?identifier={DOCTOR}")
-    _compare(ours, ["Practitioner-3719500DP.json", "Practitioner-3719500.json", "Practitioner-334081DP.json"], "Practitioner")
+    _compare(
+        ours,
+        ["Practitioner-3719500DP.json", "Practitioner-3719500.json", "Practitioner-334081DP.json"],
+        "Practitioner",
+    )
     assert ours["meta"]["source"] == "https://annuaire.sante.fr"
     assert ours["meta"]["profile"] == [
         "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-practitioner",
         "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-dp-practitioner",
     ]
     assert [i["type"]["coding"][0]["code"] for i in ours["identifier"]] == ["IDNPS", "RPPS"]
-    assert ours["name"][0] == {"use": "usual", "family": "LEMAIRE", "given": ["CAMILLE"], "prefix": ["MME"], "suffix": ["DR"]}
+    assert ours["name"][0] == {
+        "use": "usual",
+        "family": "LEMAIRE",
+        "given": ["CAMILLE"],
+        "prefix": ["MME"],
+        "suffix": ["DR"],
+    }
 
 
 def test_practitioner_role_and_organization_match_the_ig_examples(api: Api) -> None:
@@ -178,7 +190,9 @@ def test_fhirpath_expressions_of_the_ig_search_parameters(api: Api) -> None:
     assert len(found["entry"]) == 1
     for kind in sp["base"]:
         index = api.directory().types[kind]
-        expected = {r.id for r in index.records if DOCTOR_MAILBOX in evaluate(json.loads(r.json), sp["expression"])}
+        expected = {
+            r.id for r in index.records if DOCTOR_MAILBOX in evaluate(json.loads(r.json), sp["expression"])
+        }
         served = set(ids_of(api.bundle(f"/fhir/v2/{kind}?mailbox-mss:exact={DOCTOR_MAILBOX}")))
         assert served == expected
     org = _one(api, f"/fhir/v2/Organization?identifier={CENTRE}")
@@ -208,8 +222,13 @@ def test_v1_ids_for_practitioners_and_roles(api: Api, version: str) -> None:
     assert practitioner["id"] == v2["id"].rsplit("-", 1)[0]  # 003-NNNNNNN
     assert bundle["entry"][0]["search"] == {"mode": "match"}
     roles = [e for e in bundle["entry"] if e["search"]["mode"] == "include"]
-    assert roles and all(e["resource"]["practitioner"]["reference"] == f"Practitioner/{practitioner['id']}" for e in roles)
-    assert all(e["fullUrl"].endswith(f"/fhir/v1/{e['resource']['resourceType']}/{e['resource']['id']}") for e in bundle["entry"])
+    assert roles and all(
+        e["resource"]["practitioner"]["reference"] == f"Practitioner/{practitioner['id']}" for e in roles
+    )
+    assert all(
+        e["fullUrl"].endswith(f"/fhir/v1/{e['resource']['resourceType']}/{e['resource']['id']}")
+        for e in bundle["entry"]
+    )
     read = api.get(f"{base}/Practitioner/{practitioner['id']}")
     assert read.status_code == 200 and read.json()["id"] == practitioner["id"]
     assert api.get(f"{base}/Practitioner/{v2['id']}").status_code == 404

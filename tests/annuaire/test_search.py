@@ -28,7 +28,10 @@ def test_practitioner_by_rpps_and_idnps(api: Api, value: str) -> None:
 
 
 def test_organization_by_finess_siret_and_or(api: Api) -> None:
-    assert len(ids_of(api.bundle("/fhir/v2/Organization?identifier=https://finess.esante.gouv.fr|750000010"))) == 1
+    assert (
+        len(ids_of(api.bundle("/fhir/v2/Organization?identifier=https://finess.esante.gouv.fr|750000010")))
+        == 1
+    )
     groups = [s for s in api.runner.sandbox.population.structures() if s.siret and s.id_nat.startswith("3")]
     siret = groups[0].siret
     found = ids_of(api.bundle(f"/fhir/v2/Organization?identifier=https://sirene.fr|{siret}"))
@@ -43,9 +46,13 @@ def test_name_modifiers(api: Api) -> None:
     contains = ids_of(api.bundle("/fhir/v2/Organization?name:contains=SANTE DES LILAS"))
     exact = ids_of(api.bundle("/fhir/v2/Organization?name:exact=CENTRE DE SANTE DES LILAS"))
     assert exact and set(exact) <= set(contains) and set(exact) <= set(prefix)
-    assert api.bundle("/fhir/v2/Organization?name:exact=centre de sante des lilas")["total"] == 0  # exact is exact
+    assert (
+        api.bundle("/fhir/v2/Organization?name:exact=centre de sante des lilas")["total"] == 0
+    )  # exact is exact
     either = api.bundle("/fhir/v2/Organization?name:contains=lilas,pharmacie&_total=accurate")
-    expected = _org_ids(api, lambda b: "LILAS" in b.resource.get("name", "") or "PHARMACIE" in b.resource.get("name", ""))
+    expected = _org_ids(
+        api, lambda b: "LILAS" in b.resource.get("name", "") or "PHARMACIE" in b.resource.get("name", "")
+    )
     assert either["total"] == len(expected)
     family = ids_of(api.bundle("/fhir/v2/Practitioner?family=LEMAIRE&given=CAMILLE"))
     assert len(family) == 1
@@ -53,7 +60,9 @@ def test_name_modifiers(api: Api) -> None:
 
 def test_mailbox_exact_contains_and_the_o1_index(api: Api) -> None:
     exact = api.bundle(f"/fhir/v2/PractitionerRole?mailbox-mss:exact={DOCTOR_MAILBOX}")
-    assert [r.id for r in api.directory().by_mailbox(DOCTOR_MAILBOX) if r.type == "PractitionerRole"] == ids_of(exact)
+    assert [
+        r.id for r in api.directory().by_mailbox(DOCTOR_MAILBOX) if r.type == "PractitionerRole"
+    ] == ids_of(exact)
     domain = api.bundle("/fhir/v2/Organization?mailbox-mss:contains=@cds-lilas.mssante.fr")
     assert domain["entry"][0]["resource"]["name"] == "CENTRE DE SANTE DES LILAS"
     assert "total" not in domain  # text searches come without a total, as on the live API
@@ -64,7 +73,12 @@ def test_mailbox_exact_contains_and_the_o1_index(api: Api) -> None:
 
 def test_postal_code_active_and_last_updated(api: Api) -> None:
     orgs = api.directory().types["Organization"].records
-    in_75 = {r.id for r in orgs for a in r.built.resource.get("address", []) if a.get("postalCode", "").startswith("75")}
+    in_75 = {
+        r.id
+        for r in orgs
+        for a in r.built.resource.get("address", [])
+        if a.get("postalCode", "").startswith("75")
+    }
     got = api.bundle("/fhir/v2/Organization?address-postalcode=75&_count=1000")
     assert set(ids_of(got)) == in_75
     inactive = api.bundle("/fhir/v2/PractitionerRole?active=false&_total=accurate")
@@ -72,7 +86,11 @@ def test_postal_code_active_and_last_updated(api: Api) -> None:
     assert inactive["total"] == sum(1 for r in roles if r.built.resource["active"] is False) > 0
     some = datetime.fromisoformat(orgs[0].built.resource["meta"]["lastUpdated"])
     day = some.date().isoformat()
-    on_day = {r.id for r in orgs if r.updated is not None and r.updated.astimezone(some.tzinfo).date() == some.date()}
+    on_day = {
+        r.id
+        for r in orgs
+        if r.updated is not None and r.updated.astimezone(some.tzinfo).date() == some.date()
+    }
     assert set(ids_of(api.bundle(f"/fhir/v2/Organization?_lastUpdated={day}&_count=1000"))) == on_day
     assert set(ids_of(api.bundle(f"/fhir/v2/Organization?_lastUpdated=eq{day}&_count=1000"))) == on_day
     later = {r.id for r in orgs if r.updated is not None and r.updated >= some + timedelta(seconds=1)}
@@ -82,7 +100,9 @@ def test_postal_code_active_and_last_updated(api: Api) -> None:
 
 
 def test_include_revinclude_and_partof(api: Api) -> None:
-    centre = api.bundle(f"/fhir/v2/Organization?identifier={CENTRE}&_include=Organization:partof&_revinclude=PractitionerRole:organization")
+    centre = api.bundle(
+        f"/fhir/v2/Organization?identifier={CENTRE}&_include=Organization:partof&_revinclude=PractitionerRole:organization"
+    )
     kinds = [e["resource"]["resourceType"] for e in centre["entry"]]
     assert kinds[0] == "Organization" and kinds.count("Organization") == 2  # the EG, then its EJ
     assert centre["total"] == 1 and "PractitionerRole" in kinds
@@ -92,8 +112,14 @@ def test_include_revinclude_and_partof(api: Api) -> None:
     roles = api.bundle("/fhir/v2/PractitionerRole?_include=*&_count=3&active=true")
     included = {e["resource"]["resourceType"] for e in roles["entry"][3:]}
     assert included == {"Practitioner", "Organization"}
-    hospitals = api.bundle("/fhir/v2/Organization?_revinclude=HealthcareService:organization,Device:organization&type=SA01")
-    assert {e["resource"]["resourceType"] for e in hospitals["entry"]} == {"Organization", "HealthcareService", "Device"}
+    hospitals = api.bundle(
+        "/fhir/v2/Organization?_revinclude=HealthcareService:organization,Device:organization&type=SA01"
+    )
+    assert {e["resource"]["resourceType"] for e in hospitals["entry"]} == {
+        "Organization",
+        "HealthcareService",
+        "Device",
+    }
 
 
 def test_elements_total_count_and_offset(api: Api) -> None:
@@ -113,20 +139,34 @@ def test_v2_bundle_bytes_and_links(api: Api) -> None:
     r = api.get("/fhir/v2/Practitioner?_count=2")
     assert r.headers["content-type"] == "application/fhir+json;charset=UTF-8"
     text = r.text
-    assert re.match(r'^\{"resourceType": "Bundle","type": "searchset","id": "[0-9a-f-]{36}","total":\d+,"entry": \[\n\{"fullUrl":"https://', text)
+    assert re.match(
+        r'^\{"resourceType": "Bundle","type": "searchset","id": "[0-9a-f-]{36}","total":\d+,"entry": \[\n\{"fullUrl":"https://',
+        text,
+    )
     assert "\n" in text and text.count('\n{"fullUrl"') == 2 and '"search"' not in text
-    tail = re.search(r'\],"link": \[ \{"relation": "next","url": "([^"]+)"\}, \{"relation": "self","url": "([^"]+)"\}\]\}$', text)
+    tail = re.search(
+        r'\],"link": \[ \{"relation": "next","url": "([^"]+)"\}, \{"relation": "self","url": "([^"]+)"\}\]\}$',
+        text,
+    )
     assert tail, text[-400:]
-    assert tail.group(1).startswith(api.url("/fhir/v2/_page?id=")) and tail.group(2) == api.url("/fhir/v2/Practitioner?_count=2")
+    assert tail.group(1).startswith(api.url("/fhir/v2/_page?id=")) and tail.group(2) == api.url(
+        "/fhir/v2/Practitioner?_count=2"
+    )
     last = api.get(f"/fhir/v2/Practitioner?identifier={DOCTOR}").text
-    assert last.endswith(f'],"link": [ {{"relation": "self","url": "{api.url(f"/fhir/v2/Practitioner?identifier={DOCTOR}")}"}}]}}')
+    assert last.endswith(
+        f'],"link": [ {{"relation": "self","url": "{api.url(f"/fhir/v2/Practitioner?identifier={DOCTOR}")}"}}]}}'
+    )
 
 
 def test_v1_next_links_and_bare_fhir(api: Api) -> None:
     for base in ("/fhir/v1", "/fhir"):
         first = api.bundle(f"{base}/Organization?_count=10&_format=json")
         nxt = next_link(first)
-        assert nxt and re.match(re.escape(api.url("/fhir/v1?_getpages=")) + r"[0-9a-f-]{36}&_pageId=[\w-]+&_format=json&_bundletype=searchset$", nxt)
+        assert nxt and re.match(
+            re.escape(api.url("/fhir/v1?_getpages="))
+            + r"[0-9a-f-]{36}&_pageId=[\w-]+&_format=json&_bundletype=searchset$",
+            nxt,
+        )
         assert [link["relation"] for link in first["link"]] == ["self", "next"]
         second = api.bundle(nxt)
         assert set(ids_of(first)).isdisjoint(ids_of(second)) and len(ids_of(second)) == 10
@@ -168,7 +208,9 @@ def test_metadata_announces_what_is_answered(api: Api) -> None:
 
 def test_findings_recorded_in_the_journal(api: Api) -> None:
     api.get("/fhir/v1/Practitioner?_offset=10&_count=500")
-    entries = api.console.get("/_sandbox/journal", params={"tenant": api.tenant, "service": "annuaire"}).json()
+    entries = api.console.get(
+        "/_sandbox/journal", params={"tenant": api.tenant, "service": "annuaire"}
+    ).json()
     rules = {f["rule"] for e in entries for f in e["findings"]}
     assert {"ANN-V1", "ANN-OFFSET", "ANN-COUNT-LARGE"} <= rules
     assert entries[0]["operation"] == "search Practitioner" and entries[0]["caller"] == "tests"
