@@ -6,6 +6,9 @@ matches against (strings, `(system, code)` tokens, `Type/id` references; `_lastU
 date). The Directory indexes these values once; the CapabilityStatement is written from the same
 table, so the server never announces a parameter it does not answer, nor answers one it does not
 announce. Result parameters (`_count`, `_include`...) are in `RESULT_PARAMS`.
+
+Over 400 lines: the table of every parameter of the five types (one entry each, with its
+definition and French documentation as the CapabilityStatement publishes them) is kept in one place.
 """
 
 from __future__ import annotations

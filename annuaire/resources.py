@@ -13,6 +13,9 @@ MSSANTE and `as-ext-mailbox-mss-metadata` (type, description, digitization), `ur
 value in every extension as the live server writes it. Inactive resources carry only id,
 identifiers and `active=false` (research 2.5). Technical ids are derived from the seed and the
 national identifiers (`003-5818457-5939334` style for a v2 Practitioner, `003-5818457` in v1).
+
+Over 400 lines: one builder method per resource type, each a literal FHIR tree kept whole so it
+reads like the IG example it follows.
 """
 
 from __future__ import annotations
