@@ -109,7 +109,9 @@ class Flow:
             ex.response_body = f"<ZIP {len(data)} bytes: {extraction.file_name(reference)}>"
             return Reply(200, data, "application/zip", headers)
         if ex.operation == "ca-chain":
-            return Reply(200, self._ca_chain(), "application/x-pkcs7-certificates")
+            chain = self._ca_chain()
+            ex.response_body = f"<PKCS#7 {len(chain)} bytes>"
+            return Reply(200, chain, "application/x-pkcs7-certificates")
         document = self._liste_blanche(reference)
         if ex.operation == "checksum":
             return Reply(200, listeblanche.checksum(document), "text/plain")
