@@ -1,0 +1,122 @@
+"""Envelopes out: the DMP-style (Apache CXF) faults and answers, the INSi presets byte for byte
+against INSi's own writer, faults read by zeep and SOAP 1.1 faults valid against their XSD."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import xmlschema
+import zeep
+from lxml import etree
+
+from mocks import soap
+
+WSA = "http://www.w3.org/2005/08/addressing"
+REASON = "Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate"
+
+
+def test_the_dmp_style_fault_is_cxf_s_bytes() -> None:
+    """research dmp.md §3.1: `soap:Sender / soap:DMPInvalidCertificate` and its reason; CXF's
+    Soap12FaultOutInterceptor writes the fault in the envelope's prefix, the subcode in the SOAP
+    namespace, xml:lang from its (English) message bundle, no XML declaration."""
+    fault = soap.Fault(REASON, code="Sender", subcode="DMPInvalidCertificate")
+    headers = soap.response_headers(
+        "http://www.w3.org/2005/08/addressing/soap/fault", "urn:uuid:req", message_id="urn:uuid:resp"
+    )
+    assert soap.fault_envelope(fault, soap.CXF12, headers) == (
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header>'
+        f'<Action xmlns="{WSA}">http://www.w3.org/2005/08/addressing/soap/fault</Action>'
+        f'<MessageID xmlns="{WSA}">urn:uuid:resp</MessageID>'
+        f'<To xmlns="{WSA}">http://www.w3.org/2005/08/addressing/anonymous</To>'
+        f'<RelatesTo xmlns="{WSA}">urn:uuid:req</RelatesTo></soap:Header>'
+        "<soap:Body><soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value><soap:Subcode>"
+        "<soap:Value>soap:DMPInvalidCertificate</soap:Value></soap:Subcode></soap:Code>"
+        f'<soap:Reason><soap:Text xml:lang="en">{REASON}</soap:Text></soap:Reason>'
+        "</soap:Fault></soap:Body></soap:Envelope>"
+    ).encode()
+    # a subcode in another namespace is declared on its Value element, as CXF's getUniquePrefix does
+    other = soap.Fault("x", code="Receiver", subcode="E1", subcode_namespace="urn:errors")
+    assert b'<soap:Value xmlns:ns1="urn:errors">ns1:E1</soap:Value>' in soap.fault_envelope(other)
+
+
+def _strip(xml: bytes) -> bytes:
+    """An official example without soapUI's indentation (whitespace between tags)."""
+    return re.sub(rb">\s+<", b"><", xml.strip())
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("TD2.1_-_Alimentation_reponse.xml", "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse"),
+        ("TD3.2_-_Consultation_d_un_document_reponse.xml", "urn:ihe:iti:2007:RetrieveDocumentSetResponse"),
+    ],
+)
+def test_cxf_answers_match_the_official_answers(examples: Path, name: str, action: str) -> None:
+    official = _strip((examples / name).read_bytes())
+    root = etree.fromstring(official)
+    relates = root.findtext(f".//{{{WSA}}}RelatesTo")
+    message_id = root.findtext(f".//{{{WSA}}}MessageID")
+    body = root.find("{http://www.w3.org/2003/05/soap-envelope}Body")
+    payload = re.search(rb"<soap:Body>(.*)</soap:Body>", official, re.S)
+    assert payload is not None and body is not None
+    ctype, written = soap.cxf_response(payload.group(1), action, relates, message_id=message_id)
+    assert written == official
+    assert ctype == "application/soap+xml;charset=UTF-8"
+
+
+def test_insi_presets_write_insi_s_fault_bytes() -> None:
+    """INSi's serialisations (research insi.md §3.1, tested byte for byte in tests/insi) written
+    with the kit's styles give the same bytes."""
+    from insi import wire
+
+    spec = wire.FaultSpec(
+        role="Sender",
+        subcode="siram_100",
+        reason="L'accès par ce progiciel au service n'est pas autorisé. <&>",
+        code="desir_550",
+        severite="erreur",
+        text="Numéro d'autorisation du logiciel inconnu.",
+        message_id="uuid:1234",
+    )
+    for era, style, prefix in (("live", soap.INSI_LIVE, "soap"), ("2022", soap.INSI_2022, "S")):
+        expected = wire.fault_response(spec, era)
+        detail_start = expected.index(f"<{prefix}:Detail>".encode()) + len(prefix) + 9
+        detail = expected[detail_start : expected.index(f"</{prefix}:Detail>".encode())].decode()
+        fault = soap.Fault(spec.reason, code=spec.role, subcode=spec.subcode, detail=detail)
+        assert soap.fault_envelope(fault, style) == expected, era
+
+
+@pytest.fixture(scope="module")
+def repository_binding(specs: Path) -> zeep.wsdl.bindings.soap.Soap12Binding:
+    client = zeep.Client(str(specs / "dmp" / "contract" / "wsdl" / "XDS.b_DocumentRepository.wsdl"))
+    binding = client.wsdl.bindings["{urn:ihe:iti:xds-b:2007}DocumentRepository_Binding"]
+    return binding
+
+
+def test_zeep_reads_the_faults(repository_binding: zeep.wsdl.bindings.soap.Soap12Binding) -> None:
+    detail = '<e:Erreur xmlns:e="urn:e" code="X">détail</e:Erreur>'
+    fault = soap.Fault(REASON, code="Sender", subcode="DMPInvalidCertificate", detail=detail)
+    doc = etree.fromstring(soap.fault_envelope(fault))
+    with pytest.raises(zeep.exceptions.Fault) as info:
+        repository_binding.process_error(doc, None)
+    assert info.value.message == REASON and info.value.code == "soap:Sender"
+    assert [str(q) for q in info.value.subcodes] == ["{http://www.w3.org/2003/05/soap-envelope}DMPInvalidCertificate"]
+    assert info.value.detail.find("{urn:e}Erreur").text == "détail"
+
+
+def test_soap11_faults_are_valid_and_map_the_codes() -> None:
+    schema = xmlschema.XMLSchema(str(Path(xmlschema.__file__).parent / "schemas" / "WSDL" / "soap-envelope.xsd"))
+    fault = soap.Fault("raison <x>", code="Sender", subcode="Ignored", detail_text="a & b", role="urn:r")
+    xml = soap.fault_envelope(fault, soap.CXF11)
+    schema.validate(xml.decode())
+    assert xml == (
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>'
+        b"<faultcode>soap:Client</faultcode><faultstring>raison &lt;x&gt;</faultstring>"
+        b"<faultactor>urn:r</faultactor><detail>a &amp; b</detail></soap:Fault></soap:Body></soap:Envelope>"
+    )
+    # the same style in the other version keeps prefixes and rewrites the SOAP namespace
+    assert soap.CXF12.with_version("1.1") == soap.CXF11
+    rewritten = soap.INSI_LIVE.with_version("1.1")
+    assert rewritten.body_declarations == (("env", soap.SOAP11),)
