@@ -164,10 +164,16 @@ class XadesVerdict:
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+# documents (a CDA N1 carries its PDF as one base64 text node, over libxml2's 10 MB limit for a
+# big PDF): no entities, no network; their size is the request cap's business
+_DOCUMENT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 
 
-def _parse(data: bytes) -> Any:
-    return etree.fromstring(data, _PARSER)
+def _parse(data: bytes, parser: etree.XMLParser = _PARSER) -> Any:
+    root = etree.fromstring(data, parser)
+    if root.getroottree().docinfo.doctype:
+        raise ValueError("a DOCTYPE is not allowed")
+    return root
 
 
 def _digest(name: str, data: bytes) -> str:
@@ -181,7 +187,7 @@ def document_digest(data: bytes, digest_method: str, transforms: Sequence[str] =
             raise ValueError(f"unsupported transform {transform}")
     if transforms:
         exclusive, comments = C14N_TRANSFORMS[transforms[-1]]
-        tree = _parse(data).getroottree()
+        tree = _parse(data, _DOCUMENT_PARSER).getroottree()
         data = etree.tostring(tree, method="c14n", exclusive=exclusive, with_comments=comments)
     return _digest(DIGESTS[digest_method], data)
 
@@ -212,7 +218,9 @@ def _signer_certificate(signature: Any) -> bytes | None:
         return None
 
 
-def _references(manifest: Any, documents: Mapping[str, bytes], submission_set: str | None) -> list[ReferenceVerdict]:
+def _references(
+    manifest: Any, documents: Mapping[str, bytes], submission_set: str | None
+) -> list[ReferenceVerdict]:
     out = []
     for ref in manifest.findall(f"{{{DS}}}Reference"):
         uri = ref.get("URI") or ""
@@ -220,7 +228,9 @@ def _references(manifest: Any, documents: Mapping[str, bytes], submission_set: s
         method_el = ref.find(f"{{{DS}}}DigestMethod")
         method = method_el.get("Algorithm", "") if method_el is not None else ""
         expected = "".join((ref.findtext(f"{{{DS}}}DigestValue") or "").split())
-        transforms = tuple(t.get("Algorithm", "") for t in ref.findall(f"{{{DS}}}Transforms/{{{DS}}}Transform"))
+        transforms = tuple(
+            t.get("Algorithm", "") for t in ref.findall(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+        )
         data = documents.get(oid) if oid is not None else None
         if data is None:
             dummy = expected == DUMMY_DIGEST and (submission_set is None or oid == submission_set)
@@ -258,7 +268,10 @@ def _signing_certificate(props: Any, der: bytes) -> str | None:
     serial_el = issuer_el = None
     issuer_serial = _find(cert_el, "IssuerSerial")
     if issuer_serial is not None:
-        serial_el, issuer_el = _find(issuer_serial, "X509SerialNumber"), _find(issuer_serial, "X509IssuerName")
+        serial_el, issuer_el = (
+            _find(issuer_serial, "X509SerialNumber"),
+            _find(issuer_serial, "X509IssuerName"),
+        )
     cert = x509.load_der_x509_certificate(der)
     if serial_el is not None and (serial_el.text or "").strip() != str(cert.serial_number):
         return "SigningCertificate/Cert/IssuerSerial : numéro de série différent du certificat de KeyInfo"
@@ -273,7 +286,7 @@ def _dn(text: str) -> str:
 
 def verify_xades(
     pki: Pki,
-    signature: bytes | Any,
+    signature: bytes | etree._Element,
     documents: Mapping[str, bytes],
     tenant: str = "default",
     *,
@@ -286,7 +299,7 @@ def verify_xades(
     document excluded); `submission_set`: the submission set's uniqueId, when known (its
     reference may carry the dummy digest `AA==`)."""
     try:
-        root = _parse(signature) if isinstance(signature, bytes | str) else signature
+        root = _parse(signature) if isinstance(signature, bytes) else signature
     except (etree.XMLSyntaxError, ValueError) as exc:
         return XadesVerdict((Failure("malformed", f"la signature n'est pas du XML bien formé : {exc}"),))
     sig = root if root.tag == f"{{{DS}}}Signature" else root.find(f".//{{{DS}}}Signature")
@@ -298,7 +311,9 @@ def verify_xades(
     except ValueError:
         cert = None
     if der is None or cert is None:
-        return XadesVerdict((Failure("malformed", "ds:KeyInfo/X509Data/X509Certificate absent ou illisible"),))
+        return XadesVerdict(
+            (Failure("malformed", "ds:KeyInfo/X509Data/X509Certificate absent ou illisible"),)
+        )
     signer = identify(pki, der, tenant)
     info = sig.find(f"{{{DS}}}SignedInfo")
     method = info.find(f"{{{DS}}}SignatureMethod") if info is not None else None
@@ -339,23 +354,38 @@ def verify_xades(
     references = _references(manifest, documents, submission_set) if manifest is not None else []
     for ref in references:
         if ref.status == "digest-mismatch":
-            got = f"le document donne {ref.actual}" if ref.actual else "le document ne se canonicalise pas (XML invalide ?)"
+            got = (
+                f"le document donne {ref.actual}"
+                if ref.actual
+                else "le document ne se canonicalise pas (XML invalide ?)"
+            )
             failures.append(Failure("digest-mismatch", f"{ref.uri} : empreinte {ref.expected}, {got}"))
         elif ref.status == "unknown":
-            failures.append(Failure("unknown-reference", f"{ref.uri} : aucun document de la soumission n'a cet uniqueId"))
+            failures.append(
+                Failure("unknown-reference", f"{ref.uri} : aucun document de la soumission n'a cet uniqueId")
+            )
     covered = {r.unique_id for r in references}
     for unique_id in documents:
         if unique_id not in covered:
-            failures.append(Failure("not-signed", f"le document {unique_id} n'est pas couvert par le Manifest"))
+            failures.append(
+                Failure("not-signed", f"le document {unique_id} n'est pas couvert par le Manifest")
+            )
     cert_problem = _signing_certificate(props, der) if props is not None else None
     if cert_problem:
         failures.append(Failure("signing-certificate-mismatch", cert_problem))
     if signer.kind not in signing_kinds and signer.status != "unknown_issuer":
         failures.append(
-            Failure("wrong-certificate-kind", f"signé avec un certificat {signer.kind} : un certificat de signature est attendu")
+            Failure(
+                "wrong-certificate-kind",
+                f"signé avec un certificat {signer.kind} : un certificat de signature est attendu",
+            )
         )
     if signer.status in _STATUS_REASON:
-        failures.append(Failure(_STATUS_REASON[signer.status], f"certificat signataire {signer.status} ({signer.subject})"))
+        failures.append(
+            Failure(
+                _STATUS_REASON[signer.status], f"certificat signataire {signer.status} ({signer.subject})"
+            )
+        )
     signing_time_text = None
     if props is not None:
         ssp = _find(props, "SignedSignatureProperties")
@@ -384,9 +414,9 @@ def _time(text: str | None) -> datetime | None:
 
 def _purpose(sig: Any) -> str | None:
     for el in sig.iter():
-        if isinstance(el.tag, str) and etree.QName(el).localname == "SignatureProperty":
-            if el.get("Id") == "purposeOfSignature":
-                return (el.text or "").strip()
+        is_property = isinstance(el.tag, str) and etree.QName(el).localname == "SignatureProperty"
+        if is_property and el.get("Id") == "purposeOfSignature":
+            return (el.text or "").strip()
     return None
 
 
@@ -410,11 +440,13 @@ def sign_xades(
     transform_xml: bool = True,
     signing_time: datetime | None = None,
     chain: bool = True,
+    claimed: Credentials | None = None,
 ) -> Signed:
     """A DMP-shaped XAdES of a submission set, signed with `credentials` (a CPS signature
     certificate, or ORG SIGN): the submission set referenced with `AA==`, each document by
     `urn:oid:<uniqueId>` with its digest (after C14N with comments when `transform_xml` and the
-    document is XML)."""
+    document is XML). `claimed`: name another certificate in SigningCertificate (a broken
+    signature, for testing verifiers)."""
     cert = x509.load_pem_x509_certificate(credentials.cert_pem)
     key = serialization.load_pem_private_key(credentials.key_pem, None)
     assert isinstance(key, rsa.RSAPrivateKey)
@@ -422,14 +454,18 @@ def sign_xades(
     digest_uri = DIGEST_URI[digest]
     E = ElementMaker(namespace=DS, nsmap={None: DS})
     manifest = E.Manifest(Id="IHEManifest")
-    manifest.append(E.Reference(E.DigestMethod(Algorithm=digest_uri), E.DigestValue(DUMMY_DIGEST), URI=f"urn:oid:{submission_set}"))
+    manifest.append(
+        E.Reference(
+            E.DigestMethod(Algorithm=digest_uri), E.DigestValue(DUMMY_DIGEST), URI=f"urn:oid:{submission_set}"
+        )
+    )
     for unique_id, data in documents.items():
         transforms: tuple[str, ...] = ()
         if transform_xml:
             try:
-                _parse(data)
+                _parse(data, _DOCUMENT_PARSER)
                 transforms = (C14N_COMMENTS,)
-            except etree.XMLSyntaxError:
+            except (etree.XMLSyntaxError, ValueError):
                 transforms = ()
         ref = E.Reference(URI=f"urn:oid:{unique_id}")
         if transforms:
@@ -438,7 +474,7 @@ def sign_xades(
         ref.append(E.DigestValue(document_digest(data, digest_uri, transforms)))
         manifest.append(ref)
     X = ElementMaker(namespace=XADES111, nsmap={None: XADES111})
-    certs = [cert]
+    certs = [x509.load_pem_x509_certificate(claimed.cert_pem) if claimed is not None else cert]
     if chain:
         certs += x509.load_pem_x509_certificates(credentials.chain_pem)
     cert_els = []
@@ -446,8 +482,12 @@ def sign_xades(
         cert_der = c.public_bytes(serialization.Encoding.DER)
         cert_els.append(
             X.Cert(
-                X.CertDigest(E.DigestMethod(Algorithm=DIGEST_URI["sha1"]), E.DigestValue(_digest("sha1", cert_der))),
-                X.IssuerSerial(E.X509IssuerName(c.issuer.rfc4514_string()), E.X509SerialNumber(str(c.serial_number))),
+                X.CertDigest(
+                    E.DigestMethod(Algorithm=DIGEST_URI["sha1"]), E.DigestValue(_digest("sha1", cert_der))
+                ),
+                X.IssuerSerial(
+                    E.X509IssuerName(c.issuer.rfc4514_string()), E.X509SerialNumber(str(c.serial_number))
+                ),
             )
         )
     when = (signing_time or datetime.now().astimezone()).isoformat(timespec="milliseconds")
@@ -463,21 +503,39 @@ def sign_xades(
     signed_info = E.SignedInfo(
         E.CanonicalizationMethod(Algorithm=C14N_COMMENTS),
         E.SignatureMethod(Algorithm=signature_method),
-        E.Reference(E.DigestMethod(Algorithm=digest_uri), E.DigestValue(), Type=MANIFEST_TYPE, URI="#IHEManifest"),
-        E.Reference(E.DigestMethod(Algorithm=digest_uri), E.DigestValue(), Type=XADES111 + "SignedProperties", URI="#S0-SignedProperties"),
+        E.Reference(
+            E.DigestMethod(Algorithm=digest_uri), E.DigestValue(), Type=MANIFEST_TYPE, URI="#IHEManifest"
+        ),
+        E.Reference(
+            E.DigestMethod(Algorithm=digest_uri),
+            E.DigestValue(),
+            Type=XADES111 + "SignedProperties",
+            URI="#S0-SignedProperties",
+        ),
     )
     signature = E.Signature(
         signed_info,
         E.SignatureValue(),
-        E.KeyInfo(E.X509Data(E.X509Certificate(base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()))),
+        E.KeyInfo(
+            E.X509Data(
+                E.X509Certificate(base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode())
+            )
+        ),
         E.Object(manifest),
-        E.Object(E.SignatureProperties(E.SignatureProperty(PURPOSE_SOURCE, Id="purposeOfSignature", Target=f"#{sig_id}"))),
+        E.Object(
+            E.SignatureProperties(
+                E.SignatureProperty(PURPOSE_SOURCE, Id="purposeOfSignature", Target=f"#{sig_id}")
+            )
+        ),
         E.Object(X.QualifyingProperties(props, Target=f"#{sig_id}")),
         Id=sig_id,
     )
     signature = etree.fromstring(etree.tostring(signature))
     signed_info = signature.find(f"{{{DS}}}SignedInfo")
-    targets = (signature.find(f"{{{DS}}}Object/{{{DS}}}Manifest"), signature.find(f".//{{{XADES111}}}SignedProperties"))
+    targets = (
+        signature.find(f"{{{DS}}}Object/{{{DS}}}Manifest"),
+        signature.find(f".//{{{XADES111}}}SignedProperties"),
+    )
     # same-document references without Transforms: inclusive C14N 1.0 of the element in context
     for ref, target in zip(signed_info.findall(f"{{{DS}}}Reference"), targets, strict=True):
         ref.find(f"{{{DS}}}DigestValue").text = _digest(digest, _subtree_c14n(target, comments=False))

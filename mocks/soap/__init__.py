@@ -44,8 +44,25 @@ The XAdES verifier of XDS submission sets lives with the PKI: mocks.pki.xades.
 
 from mocks.soap.addressing import Addressing, new_message_id, parse_addressing, response_headers
 from mocks.soap.content_type import ContentType, parse_content_type
-from mocks.soap.envelope import Action, Envelope, action_of, parse_envelope, parse_xml, version_of_content_type
-from mocks.soap.fault import CXF11, CXF12, INSI_2022, INSI_LIVE, Fault, Style, envelope, fault_envelope, fault_xml
+from mocks.soap.envelope import (
+    Action,
+    Envelope,
+    action_of,
+    parse_envelope,
+    parse_xml,
+    version_of_content_type,
+)
+from mocks.soap.fault import (
+    CXF11,
+    CXF12,
+    INSI_2022,
+    INSI_LIVE,
+    Fault,
+    Style,
+    envelope,
+    fault_envelope,
+    fault_xml,
+)
 from mocks.soap.invalid import InvalidMessage
 from mocks.soap.message import SoapRequest, read_request
 from mocks.soap.mtom import CXF_ROOT_ID, Attachment, CxfIds, Multipart, Part, cxf_package, parse_multipart

@@ -20,7 +20,14 @@ from lxml import etree
 
 from mocks.soap.addressing import Addressing, parse_addressing
 from mocks.soap.content_type import ContentType, parse_content_type
-from mocks.soap.envelope import DEFAULT_MAX_SIZE, Action, Envelope, action_of, parse_envelope, version_of_content_type
+from mocks.soap.envelope import (
+    DEFAULT_MAX_SIZE,
+    Action,
+    Envelope,
+    action_of,
+    parse_envelope,
+    version_of_content_type,
+)
 from mocks.soap.invalid import InvalidMessage
 from mocks.soap.mtom import Multipart, parse_multipart
 from mocks.soap.ns import SoapVersion

@@ -137,7 +137,7 @@ def _headers(raw: bytes) -> list[tuple[str, str]]:
             headers[-1] = (name, f"{value} {line.strip()}")
             continue
         name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip() or any(c in name for c in " \t\"(),/;<>?@[\\]{}"):
+        if not colon or not name or name != name.strip() or any(c in name for c in ' \t"(),/;<>?@[\\]{}'):
             raise InvalidMessage("multipart-headers", f"unreadable part header line: {line[:80]!r}")
         headers.append((name, value.strip()))
     return headers

@@ -145,7 +145,9 @@ class SoapProtocol(Protocol):
             base = f'{base};action="{action}"'
         return base
 
-    def _reply(self, ex: Exchange, status: int, body: bytes, version: SoapVersion, action: str | None) -> Reply:
+    def _reply(
+        self, ex: Exchange, status: int, body: bytes, version: SoapVersion, action: str | None
+    ) -> Reply:
         if self._mtom(ex):
             ctype, data = cxf_package(body, (), version=version)
             return Reply(status, data, ctype)
@@ -171,7 +173,9 @@ class SoapProtocol(Protocol):
             return Reply(status, data, ctype)
         return Reply(status, body, self._http_type(v, action))
 
-    def attachment(self, data: bytes, content_type: str = "application/octet-stream", namespace: str | None = None) -> Attachment:
+    def attachment(
+        self, data: bytes, content_type: str = "application/octet-stream", namespace: str | None = None
+    ) -> Attachment:
         """An attachment with the next CXF Content-ID of this protocol (href: `attachment.href`)."""
         return Attachment(self.ids.next(namespace) if namespace else self.ids.next(), data, content_type)
 

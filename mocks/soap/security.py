@@ -87,7 +87,9 @@ class SignatureVerdict:
     may sign is the service's question (`signer.kind`, `signer.status`)."""
 
     valid: bool
-    reason: str | None = None  # when not valid: "missing", "malformed", "no_certificate", "invalid", "reference"
+    reason: str | None = (
+        None  # when not valid: "missing", "malformed", "no_certificate", "invalid", "reference"
+    )
     message: str = ""
     signer: CallerCertificate | None = None
     signature_method: str = ""
@@ -180,7 +182,11 @@ def _attributes(root: etree._Element) -> tuple[Attribute, ...]:
     for attr in root.findall(f"{S}AttributeStatement/{S}Attribute"):
         elements = tuple(attr.findall(f"{S}AttributeValue"))
         values = tuple((v.text or "").strip() for v in elements)
-        out.append(Attribute(attr.get("Name") or "", values, elements, attr.get("NameFormat"), attr.get("FriendlyName")))
+        out.append(
+            Attribute(
+                attr.get("Name") or "", values, elements, attr.get("NameFormat"), attr.get("FriendlyName")
+            )
+        )
     return tuple(out)
 
 
@@ -207,7 +213,11 @@ def _verdict(pki: Pki, element: etree._Element, tenant: str, assertion_id: str |
         sig = verify(pki, element, tenant, allow_sha1=True, judge_validity=False)
     except SignatureInvalid as exc:
         return SignatureVerdict(False, exc.reason, str(exc))
-    methods = {"signature_method": sig.signature_method, "digest_method": sig.digest_method, "c14n_method": sig.c14n_method}
+    methods = {
+        "signature_method": sig.signature_method,
+        "digest_method": sig.digest_method,
+        "c14n_method": sig.c14n_method,
+    }
     signed_id = sig.signed.get("ID") if sig.signed is not None else None
     if assertion_id is None or signed_id != assertion_id:
         message = f"the signature signs {signed_id or 'another element'}, not the assertion {assertion_id}"
@@ -252,7 +262,9 @@ def read_assertion(element: etree._Element, *, pki: Pki | None = None, tenant: s
         confirmations=tuple(confirmations),
         not_before=instant(conditions.get("NotBefore")) if conditions is not None else None,
         not_on_or_after=instant(conditions.get("NotOnOrAfter")) if conditions is not None else None,
-        audiences=tuple(_text(a) or "" for a in element.findall(f"{S}Conditions/{S}AudienceRestriction/{S}Audience")),
+        audiences=tuple(
+            _text(a) or "" for a in element.findall(f"{S}Conditions/{S}AudienceRestriction/{S}Audience")
+        ),
         authn=_authn(element),
         attributes=_attributes(element),
         signed=signed,
@@ -268,7 +280,9 @@ def read_security(envelope: Envelope, *, pki: Pki | None = None, tenant: str = "
     mu = header.get(f"{{{envelope.namespace}}}mustUnderstand")
     timestamp = header.find(f"{{{WSU}}}Timestamp")
     others = tuple(
-        c.tag for c in header if isinstance(c.tag, str) and c.tag not in (f"{S}Assertion", f"{{{WSU}}}Timestamp")
+        c.tag
+        for c in header
+        if isinstance(c.tag, str) and c.tag not in (f"{S}Assertion", f"{{{WSU}}}Timestamp")
     )
     return Security(
         element=header,
@@ -326,18 +340,32 @@ def check_assertion(
         problems.append(Problem("version", f"Assertion/@Version vaut « {assertion.version} » : 2.0 attendu"))
     issued = assertion.issue_instant
     if issued is None:
-        problems.append(Problem("no-issue-instant", "IssueInstant absent ou illisible (xs:dateTime UTC attendu)"))
+        problems.append(
+            Problem("no-issue-instant", "IssueInstant absent ou illisible (xs:dateTime UTC attendu)")
+        )
     else:
         if issued > now + skew:
-            problems.append(Problem("issued-in-future", f"IssueInstant {assertion.issue_instant_text} est dans le futur"))
+            problems.append(
+                Problem("issued-in-future", f"IssueInstant {assertion.issue_instant_text} est dans le futur")
+            )
         if lifetime is not None and now - issued > lifetime:
             problems.append(
-                Problem("too-old", f"assertion émise le {assertion.issue_instant_text}, plus de {int(lifetime.total_seconds())} s avant {now.isoformat()}")
+                Problem(
+                    "too-old",
+                    f"assertion émise le {assertion.issue_instant_text}, plus de {int(lifetime.total_seconds())} s avant {now.isoformat()}",
+                )
             )
     if assertion.not_before is not None and now + skew < assertion.not_before:
-        problems.append(Problem("not-yet-valid", f"Conditions/@NotBefore {assertion.not_before.isoformat()} pas encore atteint"))
+        problems.append(
+            Problem(
+                "not-yet-valid",
+                f"Conditions/@NotBefore {assertion.not_before.isoformat()} pas encore atteint",
+            )
+        )
     if assertion.not_on_or_after is not None and now >= assertion.not_on_or_after:
-        problems.append(Problem("expired", f"Conditions/@NotOnOrAfter {assertion.not_on_or_after.isoformat()} dépassé"))
+        problems.append(
+            Problem("expired", f"Conditions/@NotOnOrAfter {assertion.not_on_or_after.isoformat()} dépassé")
+        )
     if not assertion.signed:
         if require_signature:
             problems.append(Problem("not-signed", "l'assertion n'est pas signée (ds:Signature attendu)"))
@@ -346,7 +374,9 @@ def check_assertion(
     if verdict is None:
         return problems  # signed, but read without a PKI: nothing to say about the signature
     if not verdict.valid:
-        problems.append(Problem("signature-invalid", f"signature de l'assertion invalide : {verdict.message}"))
+        problems.append(
+            Problem("signature-invalid", f"signature de l'assertion invalide : {verdict.message}")
+        )
         return problems
     signer = verdict.signer
     if signer is not None and signer.status in _SIGNER:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from mocks import registry
+from mocks.pki import Pki, Professional
 from mocks.runner import Runner
 from mocks.testing import make_config
 
@@ -84,3 +85,16 @@ def journal(ctl: httpx.Client, trace_id: str) -> dict:
     entries = ctl.get("/journal", params={"trace_id": trace_id, "limit": 1, "bodies": "true"}).json()
     assert entries, f"no journal entry for trace {trace_id}"
     return entries[0]
+
+
+@pytest.fixture(scope="session")
+def pki(soap_runner: Runner) -> Pki:
+    return soap_runner.sandbox.pki
+
+
+@pytest.fixture
+def professional(pki: Pki) -> Professional:
+    """A fresh professional (idNat_PS = 8 + RPPS) registered with the PKI."""
+    pro = Professional(id_nat="8" + str(uuid.uuid4().int)[:11], first_name="Max", last_name="Libre")
+    pki.register(pro)
+    return pro

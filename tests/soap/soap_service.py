@@ -42,8 +42,15 @@ ERRORS = Catalogue(
             subcode="DMPInvalidCertificate",
             reason="Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate",
         ),
-        SoapFault(name="unknown_document", description="document inconnu", code="Sender", subcode="XDSDocumentUniqueIdError"),
-        SoapFault(name="unknown_action", description="action inconnue", code="Sender", subcode="ActionNotSupported"),
+        SoapFault(
+            name="unknown_document",
+            description="document inconnu",
+            code="Sender",
+            subcode="XDSDocumentUniqueIdError",
+        ),
+        SoapFault(
+            name="unknown_action", description="action inconnue", code="Sender", subcode="ActionNotSupported"
+        ),
     ]
 )
 # XDS namespaces declared on answers, as the DMP's JAXB context writes them (official TD3.2 answer)

@@ -77,7 +77,11 @@ def test_soap11_allows_elements_after_body_and_the_size_cap_reads_nothing() -> N
 
 def test_cp1252_root_part_without_declaration_is_decoded_with_its_charset() -> None:
     body = env(body="<p:x xmlns:p='urn:x'>Médecin</p:x>").decode().encode("cp1252")
-    package = b"--B\r\nContent-Type: application/xop+xml; charset=Cp1252; type=\"application/soap+xml\"\r\n\r\n" + body + b"\r\n--B--"
+    package = (
+        b'--B\r\nContent-Type: application/xop+xml; charset=Cp1252; type="application/soap+xml"\r\n\r\n'
+        + body
+        + b"\r\n--B--"
+    )
     req = soap.read_request(package, "multipart/related; boundary=B")
     assert req.envelope.payload is not None and req.envelope.payload.text == "Médecin"
 
@@ -85,12 +89,19 @@ def test_cp1252_root_part_without_declaration_is_decoded_with_its_charset() -> N
 def test_the_action_from_each_place() -> None:
     assert soap.action_of('application/soap+xml;charset=UTF-8;action="urn:a"').value == "urn:a"
     assert soap.action_of("text/xml", soap_action='"urn:b"').http == "urn:b"
-    mtom = 'multipart/related; type="application/xop+xml"; start-info="application/soap+xml; action=\\"urn:c\\""'
+    mtom = (
+        'multipart/related; type="application/xop+xml"; start-info="application/soap+xml; action=\\"urn:c\\""'
+    )
     assert soap.action_of(mtom).start_info == "urn:c"
-    assert soap.action_of('multipart/related; start-info="application/soap+xml"; action="urn:d"').start_info == "urn:d"
+    assert (
+        soap.action_of('multipart/related; start-info="application/soap+xml"; action="urn:d"').start_info
+        == "urn:d"
+    )
     part = 'application/xop+xml; charset=UTF-8; type="application/soap+xml"; action="odd"'
     assert soap.action_of("multipart/related", part_content_type=part).part == "odd"
-    e = soap.parse_envelope(env(header='<Action xmlns="http://www.w3.org/2005/08/addressing"> urn:e </Action>'))
+    e = soap.parse_envelope(
+        env(header='<Action xmlns="http://www.w3.org/2005/08/addressing"> urn:e </Action>')
+    )
     action = soap.action_of('application/soap+xml; action="urn:a"', envelope=e)
     assert action.value == "urn:e" and action.as_dict() == {"http": "urn:a", "wsa": "urn:e"}
 

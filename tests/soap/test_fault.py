@@ -25,17 +25,20 @@ def test_the_dmp_style_fault_is_cxf_s_bytes() -> None:
     headers = soap.response_headers(
         "http://www.w3.org/2005/08/addressing/soap/fault", "urn:uuid:req", message_id="urn:uuid:resp"
     )
-    assert soap.fault_envelope(fault, soap.CXF12, headers) == (
-        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header>'
-        f'<Action xmlns="{WSA}">http://www.w3.org/2005/08/addressing/soap/fault</Action>'
-        f'<MessageID xmlns="{WSA}">urn:uuid:resp</MessageID>'
-        f'<To xmlns="{WSA}">http://www.w3.org/2005/08/addressing/anonymous</To>'
-        f'<RelatesTo xmlns="{WSA}">urn:uuid:req</RelatesTo></soap:Header>'
-        "<soap:Body><soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value><soap:Subcode>"
-        "<soap:Value>soap:DMPInvalidCertificate</soap:Value></soap:Subcode></soap:Code>"
-        f'<soap:Reason><soap:Text xml:lang="en">{REASON}</soap:Text></soap:Reason>'
-        "</soap:Fault></soap:Body></soap:Envelope>"
-    ).encode()
+    assert (
+        soap.fault_envelope(fault, soap.CXF12, headers)
+        == (
+            '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header>'
+            f'<Action xmlns="{WSA}">http://www.w3.org/2005/08/addressing/soap/fault</Action>'
+            f'<MessageID xmlns="{WSA}">urn:uuid:resp</MessageID>'
+            f'<To xmlns="{WSA}">http://www.w3.org/2005/08/addressing/anonymous</To>'
+            f'<RelatesTo xmlns="{WSA}">urn:uuid:req</RelatesTo></soap:Header>'
+            "<soap:Body><soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value><soap:Subcode>"
+            "<soap:Value>soap:DMPInvalidCertificate</soap:Value></soap:Subcode></soap:Code>"
+            f'<soap:Reason><soap:Text xml:lang="en">{REASON}</soap:Text></soap:Reason>'
+            "</soap:Fault></soap:Body></soap:Envelope>"
+        ).encode()
+    )
     # a subcode in another namespace is declared on its Value element, as CXF's getUniquePrefix does
     other = soap.Fault("x", code="Receiver", subcode="E1", subcode_namespace="urn:errors")
     assert b'<soap:Value xmlns:ns1="urn:errors">ns1:E1</soap:Value>' in soap.fault_envelope(other)
@@ -102,12 +105,16 @@ def test_zeep_reads_the_faults(repository_binding: zeep.wsdl.bindings.soap.Soap1
     with pytest.raises(zeep.exceptions.Fault) as info:
         repository_binding.process_error(doc, None)
     assert info.value.message == REASON and info.value.code == "soap:Sender"
-    assert [str(q) for q in info.value.subcodes] == ["{http://www.w3.org/2003/05/soap-envelope}DMPInvalidCertificate"]
+    assert [str(q) for q in info.value.subcodes] == [
+        "{http://www.w3.org/2003/05/soap-envelope}DMPInvalidCertificate"
+    ]
     assert info.value.detail.find("{urn:e}Erreur").text == "détail"
 
 
 def test_soap11_faults_are_valid_and_map_the_codes() -> None:
-    schema = xmlschema.XMLSchema(str(Path(xmlschema.__file__).parent / "schemas" / "WSDL" / "soap-envelope.xsd"))
+    schema = xmlschema.XMLSchema(
+        str(Path(xmlschema.__file__).parent / "schemas" / "WSDL" / "soap-envelope.xsd")
+    )
     fault = soap.Fault("raison <x>", code="Sender", subcode="Ignored", detail_text="a & b", role="urn:r")
     xml = soap.fault_envelope(fault, soap.CXF11)
     schema.validate(xml.decode())

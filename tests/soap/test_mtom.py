@@ -87,7 +87,9 @@ def test_cxf_packages_are_written_byte_for_byte() -> None:
         b"\r\n--uuid:be23ca67-74fc-412d-b7ba-1d3d52ee6dc1\r\n"
         b'Content-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
         b"Content-Transfer-Encoding: binary\r\n"
-        b"Content-ID: <root.message@cxf.apache.org>\r\n\r\n" + env + b"\r\n--uuid:be23ca67-74fc-412d-b7ba-1d3d52ee6dc1\r\n"
+        b"Content-ID: <root.message@cxf.apache.org>\r\n\r\n"
+        + env
+        + b"\r\n--uuid:be23ca67-74fc-412d-b7ba-1d3d52ee6dc1\r\n"
         b"Content-Type: application/octet-stream\r\n"
         b"Content-Transfer-Encoding: binary\r\n"
         b"Content-ID: <b857abb7-a2c3-4db8-bd69-d5ff76826e72-2@urn:ihe:iti:xds-b:2007>\r\n\r\n"
@@ -96,7 +98,9 @@ def test_cxf_packages_are_written_byte_for_byte() -> None:
     )
     # a request's action goes, escaped, into start-info and the root part's type (CXF)
     ctype, body = soap.cxf_package(env, [], action="urn:ihe:iti:2007:RetrieveDocumentSet", boundary="uuid:x")
-    assert ctype.endswith('start-info="application/soap+xml; action=\\"urn:ihe:iti:2007:RetrieveDocumentSet\\""')
+    assert ctype.endswith(
+        'start-info="application/soap+xml; action=\\"urn:ihe:iti:2007:RetrieveDocumentSet\\""'
+    )
     assert b'type="application/soap+xml; action=\\"urn:ihe:iti:2007:RetrieveDocumentSet\\""\r\n' in body
     assert soap.action_of(ctype).start_info == "urn:ihe:iti:2007:RetrieveDocumentSet"
 
@@ -131,10 +135,14 @@ def test_a_cxf_package_is_read_back_by_two_other_mime_stacks() -> None:
     assert req.multipart.root.content_id == soap.CXF_ROOT_ID
 
 
-def _package(parts: list[tuple[list[str], bytes]], boundary: str = "MIMEBoundary_1", eol: bytes = b"\r\n") -> bytes:
+def _package(
+    parts: list[tuple[list[str], bytes]], boundary: str = "MIMEBoundary_1", eol: bytes = b"\r\n"
+) -> bytes:
     out = b""
     for headers, data in parts:
-        out += b"--" + boundary.encode() + eol + eol.join(h.encode() for h in headers) + eol + eol + data + eol
+        out += (
+            b"--" + boundary.encode() + eol + eol.join(h.encode() for h in headers) + eol + eol + data + eol
+        )
     return out + b"--" + boundary.encode() + b"--" + eol
 
 
@@ -153,12 +161,21 @@ ROOT = b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><
 def test_transfer_encodings_and_content_id_forms(encoding: str, data: bytes, wire: bytes) -> None:
     body = _package(
         [
-            (["Content-Type: application/xop+xml; type=\"application/soap+xml\"", "Content-ID: root"], ROOT),
-            ([f"Content-Type: text/xml; charset=Cp1252", f"Content-Transfer-Encoding: {encoding}", "Content-ID: <doc@example.org>"], wire),
+            (['Content-Type: application/xop+xml; type="application/soap+xml"', "Content-ID: root"], ROOT),
+            (
+                [
+                    "Content-Type: text/xml; charset=Cp1252",
+                    f"Content-Transfer-Encoding: {encoding}",
+                    "Content-ID: <doc@example.org>",
+                ],
+                wire,
+            ),
         ],
         eol=b"\n" if encoding == "8bit" else b"\r\n",
     )
-    req = soap.read_request(body, 'multipart/related; boundary=MIMEBoundary_1; start="<root>"; type="application/xop+xml"')
+    req = soap.read_request(
+        body, 'multipart/related; boundary=MIMEBoundary_1; start="<root>"; type="application/xop+xml"'
+    )
     (binary,) = req.binaries()
     assert binary.data == data and binary.content_id == "doc@example.org"
     inline = req.envelope.body.find(".//i")
@@ -181,11 +198,27 @@ def test_unreferenced_attachments_and_the_start_part() -> None:
 
 BAD = {
     "no boundary anywhere": (b"garbage bytes \x00\xff", "multipart/related", "multipart-boundary"),
-    "boundary not in body": (b"--other\r\n\r\nx\r\n--other--", "multipart/related; boundary=B", "multipart-boundary"),
-    "truncated": (_package([(["Content-ID: <root>"], ROOT)])[:-30], "multipart/related; boundary=MIMEBoundary_1", "multipart-truncated"),
-    "cut in a delimiter": (b"--B\r\nContent-ID: <a>\r\n\r\nx\r\n--B", "multipart/related; boundary=B", "multipart-truncated"),
+    "boundary not in body": (
+        b"--other\r\n\r\nx\r\n--other--",
+        "multipart/related; boundary=B",
+        "multipart-boundary",
+    ),
+    "truncated": (
+        _package([(["Content-ID: <root>"], ROOT)])[:-30],
+        "multipart/related; boundary=MIMEBoundary_1",
+        "multipart-truncated",
+    ),
+    "cut in a delimiter": (
+        b"--B\r\nContent-ID: <a>\r\n\r\nx\r\n--B",
+        "multipart/related; boundary=B",
+        "multipart-truncated",
+    ),
     "no part": (b"--B--\r\n", "multipart/related; boundary=B", "multipart-truncated"),
-    "bad header": (b"--B\r\nnot a header\r\n\r\nx\r\n--B--", "multipart/related; boundary=B", "multipart-headers"),
+    "bad header": (
+        b"--B\r\nnot a header\r\n\r\nx\r\n--B--",
+        "multipart/related; boundary=B",
+        "multipart-headers",
+    ),
     "bad base64": (
         b"--B\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!!\r\n--B--",
         "multipart/related; boundary=B",
@@ -196,7 +229,11 @@ BAD = {
         "multipart/related; boundary=B",
         "multipart-encoding",
     ),
-    "missing start": (_package([(["Content-ID: <a>"], ROOT)]), 'multipart/related; boundary=MIMEBoundary_1; start="<b>"', "multipart-root"),
+    "missing start": (
+        _package([(["Content-ID: <a>"], ROOT)]),
+        'multipart/related; boundary=MIMEBoundary_1; start="<b>"',
+        "multipart-root",
+    ),
 }
 
 
@@ -233,7 +270,10 @@ VALID = soap.cxf_package(_envelope("cid:x-1@urn%3Aa"), [soap.Attachment("x-1@urn
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=600), st.sampled_from([VALID[0], "multipart/related", "multipart/related; boundary=\"uuid:\"", None]))
+@given(
+    st.binary(max_size=600),
+    st.sampled_from([VALID[0], "multipart/related", 'multipart/related; boundary="uuid:"', None]),
+)
 def test_fuzz_random_bytes_give_a_package_or_a_typed_error(data: bytes, ctype: str | None) -> None:
     try:
         req = soap.read_request(data, ctype or "multipart/related")
