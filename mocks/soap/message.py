@@ -63,7 +63,7 @@ class SoapRequest:
 
 def _override_encoding(part_data: bytes, charset: str | None) -> str | None:
     """The part's charset when the XML itself declares none and it is not UTF-8 (`Cp1252`)."""
-    if not charset or charset.lower() in _UTF8 or part_data.lstrip()[:5] == b"<?xml":
+    if not charset or charset.lower() in _UTF8 or part_data[:64].lstrip()[:5] == b"<?xml":
         return None
     try:
         return codecs.lookup(charset).name
@@ -87,7 +87,7 @@ def read_request(
     part_ct = None
     data = body
     encoding = None
-    if ct.media_type == "multipart/related" or (not ct.media_type and body.lstrip()[:2] == b"--"):
+    if ct.media_type == "multipart/related" or (not ct.media_type and body[:64].lstrip()[:2] == b"--"):
         try:
             multipart = parse_multipart(body, ct)
         except InvalidMessage as exc:

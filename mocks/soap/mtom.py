@@ -101,7 +101,8 @@ class Multipart:
 
 
 def _sniff_boundary(body: bytes) -> str:
-    start = len(body) - len(body.lstrip(b"\r\n \t"))
+    head = body[:4096]
+    start = len(head) - len(head.lstrip(b"\r\n \t"))
     end = body.find(b"\n", start)
     line = body[start : end if end >= 0 else len(body)].rstrip(b"\r \t")
     if not line.startswith(b"--") or len(line) < 3:
@@ -156,19 +157,23 @@ def _decode(data: bytes, encoding: str) -> bytes:
     raise InvalidMessage("multipart-encoding", f"Content-Transfer-Encoding {encoding!r} is not supported")
 
 
-def _part(chunk: bytes) -> Part:
-    if chunk.startswith(b"\r\n"):
-        raw_headers, data = b"", chunk[2:]
-    elif chunk.startswith(b"\n"):
-        raw_headers, data = b"", chunk[1:]
+def _part(body: bytes, start: int, end: int) -> Part:
+    """The part between `start` and `end` of `body` (its bytes are copied once)."""
+    if body.startswith(b"\r\n", start, end):
+        raw_headers, data = b"", body[start + 2 : end]
+    elif body.startswith(b"\n", start, end):
+        raw_headers, data = b"", body[start + 1 : end]
     else:
-        crlf, lf = chunk.find(b"\r\n\r\n"), chunk.find(b"\n\n")
+        window = min(end, start + MAX_HEADER_BYTES + 4)  # headers are short: never scan the data
+        crlf, lf = body.find(b"\r\n\r\n", start, window), body.find(b"\n\n", start, window)
         if crlf >= 0 and (lf < 0 or crlf < lf):
-            raw_headers, data = chunk[:crlf], chunk[crlf + 4 :]
+            raw_headers, data = body[start:crlf], body[crlf + 4 : end]
         elif lf >= 0:
-            raw_headers, data = chunk[:lf], chunk[lf + 2 :]
+            raw_headers, data = body[start:lf], body[lf + 2 : end]
+        elif end - start > MAX_HEADER_BYTES:
+            raise InvalidMessage("multipart-headers", f"part headers longer than {MAX_HEADER_BYTES} bytes")
         else:  # headers only (an empty part whose blank line ends at the delimiter)
-            raw_headers, data = chunk, b""
+            raw_headers, data = body[start:end], b""
     headers = _headers(raw_headers)
     by_name = {k.lower(): v for k, v in reversed(headers)}  # the first of duplicates wins
     encoding = by_name.get("content-transfer-encoding", "").strip().lower()
@@ -224,7 +229,7 @@ def parse_multipart(
         end = found - 1 if found > 0 and body[found - 1 : found] == b"\r" else found
         if len(parts) >= max_parts:
             raise InvalidMessage("multipart-parts", f"more than {max_parts} parts")
-        parts.append(_part(body[start:end] if end > start else b""))
+        parts.append(_part(body, start, max(start, end)))
         start = after
     if not parts:
         raise InvalidMessage("multipart-truncated", "a multipart body without any part")

@@ -69,26 +69,26 @@ def test_cxf_answers_match_the_official_answers(examples: Path, name: str, actio
     assert ctype == "application/soap+xml;charset=UTF-8"
 
 
-def test_insi_presets_write_insi_s_fault_bytes() -> None:
-    """INSi's serialisations (research insi.md §3.1, tested byte for byte in tests/insi) written
-    with the kit's styles give the same bytes."""
-    from insi import wire
-
-    spec = wire.FaultSpec(
-        role="Sender",
-        subcode="siram_100",
-        reason="L'accès par ce progiciel au service n'est pas autorisé. <&>",
-        code="desir_550",
-        severite="erreur",
-        text="Numéro d'autorisation du logiciel inconnu.",
-        message_id="uuid:1234",
+def test_insi_presets_write_the_platform_s_two_fault_forms() -> None:
+    """research insi.md §3.1: the live form `<?xml ...?>\\n<soap:Envelope><env:Body
+    xmlns:env><soap:Fault>` with xml:lang="fr", and the 2022 form `<env:Body xmlns:S xmlns:env>
+    <S:Fault xmlns:ns4=SOAP 1.1>` with xml:lang="en" (insi.wire writes its faults with these
+    presets; tests/insi compare them with the padoa fixtures byte for byte)."""
+    s12, s11 = soap.SOAP12, soap.SOAP11
+    detail = '<siram:Erreur code="desir_550" severite="erreur" xmlns:siram="urn:siram">Numéro inconnu.</siram:Erreur>'
+    fault = soap.Fault("L'accès <refusé> & co", code="Sender", subcode="siram_100", detail=detail)
+    assert soap.fault_envelope(fault, soap.INSI_LIVE).decode() == (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{s12}"><env:Body xmlns:env="{s12}">'
+        "<soap:Fault><soap:Code><soap:Value>soap:Sender</soap:Value><soap:Subcode><soap:Value>soap:siram_100"
+        '</soap:Value></soap:Subcode></soap:Code><soap:Reason><soap:Text xml:lang="fr">L\'accès &lt;refusé&gt; &amp; co'
+        f"</soap:Text></soap:Reason><soap:Detail>{detail}</soap:Detail></soap:Fault></env:Body></soap:Envelope>"
     )
-    for era, style, prefix in (("live", soap.INSI_LIVE, "soap"), ("2022", soap.INSI_2022, "S")):
-        expected = wire.fault_response(spec, era)
-        detail_start = expected.index(f"<{prefix}:Detail>".encode()) + len(prefix) + 9
-        detail = expected[detail_start : expected.index(f"</{prefix}:Detail>".encode())].decode()
-        fault = soap.Fault(spec.reason, code=spec.role, subcode=spec.subcode, detail=detail)
-        assert soap.fault_envelope(fault, style) == expected, era
+    assert soap.fault_envelope(fault, soap.INSI_2022).decode() == (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{s12}">'
+        f'<env:Body xmlns:S="{s12}" xmlns:env="{s12}"><S:Fault xmlns:ns4="{s11}"><S:Code><S:Value>S:Sender</S:Value>'
+        "<S:Subcode><S:Value>S:siram_100</S:Value></S:Subcode></S:Code><S:Reason><S:Text xml:lang=\"en\">"
+        f"L'accès &lt;refusé&gt; &amp; co</S:Text></S:Reason><S:Detail>{detail}</S:Detail></S:Fault></env:Body></soap:Envelope>"
+    )
 
 
 @pytest.fixture(scope="module")
