@@ -58,18 +58,27 @@ def cda_n3(size: int) -> bytes:
     while len(body) < size - 200:
         body += entry % (i, i)
         i += 1
-    return b'<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' + body + b"</ClinicalDocument>"
+    return (
+        b'<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        + body
+        + b"</ClinicalDocument>"
+    )
 
 
 def mtom() -> None:
     cda = cda_n1(MIB)
-    xades = (Path(__file__).resolve().parents[1].parent / "shared/specs/dmp/examples/TD2.1-SignatureXades.xml").read_bytes()
+    xades = (
+        Path(__file__).resolve().parents[1].parent / "shared/specs/dmp/examples/TD2.1-SignatureXades.xml"
+    ).read_bytes()
     ids = soap.CxfIds()
     atts = [soap.Attachment(ids.next(), cda, "text/xml"), soap.Attachment(ids.next(), xades, "text/xml")]
     env = (
         '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header><Action xmlns="http://www.w3.org/2005/08/addressing">'
         'urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b</Action></soap:Header><soap:Body><ns4:ProvideAndRegisterDocumentSetRequest xmlns:ns4="urn:ihe:iti:xds-b:2007">'
-        + "".join(f'<ns4:Document id="d{n}"><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="{a.href}"/></ns4:Document>' for n, a in enumerate(atts))
+        + "".join(
+            f'<ns4:Document id="d{n}"><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="{a.href}"/></ns4:Document>'
+            for n, a in enumerate(atts)
+        )
         + "</ns4:ProvideAndRegisterDocumentSetRequest></soap:Body></soap:Envelope>"
     ).encode()
     ctype, body = soap.cxf_package(env, atts, action="urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b")
@@ -80,7 +89,9 @@ def mtom() -> None:
         assert len(req.binaries()) == 2
 
     def stdlib() -> None:
-        message = email.message_from_bytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body, policy=policy.HTTP)
+        message = email.message_from_bytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode() + body, policy=policy.HTTP
+        )
         [p.get_payload(decode=True) for p in message.iter_parts()]
 
     ours = rate(kit)
@@ -88,8 +99,12 @@ def mtom() -> None:
     std = rate(stdlib, 2.0)
     write = rate(lambda: soap.cxf_package(env, atts))
     print(f"MTOM package of {len(body) / MIB:.2f} MiB, 2 attachments (goal >= 400/s):")
-    print(f"  read_request + binaries: {ours:,.0f}/s; bare bytes.split on the boundary: {bare:,.0f}/s (ratio {ours / bare:.2f})")
-    print(f"  standard library email parser (policy.HTTP): {std:,.0f}/s; cxf_package (writing): {write:,.0f}/s")
+    print(
+        f"  read_request + binaries: {ours:,.0f}/s; bare bytes.split on the boundary: {bare:,.0f}/s (ratio {ours / bare:.2f})"
+    )
+    print(
+        f"  standard library email parser (policy.HTTP): {std:,.0f}/s; cxf_package (writing): {write:,.0f}/s"
+    )
 
 
 def xades() -> None:
@@ -115,12 +130,17 @@ def xades() -> None:
             def floor(doc: bytes = doc, transform: bool = transform) -> None:
                 data = doc
                 if transform:
-                    data = etree.tostring(etree.fromstring(doc).getroottree(), method="c14n", with_comments=True)
+                    data = etree.tostring(
+                        etree.fromstring(doc).getroottree(), method="c14n", with_comments=True
+                    )
                 hashlib.sha1(data).digest()
 
             ours = rate(lambda docs=docs, signed=signed: verify_xades(pki, signed.xml, docs))
             bare = rate(floor)
-            print(f"  {label}: {ours:,.0f}/s; bare document digest (parse + C14N + SHA-1): {bare:,.0f}/s (ratio {ours / bare:.2f})")
+            floor_label = "parse + C14N + SHA-1" if transform else "SHA-1"
+            print(
+                f"  {label}: {ours:,.0f}/s; bare document digest ({floor_label}): {bare:,.0f}/s (ratio {ours / bare:.2f})"
+            )
 
 
 if __name__ == "__main__":

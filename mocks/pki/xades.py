@@ -41,7 +41,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -163,6 +163,12 @@ class XadesVerdict:
         return any(r.status == "dummy" for r in self.references)
 
 
+# SHA-1 allowed: the official examples and the kit sign with rsa-sha1 / sha1
+_CONFIG = SignatureConfiguration(
+    expect_references=True,
+    signature_methods=frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC")),
+    digest_algorithms=frozenset(DigestAlgorithm),
+)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 # documents (a CDA N1 carries its PDF as one base64 text node, over libxml2's 10 MB limit for a
 # big PDF): no entities, no network; their size is the request cap's business
@@ -325,12 +331,8 @@ def verify_xades(
         "c14n_method": c14n.get("Algorithm", "") if c14n is not None else "",
     }
     failures: list[Failure] = []
-    config = SignatureConfiguration(
-        expect_references=True,
-        signature_methods=frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC")),
-        digest_algorithms=frozenset(DigestAlgorithm),
-        verification_time=cert.not_valid_before_utc,  # validity: judged by `identify` on the tenant clock
-    )
+    # validity: judged by `identify` on the tenant clock, not by signxml on the real one
+    config = replace(_CONFIG, verification_time=cert.not_valid_before_utc)
     verifier = XMLVerifier()
     verifier.excise_empty_xmlns_declarations = True
     try:
@@ -413,9 +415,8 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _purpose(sig: Any) -> str | None:
-    for el in sig.iter():
-        is_property = isinstance(el.tag, str) and etree.QName(el).localname == "SignatureProperty"
-        if is_property and el.get("Id") == "purposeOfSignature":
+    for el in sig.iterfind("{*}Object/{*}SignatureProperties/{*}SignatureProperty"):
+        if el.get("Id") == "purposeOfSignature":
             return (el.text or "").strip()
     return None
 

@@ -157,6 +157,7 @@ def test_the_official_example(pki: Pki) -> None:
     assert verdict.reasons == ("digest-mismatch", "unknown-issuer")
     assert verdict.signer is not None and verdict.signer.cn == "899900063480"
     assert verdict.signing_time is not None and verdict.signing_time.year == 2019
+    assert verdict.purpose == "1.2.840.10065.1.12.1.14"  # its SignatureProperties in no namespace
 
 
 def test_the_signed_fixture_travels_in_an_mtom_package(pki: Pki, professional: Professional) -> None:

@@ -86,7 +86,7 @@ def test_insi_presets_write_the_platform_s_two_fault_forms() -> None:
     assert soap.fault_envelope(fault, soap.INSI_2022).decode() == (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{s12}">'
         f'<env:Body xmlns:S="{s12}" xmlns:env="{s12}"><S:Fault xmlns:ns4="{s11}"><S:Code><S:Value>S:Sender</S:Value>'
-        "<S:Subcode><S:Value>S:siram_100</S:Value></S:Subcode></S:Code><S:Reason><S:Text xml:lang=\"en\">"
+        '<S:Subcode><S:Value>S:siram_100</S:Value></S:Subcode></S:Code><S:Reason><S:Text xml:lang="en">'
         f"L'accès &lt;refusé&gt; &amp; co</S:Text></S:Reason><S:Detail>{detail}</S:Detail></S:Fault></env:Body></soap:Envelope>"
     )
 
@@ -127,3 +127,51 @@ def test_soap11_faults_are_valid_and_map_the_codes() -> None:
     assert soap.CXF12.with_version("1.1") == soap.CXF11
     rewritten = soap.INSI_LIVE.with_version("1.1")
     assert rewritten.body_declarations == (("env", soap.SOAP11),)
+
+
+def test_the_protocols_render_catalogue_entries_refusals_and_crashes() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from mocks.errors import Catalogue, HttpError, SoapFault
+
+    errors = Catalogue(
+        [
+            SoapFault(
+                name="busy",
+                description="occupé",
+                code="Receiver",
+                subcode="Busy",
+                detail="réessayez",
+                http_status=503,
+            ),
+            HttpError(name="gateway", description="passerelle", http_status=502, body="<html>502</html>"),
+        ]
+    )
+    ex: Any = SimpleNamespace(details={}, trace_id="t-1")
+    p11 = soap.Soap11Protocol()
+    reply = p11.render(ex, errors.error("busy"))
+    assert (reply.status, reply.content_type) == (503, "text/xml;charset=UTF-8")
+    assert reply.body == (
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault>'
+        b"<faultcode>soap:Server</faultcode><faultstring>occup\xc3\xa9</faultstring><detail>r\xc3\xa9essayez</detail>"
+        b"</soap:Fault></soap:Body></soap:Envelope>"
+    )
+    assert p11.render(ex, errors.error("gateway")).body == b"<html>502</html>"
+    # the request's version wins (remember()), WS-A headers answer a request that had them
+    ex.details["soap"] = {"version": "1.2", "message_id": "urn:uuid:m", "addressing": True}
+    p12 = soap.Soap12Protocol(action_in_content_type=True, mtom=lambda _ex: False)
+    reply = p11.render(ex, errors.error("busy", "texte levé"))
+    assert reply.content_type == "application/soap+xml;charset=UTF-8" and b"texte lev\xc3\xa9" in reply.body
+    assert b'<RelatesTo xmlns="http://www.w3.org/2005/08/addressing">urn:uuid:m</RelatesTo>' in reply.body
+    answer = p12.answer(ex, "<r/>", "urn:a:Response")
+    assert answer.content_type == 'application/soap+xml;charset=UTF-8;action="urn:a:Response"'
+    crash = p12.crash(ex)
+    assert crash.status == 500 and b"Fault occurred while processing. (sandbox trace t-1)" in crash.body
+    refused = p12.refusal(ex, 413, "trop gros")
+    assert refused.status == 413 and b"<soap:Value>soap:Sender</soap:Value>" in refused.body
+    packed = soap.Soap12Protocol(mtom=True).refusal(ex, 503, "plus tard")
+    assert packed.content_type is not None and packed.content_type.startswith(
+        'multipart/related; type="application/xop+xml"'
+    )
+    assert b"<soap:Value>soap:Receiver</soap:Value>" in packed.body
