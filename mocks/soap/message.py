@@ -67,8 +67,8 @@ def _override_encoding(part_data: bytes, charset: str | None) -> str | None:
         return None
     try:
         return codecs.lookup(charset).name
-    except LookupError:
-        return None  # an unknown charset: let the XML rules decide (UTF-8)
+    except (LookupError, ValueError):
+        return None  # an unknown (or unreadable) charset: let the XML rules decide (UTF-8)
 
 
 def read_request(

@@ -47,6 +47,9 @@ def _load_service() -> str:
 
 @pytest.fixture(scope="session")
 def soap_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    """A runner with the PKI and the test service only. The registry is swapped while the runner
+    is built and started (the sandbox keeps the services it found), then restored at once, so
+    that other test modules of the same session see the real registry."""
     saved = dict(registry.SERVICES)
     registry.SERVICES.clear()
     registry.SERVICES.update({"pki": saved["pki"], "soaptest": _load_service()})
@@ -54,12 +57,13 @@ def soap_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     try:
         runner = Runner(make_config(tmp_path_factory.mktemp("soap")))
         runner.start()
-        yield runner
-        runner.stop()
     finally:
         registry.SERVICES.clear()
         registry.SERVICES.update(saved)
         registry.available.cache_clear()
+    assert set(runner.sandbox.services) == {"pki", "soaptest"}
+    yield runner
+    runner.stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ requests-toolbelt), every malformed package a typed InvalidMessage (hypothesis-f
 from __future__ import annotations
 
 import base64
+import contextlib
 import email
 import hashlib
 import re
@@ -303,3 +304,14 @@ def test_fuzz_mutated_cxf_packages_give_a_package_or_a_typed_error(data: st.Data
             assert isinstance(binary.data, bytes)
     except soap.InvalidMessage as exc:
         assert exc.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.binary(max_size=300))
+def test_fuzz_content_types_never_raise_and_requests_fail_typed(ctype: str, data: bytes) -> None:
+    parsed = soap.parse_content_type(ctype)
+    assert isinstance(parsed.params, dict)
+    body = b"--B\r\nContent-Type: " + ctype.encode("utf-8", "replace") + b"\r\n\r\n" + data + b"\r\n--B--"
+    for candidate in (data, body):
+        with contextlib.suppress(soap.InvalidMessage):
+            soap.read_request(candidate, f"multipart/related; boundary=B; {ctype}")
