@@ -51,9 +51,22 @@ def presented(environ: dict[str, Any]) -> Sequence[str | None]:
     return [
         wire.basic_client_id(environ.get("HTTP_AUTHORIZATION")),
         form.get("client_id"),
+        _assertion_subject(form.get("client_assertion")),
         query.get("client_id"),
         *presented_keys(environ.get("segur.peercert")),
     ]
+
+
+def _assertion_subject(assertion: str | None) -> str | None:
+    """The client id a JWT assertion claims (unverified: it only routes to a tenant; the
+    signature is checked when the client authenticates)."""
+    if not assertion:
+        return None
+    try:
+        sub = json.loads(jws.extract_compact(assertion.encode("ascii")).payload).get("sub")
+    except Exception:  # noqa: BLE001 - an unreadable assertion routes nowhere
+        return None
+    return sub if isinstance(sub, str) else None
 
 
 def presented_client(environ: dict[str, Any]) -> Sequence[str | None]:

@@ -33,12 +33,9 @@ def userinfo(realm: Realm) -> Response:
         ex.tenant = row["tenant"]
     active = realm.tokens.active(token) if token else None
     if active is None or active[1]["kind"] != "access":
-        name, description = (
-            ("invalid_token", "Token verification failed") if token else ("missing_token", "Missing token")
-        )
-        error = ERRORS[name].data["error"]
-        header = f'Bearer realm="esante-wallet", error="{error}", error_description="{description}"'
-        ERRORS.fail(name, description, headers={"WWW-Authenticate": header})
+        if not token:
+            ERRORS.fail("missing_token", headers=_challenge("invalid_request", "Missing token"))
+        ERRORS.fail("invalid_token", headers=_challenge("invalid_token", "Token verification failed"))
     claims, trow = active
     ex.caller, ex.persona = trow["client_id"], str(claims.get("SubjectNameID", ""))
     ex.fault(ex.persona)
@@ -76,3 +73,10 @@ def revoke(realm: Realm) -> Response:
     realm.tokens.revoke(token, req.client.client_id)
     req.ex.outcome = "revoked"
     return Response("", 200, wire.NO_STORE)
+
+
+def _challenge(error: str, description: str) -> dict[str, str]:
+    """RFC 6750 3: the bearer challenge, as Keycloak writes it."""
+    return {
+        "WWW-Authenticate": f'Bearer realm="esante-wallet", error="{error}", error_description="{description}"'
+    }

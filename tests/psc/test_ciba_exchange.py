@@ -141,6 +141,7 @@ def test_token_exchange_binds_the_certificate(psc: Psc) -> None:
         body = r.json()
         assert body["issued_token_type"] == "urn:ietf:params:oauth:token-type:access_token"
         assert body["token_type"] == "Bearer"
+        assert body["refresh_expires_in"] == 1800  # as the EDC AS sample (research psc.md 2.9)
         jwks = KeySet.import_key_set(c.get(url.replace("/token", "/certs")).json())
         bad = c.post(url, data={**form, "subject_token": subject_token[:-4] + "AAAA"})
         assert bad.status_code == 400 and bad.json()["error"] == "invalid_token"
