@@ -163,6 +163,7 @@ class Psc(Service):
                 protocol=self.pages,
                 presented=auth.presented_client,
                 max_body=MAX_BODY,
+                journal_bodies=False,  # the pages' HTML: the outcome says what was shown
             ),
             Listener(
                 name="psc-exchange",

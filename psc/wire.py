@@ -19,7 +19,7 @@ from psc.login_pages import render
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
-SECRET_FIELDS = ("client_secret", "code_verifier", "pin", "client_assertion")
+SECRET_FIELDS = ("client_secret", "code_verifier", "pin", "client_assertion", "access_token")
 RESPONSE_MODES = ("query", "fragment", "form_post")
 
 FORM_POST = """<HTML><HEAD><TITLE>Submit This Form</TITLE></HEAD><BODY Onload="javascript:document.forms[0].submit()">\

@@ -60,6 +60,7 @@ def home(realm: Realm) -> Response:
 def login(realm: Realm) -> Response:
     ex = current_exchange(request.environ)
     ex.operation = "login"
+    ex.request_body = wire.journal_form(wire.request_form(request))
     found = _login_request(realm, ex, request.form.get("request", ""))
     nid = (request.form.get("national_id") or request.form.get("persona") or "").strip()
     method = request.form.get("method", "ecps")
@@ -144,6 +145,7 @@ def _pin_page(realm: Realm, rid: str, name: str, error: str = "", status: int = 
 def pin(realm: Realm, rid: str) -> Response:
     ex = current_exchange(request.environ)
     ex.operation = "card-pin"
+    ex.request_body = wire.journal_form(wire.request_form(request))  # the PIN masked
     found = _login_request(realm, ex, rid)
     if found["status"] not in ("pending", "approved") or found["channel"] != "CARD":
         ERRORS.fail("pin_expired", outcome=f"request {found['status']}")

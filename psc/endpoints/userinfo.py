@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 def userinfo(realm: Realm) -> Response:
     ex = current_exchange(request.environ)
     ex.operation = "userinfo"
+    ex.request_body = wire.journal_form(wire.request_form(request))  # a form token masked
     token = wire.bearer(request)
     row = realm.tokens.row(token) if token else None
     if row is not None:

@@ -235,3 +235,30 @@ def test_verify_token_on_expired_revoked_and_forged_tokens(psc: Psc) -> None:
         "/_sandbox/tokens/introspect", params={"tenant": psc.tenant}, data={"token": later["access_token"]}
     )
     assert r.json() == {"active": False}
+
+
+def test_secrets_stay_out_of_the_journal(psc: Psc) -> None:
+    psc.register()
+    wallet = psc.runner.url("psc-wallet")
+    url = (
+        psc.runner.url("psc-wallet", "/auth")
+        + "?"
+        + str(
+            httpx.QueryParams(
+                {"client_id": psc.client_id, "redirect_uri": REDIRECT, "response_type": "code", "state": "s"}
+            )
+        )
+    )
+    with psc.browser() as browser:
+        rid = psc.login_form(url, browser)
+        browser.post(wallet + "/auth/login", data={"request": rid, "national_id": DOCTOR, "method": "card"})
+        ok = browser.post(wallet + f"/auth/pin/{rid}", data={"pin": "1234"})
+    code = query(ok.headers["location"])["code"]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    psc.https.post(psc.oidc("/token"), data={**form, "client_id": psc.client_id, "client_secret": psc.secret})
+    entries = psc.console.get(
+        "/_sandbox/journal", params={"tenant": psc.tenant, "service": "psc", "bodies": "true", "limit": 50}
+    ).json()
+    bodies = {e["operation"]: e["request_body"] or "" for e in entries}
+    assert bodies["card-pin"] == "pin=%2A%2A%2A"
+    assert "client_secret=%2A%2A%2A" in bodies["token"] and psc.secret not in bodies["token"]
