@@ -4,6 +4,7 @@ payload of a patient from the control API."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def other_cps(running_sandbox: Runner) -> Any:
 
 @pytest.fixture(scope="session")
 def http(ca_file: Path) -> Iterator[httpx.Client]:
-    with httpx.Client(verify=str(ca_file), timeout=30) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca_file)), timeout=30) as client:
         yield client
 
 
