@@ -139,7 +139,9 @@ class Flow:
             try:
                 token = qr.read(self.keys, req.donnees, now)
             except qr.QrError as exc:
-                ERRORS.fail("QR_EXPIRE" if exc.kind == "expired" else "QR_INVALIDE", exc.message)
+                if exc.kind == "expired":
+                    ERRORS.fail("QR_EXPIRE", exc.message)
+                ERRORS.fail("QR_INVALIDE", exc.message)
             if token.tenant != ex.tenant:
                 ERRORS.fail(
                     "QR_INVALIDE", f"QR code émis pour un autre environnement de test (tenant {token.tenant})"
