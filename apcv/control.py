@@ -158,7 +158,7 @@ def qr_svg() -> Response:
 def qr_json() -> Response:
     payload, lifetime = _payload(request.args.get("patient"))
     out = io.BytesIO()
-    _code(payload).save(out, kind="svg", scale=8, border=4, xmldecl=False, svgns=True)
+    _code(payload).save(out, kind="svg", scale=8, border=4, xmldecl=False, svgns=True, omitsize=True)
     return json_response({"payload": payload, "svg": out.getvalue().decode(), "expires_in": lifetime})
 
 

@@ -72,13 +72,17 @@ async function refresh() {
   box.innerHTML = data.svg;
   box.dataset.payload = data.payload;
   remaining = data.expires_in;
+  show();
   // a new code well before this one expires (a quarter of its life left)
   clearTimeout(timer);
   timer = setTimeout(refresh, Math.max(2, data.expires_in * 0.75) * 1000);
 }
+function show() {
+  document.getElementById("validite").textContent = "QR code valable encore " + remaining + " s";
+}
 setInterval(() => {
   if (remaining > 0) remaining -= 1;
-  if (CONFIG.active) document.getElementById("validite").textContent = "QR code valable encore " + remaining + " s";
+  if (CONFIG.active) show();
 }, 1000);
 document.getElementById("nfc").addEventListener("click", async () => {
   const message = document.getElementById("message");
