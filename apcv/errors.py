@@ -23,9 +23,11 @@ class ApcvFault(SoapFault):
 
 
 def _def(
-    name: str, description: str, subcode: str, reason: str, *, code: str = "Sender", **kw: str
+    name: str, description: str, subcode: str, reason: str, *, code: str = "Sender", severite: str = "erreur"
 ) -> ApcvFault:
-    return ApcvFault(name=name, description=description, code=code, subcode=subcode, reason=reason, **kw)
+    return ApcvFault(
+        name=name, description=description, code=code, subcode=subcode, reason=reason, severite=severite
+    )
 
 
 _DEFS = [
