@@ -54,6 +54,8 @@ class StateBody(BaseModel):
     medecin_traitant: str | None = Field(None, description="idNat_PS of the médecin traitant DMP, '' for none")
     blocked: list[str] | None = Field(None, description="holders blocked by the patient: PS:<idNat>, ST:<idNat_Struct>")
     authorizations: dict[str, Literal["VALIDE", "EXPIRE"]] | None = None
+    telecoms: list[tuple[str, str]] | None = Field(None, description="[[use, value]]: ['', 'mailto:…'], ['MC', 'tel:…']")
+    adresse: tuple[str, str, str] | None = Field(None, description="[street, postal code, city]")
     representative: RepresentativeBody | None = None
     clear_representative: bool = False
 

@@ -393,7 +393,7 @@ def consultation_response(
         person = (
             f'<patientPerson classCode="PSN" determinerCode="INSTANCE">{_name(patient)}{_telecoms(patient)}'
             f'<administrativeGenderCode code={_a(patient.gender)}/><birthTime value={_a(patient.birth)}/>'
-            f'<deceasedInd value="false"/>{addr}{relation}</patientPerson>'
+            f'<deceasedInd value="false"/>{addr}{relation}<birthPlace classCode="BIRTHPL"><addr/></birthPlace></patientPerson>'
         )
         observations = _observation(
             "OPPOSITION_BRIS_DE_GLACE", OBS_SYSTEM, patient.opposition_bris_de_glace, "opposition au mode bris de glace"
