@@ -91,7 +91,9 @@ def authenticate(sandbox: Sandbox, der: bytes | None, tenant: str, vihf: Vihf, a
 
 def _direct(sandbox: Sandbox, cert: CallerCertificate, vihf: Vihf, acte: str) -> Caller:
     if cert.kind != "cps_auth":
-        errors.fail("auth_ps", what=f"authentification directe avec un certificat {cert.kind} : carte CPx attendue")
+        errors.fail(
+            "auth_ps", what=f"authentification directe avec un certificat {cert.kind} : carte CPx attendue"
+        )
     if vihf.name_id != cert.persona:
         errors.fail("auth_ps", what=f"NameID {vihf.name_id} différent du porteur de la carte {cert.persona}")
     signer = vihf.signer
@@ -125,7 +127,8 @@ def _direct(sandbox: Sandbox, cert: CallerCertificate, vihf: Vihf, acte: str) ->
 def _indirect(sandbox: Sandbox, cert: CallerCertificate, vihf: Vihf, acte: str) -> Caller:
     if cert.kind != "org_auth_cli":
         errors.fail(
-            "auth_ps", what=f"authentification indirecte avec un certificat {cert.kind} : ORG AUTH_CLI attendu"
+            "auth_ps",
+            what=f"authentification indirecte avec un certificat {cert.kind} : ORG AUTH_CLI attendu",
         )
     if vihf.structure != cert.persona:
         errors.fail("auth_personne_morale")
@@ -136,9 +139,12 @@ def _indirect(sandbox: Sandbox, cert: CallerCertificate, vihf: Vihf, acte: str) 
     pro = _find(sandbox, "professional", vihf.name_id)
     card_type = int(getattr(pro, "card_type", 0) or 0)
     require_specialty(vihf, card_type)
-    if pro is not None and structure is not None:
-        if not any(a.structure_id == vihf.structure for a in pro.activities):
-            errors.fail("ps_structure", acte=acte)
+    if (
+        pro is not None
+        and structure is not None
+        and not any(a.structure_id == vihf.structure for a in pro.activities)
+    ):
+        errors.fail("ps_structure", acte=acte)
     return Caller(
         mode=vihf.mode,
         certificate=cert,

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from dmp import flow, rights
+from dmp.endpoints import endpoints
 from dmp.state import Authorization, Representative, States
 from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
@@ -51,10 +52,16 @@ class StateBody(BaseModel):
     compte_internet: bool | None = None
     opposition_bris_de_glace: bool | None = None
     opposition_acces_urgence: bool | None = None
-    medecin_traitant: str | None = Field(None, description="idNat_PS of the médecin traitant DMP, '' for none")
-    blocked: list[str] | None = Field(None, description="holders blocked by the patient: PS:<idNat>, ST:<idNat_Struct>")
+    medecin_traitant: str | None = Field(
+        None, description="idNat_PS of the médecin traitant DMP, '' for none"
+    )
+    blocked: list[str] | None = Field(
+        None, description="holders blocked by the patient: PS:<idNat>, ST:<idNat_Struct>"
+    )
     authorizations: dict[str, Literal["VALIDE", "EXPIRE"]] | None = None
-    telecoms: list[tuple[str, str]] | None = Field(None, description="[[use, value]]: ['', 'mailto:…'], ['MC', 'tel:…']")
+    telecoms: list[tuple[str, str]] | None = Field(
+        None, description="[[use, value]]: ['', 'mailto:…'], ['MC', 'tel:…']"
+    )
     adresse: tuple[str, str, str] | None = Field(None, description="[street, postal code, city]")
     representative: RepresentativeBody | None = None
     clear_representative: bool = False
@@ -92,7 +99,7 @@ def index() -> Response:
     sb = sandbox()
     return json_response(
         {
-            "services": {name: sb.url("dmp", f"{flow.BASE}{name}") for name in sorted(sb.instances["dmp"].endpoints)},  # type: ignore[attr-defined]
+            "services": {name: sb.url("dmp", f"{flow.BASE}{name}") for name in sorted(endpoints())},
             "rights_rows": list(rights.ROWS),
         }
     )
@@ -112,7 +119,9 @@ def put_patient(ins: str) -> Response:
     stamp = now.strftime("%Y%m%d%H%M%S")
     change: dict[str, Any] = {
         k: v
-        for k, v in req.model_dump(exclude={"representative", "clear_representative", "authorizations"}).items()
+        for k, v in req.model_dump(
+            exclude={"representative", "clear_representative", "authorizations"}
+        ).items()
         if v is not None
     }
     if req.authorizations is not None:

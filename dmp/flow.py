@@ -87,12 +87,16 @@ class Context:
         return self.ex.now().strftime("%Y%m%d%H%M%S")
 
     # -- security ------------------------------------------------------------------------------
-    def secure(self, td: str, ins: str = "", body_oid: str = "", *, row: str | None = None, acte: str = "") -> Secured:
+    def secure(
+        self, td: str, ins: str = "", body_oid: str = "", *, row: str | None = None, acte: str = ""
+    ) -> Secured:
         ex, sandbox = self.ex, self.sandbox
         ex.operation = td
         security = soap.read_security(self.req.envelope, pki=sandbox.pki, tenant=ex.tenant)
         lifetime = timedelta(seconds=int(self.config.get("dmp_vihf_lifetime") or 3600))
-        token = vihf.read(security, now=ex.now(), lifetime=lifetime, require_patient=bool(ins) or td == "TD0.3")
+        token = vihf.read(
+            security, now=ex.now(), lifetime=lifetime, require_patient=bool(ins) or td == "TD0.3"
+        )
         ex.details["vihf"] = {
             "mode": token.mode,
             "name_id": token.name_id,
@@ -134,7 +138,13 @@ class Context:
             first = ex.findings.errors[0]
             errors.fail("vihf_invalid", "refused (strict)", what=f"{first.rule} : {first.message}")
         decision = rights.require(row or td, actor, access, caller.air)
-        ex.details["rights"] = {"row": decision.row, "actor": actor, "access": access, "air": caller.air, "note": decision.note}
+        ex.details["rights"] = {
+            "row": decision.row,
+            "actor": actor,
+            "access": access,
+            "air": caller.air,
+            "note": decision.note,
+        }
         if state is not None and state.dmp == "open":
             self._access_state(state, caller, access)
         ex.fault(patient_ins or caller.ps)
@@ -183,15 +193,23 @@ class Context:
         with self.sandbox.exchange("dmp", "TD0.1", self.ex.tenant, None) as first:
             first.caller = caller.identity
             first.outcome = "OK"
-            first.details = {"mode": caller.mode, "certificate": caller.certificate.subject, "tls": self.environ.get("segur.tls")}
+            first.details = {
+                "mode": caller.mode,
+                "certificate": caller.certificate.subject,
+                "tls": self.environ.get("segur.tls"),
+            }
 
 
 def handle(
-    sandbox: Sandbox, protocol: DmpProtocol, endpoints: dict[str, Endpoint], sessions: weakref.WeakSet[Any],
-    ex: Exchange, environ: dict[str, Any],
+    sandbox: Sandbox,
+    protocol: DmpProtocol,
+    endpoints: dict[str, Endpoint],
+    sessions: weakref.WeakSet[Any],
+    ex: Exchange,
+    environ: dict[str, Any],
 ) -> Reply:
     path = environ.get("PATH_INFO") or "/"
-    name = path[len(BASE):].strip("/") if path.startswith(BASE) else None
+    name = path[len(BASE) :].strip("/") if path.startswith(BASE) else None
     endpoint = endpoints.get(name or "") if name is not None else None
     if endpoint is None:
         raise Refused(404, "No service was found.")
@@ -229,7 +247,12 @@ def handle(
             location="wsa:Action",
         )
     if not action:
-        ex.findings.add("DMP-WSA-ACTION", "warning", f"pas d'action : {operation.actions[0]} attendue", location="wsa:Action")
+        ex.findings.add(
+            "DMP-WSA-ACTION",
+            "warning",
+            f"pas d'action : {operation.actions[0]} attendue",
+            location="wsa:Action",
+        )
     ctx = Context(sandbox, protocol, ex, environ, req, operation, sessions)
     return operation.handler(ctx)
 

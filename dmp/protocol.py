@@ -35,7 +35,9 @@ class DmpProtocol(soap.Soap12Protocol):
 
     def answer_ns(self, ex: Exchange, payload: str, action: str, ns1: str, status: int = 200) -> Reply:
         version = self.version_for(ex)
-        style = soap.Style(version="1.2", envelope_declarations=(("ns1", ns1), ("soap", SOAP12))).with_version(version)
+        style = soap.Style(
+            version="1.2", envelope_declarations=(("ns1", ns1), ("soap", SOAP12))
+        ).with_version(version)
         body = soap.envelope(payload, style, self._headers(ex, action))
         return Reply(status, body, self._http_type(version, action))
 

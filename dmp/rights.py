@@ -174,7 +174,9 @@ class Decision:
         return NOTES.get(self.note, "") if self.note else ""
 
 
-def _parse(matrix: dict[str, str], columns: tuple[tuple[Actor, Access], ...]) -> dict[str, dict[tuple[Actor, Access], Cell]]:
+def _parse(
+    matrix: dict[str, str], columns: tuple[tuple[Actor, Access], ...]
+) -> dict[str, dict[tuple[Actor, Access], Cell]]:
     table: dict[str, dict[tuple[Actor, Access], Cell]] = {}
     for row, text in matrix.items():
         cells = text.split()
@@ -231,7 +233,11 @@ ACTOR_LABELS = {
     "cpe": "authentification directe par CPE",
     "indirect": "authentification indirecte",
 }
-ACCESS_LABELS = {"normal": "accès normal", "centre_15": "mode centre 15", "bris_de_glace": "mode bris de glace"}
+ACCESS_LABELS = {
+    "normal": "accès normal",
+    "centre_15": "mode centre 15",
+    "bris_de_glace": "mode bris de glace",
+}
 
 
 def describe(actor: Actor, access: Access, air: bool) -> str:

@@ -239,5 +239,7 @@ class States:
         return self.get(tenant, ins, now.date())
 
     def reset(self, tenant: str, ins: str) -> bool:
-        cur = self.sandbox.store.execute("DELETE FROM dmp_patients WHERE tenant = ? AND ins = ?", (tenant, ins[:15]))
+        cur = self.sandbox.store.execute(
+            "DELETE FROM dmp_patients WHERE tenant = ? AND ins = ?", (tenant, ins[:15])
+        )
         return bool(cur.rowcount)

@@ -107,7 +107,10 @@ class Vihf:
 
     @property
     def profession(self) -> Code | None:
-        return next((r for r in self.roles if r.code_system == PROFESSION_SYSTEM), self.roles[0] if self.roles else None)
+        return next(
+            (r for r in self.roles if r.code_system == PROFESSION_SYSTEM),
+            self.roles[0] if self.roles else None,
+        )
 
     @property
     def specialty(self) -> Code | None:
@@ -125,7 +128,9 @@ class Vihf:
     @property
     def sha1(self) -> bool:
         verdict = self.assertion.signature
-        return verdict is not None and (verdict.signature_method in DS_SHA1 or verdict.digest_method in DS_SHA1)
+        return verdict is not None and (
+            verdict.signature_method in DS_SHA1 or verdict.digest_method in DS_SHA1
+        )
 
     @property
     def indirect(self) -> bool:
@@ -136,7 +141,12 @@ def _code(attr: soap.Attribute | None) -> list[Code]:
     if attr is None:
         return []
     return [
-        Code(c.get("code") or "", c.get("codeSystem") or "", c.get("displayName") or "", c.get("codeSystemName") or "")
+        Code(
+            c.get("code") or "",
+            c.get("codeSystem") or "",
+            c.get("displayName") or "",
+            c.get("codeSystemName") or "",
+        )
         for c in attr.children()
     ]
 
@@ -155,7 +165,9 @@ def _invalid(what: str) -> errors.NoReturn:
     errors.fail("vihf_invalid", what=what)
 
 
-def read(security: soap.Security | None, *, now: datetime, lifetime: timedelta, require_patient: bool = True) -> Vihf:
+def read(
+    security: soap.Security | None, *, now: datetime, lifetime: timedelta, require_patient: bool = True
+) -> Vihf:
     """The VIHF of a request (see the module docstring for what is refused)."""
     assertion = security.assertion if security is not None else None
     if assertion is None:
@@ -221,7 +233,12 @@ def read(security: soap.Security | None, *, now: datetime, lifetime: timedelta, 
 def require_specialty(vihf: Vihf, card_type: int = 0) -> None:
     """Médecins and pharmaciens (not on a CPE) send their specialty as a second Role value."""
     profession = vihf.profession
-    if card_type != 2 and profession is not None and profession.code in NEEDS_SPECIALTY and vihf.specialty is None:
+    if (
+        card_type != 2
+        and profession is not None
+        and profession.code in NEEDS_SPECIALTY
+        and vihf.specialty is None
+    ):
         errors.fail("vihf_specialty")
 
 

@@ -206,7 +206,9 @@ def _e(value: str) -> str:
     return escape(value)
 
 
-def _header(interaction: str, req: Hl7Request, message_id: str, creation: str, *, id_root: str | None = None) -> str:
+def _header(
+    interaction: str, req: Hl7Request, message_id: str, creation: str, *, id_root: str | None = None
+) -> str:
     ident = (
         f"<id root={_a(message_id)}/>"
         if id_root is None
@@ -247,7 +249,9 @@ def _ack(req: Hl7Request, error: AckError | None, *, pdq: bool = False) -> str:
 
 
 def _reason(code: str) -> str:
-    return f'<reasonCode code="{code}" codeSystem="{REASON_SYSTEM}" displayName={_a(REASONS.get(code, code))}/>'
+    return (
+        f'<reasonCode code="{code}" codeSystem="{REASON_SYSTEM}" displayName={_a(REASONS.get(code, code))}/>'
+    )
 
 
 def _bl(value: bool) -> str:
@@ -346,7 +350,7 @@ def existence_response(
     if patient is not None and error is None:
         person = (
             f'<patientPerson classCode="PSN" determinerCode="INSTANCE">{_name(patient)}{_telecoms(patient)}'
-            f'<administrativeGenderCode code={_a(patient.gender)}/><birthTime value={_a(patient.birth)}/></patientPerson>'
+            f"<administrativeGenderCode code={_a(patient.gender)}/><birthTime value={_a(patient.birth)}/></patientPerson>"
         )
         observations = _observation(
             "COMPTE_INTERNET_OUVERT", "1.2.250.1.213.4.1.2.9", patient.compte_internet
@@ -392,11 +396,14 @@ def consultation_response(
             )
         person = (
             f'<patientPerson classCode="PSN" determinerCode="INSTANCE">{_name(patient)}{_telecoms(patient)}'
-            f'<administrativeGenderCode code={_a(patient.gender)}/><birthTime value={_a(patient.birth)}/>'
+            f"<administrativeGenderCode code={_a(patient.gender)}/><birthTime value={_a(patient.birth)}/>"
             f'<deceasedInd value="false"/>{addr}{relation}<birthPlace classCode="BIRTHPL"><addr/></birthPlace></patientPerson>'
         )
         observations = _observation(
-            "OPPOSITION_BRIS_DE_GLACE", OBS_SYSTEM, patient.opposition_bris_de_glace, "opposition au mode bris de glace"
+            "OPPOSITION_BRIS_DE_GLACE",
+            OBS_SYSTEM,
+            patient.opposition_bris_de_glace,
+            "opposition au mode bris de glace",
         ) + _observation(
             "OPPOSITION_ACCES_URGENCE",
             OBS_SYSTEM,
@@ -471,12 +478,16 @@ def pdq_response(
     subjects = []
     for p, score in matches if error is None else []:
         street, postal, city = p.address
-        addr = f"<addr><city>{_e(city)}</city><postalCode>{_e(postal)}</postalCode></addr>" if city or postal else ""
+        addr = (
+            f"<addr><city>{_e(city)}</city><postalCode>{_e(postal)}</postalCode></addr>"
+            if city or postal
+            else ""
+        )
         person = (
             f'<patientPerson classCode="PSN" determinerCode="INSTANCE"><name>'
             f"{'<prefix>' + _e(p.prefix) + '</prefix>' if p.prefix else ''}<given>{_e(p.given)}</given>"
             f'<family qualifier="SP">{_e(p.family)}</family></name>'
-            f'<administrativeGenderCode code={_a(p.gender)}/><birthTime value={_a(p.birth)}/>{addr}</patientPerson>'
+            f"<administrativeGenderCode code={_a(p.gender)}/><birthTime value={_a(p.birth)}/>{addr}</patientPerson>"
         )
         match = (
             '<subjectOf1 typeCode="SBJ"><queryMatchObservation classCode="COND" moodCode="EVN">'
@@ -526,8 +537,14 @@ def pdq_response(
 # -- web-service answers ----------------------------------------------------------------------------
 def status_response(element: str, status: str, context: str | None) -> str:
     """`ns1:<element>/ns1:output/{status, context}` (TD0.3 setAuthorizationResponse)."""
-    ctx = "" if context is None else (f"<ns1:context>{_e(context)}</ns1:context>" if context else "<ns1:context/>")
-    return f"<ns1:{element}><ns1:output><ns1:status>{_e(status)}</ns1:status>{ctx}</ns1:output></ns1:{element}>"
+    ctx = (
+        ""
+        if context is None
+        else (f"<ns1:context>{_e(context)}</ns1:context>" if context else "<ns1:context/>")
+    )
+    return (
+        f"<ns1:{element}><ns1:output><ns1:status>{_e(status)}</ns1:status>{ctx}</ns1:output></ns1:{element}>"
+    )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,11 @@ SPECIALITY_LABELS = {"SM26": "Qualifié en Médecine générale (SM)", "SM54": "
 def set_authorization(ctx: Context) -> Reply:
     def on_error(entry: Hl7Ack | WsStatus, text: str) -> tuple[str, str, str]:
         assert isinstance(entry, WsStatus)
-        return wire.status_response("setAuthorizationResponse", entry.status, text), ctx.operation.response_action, NS
+        return (
+            wire.status_response("setAuthorizationResponse", entry.status, text),
+            ctx.operation.response_action,
+            NS,
+        )
 
     ctx.on_error(on_error)
     fields = wire.ws_fields(ctx.payload)
@@ -97,12 +101,26 @@ def list_authorizations(ctx: Context) -> Reply:
         errors.fail("ws_dmp_inexistant")
     rows: list[tuple[str, str, str, str]] = []  # holder, mode, start, last action
     if state.medecin_traitant and f"PS:{state.medecin_traitant}" not in state.authorizations:
-        rows.append((f"PS:{state.medecin_traitant}", "ACTIVE", "20220101000000", state.last_update or "20220101000000"))
+        rows.append(
+            (
+                f"PS:{state.medecin_traitant}",
+                "ACTIVE",
+                "20220101000000",
+                state.last_update or "20220101000000",
+            )
+        )
     for holder, auth in state.authorizations.items():
         if auth.status == "VALIDE" and holder not in state.blocked:
             rows.append((holder, "ACTIVE", auth.start, auth.last_action))
     for holder in state.blocked:
-        rows.append((holder, "INTERDITE", state.last_update or "20220101000000", state.last_update or "20220101000000"))
+        rows.append(
+            (
+                holder,
+                "INTERDITE",
+                state.last_update or "20220101000000",
+                state.last_update or "20220101000000",
+            )
+        )
     entries = []
     for holder, entry_mode, start, last in rows:
         if mode != "TOUTE" and entry_mode != mode or not holder.startswith("PS:"):
@@ -123,7 +141,9 @@ def _entry(ctx: Context, id_nat: str, mode: str, start: str, last: str) -> wire.
     profession = {"10": "Médecin", "21": "Pharmacien", "60": "Infirmier", "40": "Chirurgien-Dentiste"}.get(
         pro.profession, pro.profession
     )
-    label = profession + (f" - {SPECIALITY_LABELS.get(pro.savoir_faire, pro.savoir_faire)}" if pro.savoir_faire else "")
+    label = profession + (
+        f" - {SPECIALITY_LABELS.get(pro.savoir_faire, pro.savoir_faire)}" if pro.savoir_faire else ""
+    )
     return wire.AuthorizedPs(id_nat, pro.first_name, pro.last_name, ((code, label),), start, last, mode)
 
 

@@ -75,7 +75,9 @@ def get_demographics(ctx: Context) -> Reply:
         if build is not None:
             payload = build(req, None, message_id=mid, creation=creation, error=err)
         else:
-            payload = wire.existence_response(req, None, "NON_EXISTE", False, message_id=mid, creation=creation, error=err)
+            payload = wire.existence_response(
+                req, None, "NON_EXISTE", False, message_id=mid, creation=creation, error=err
+            )
         return payload, ctx.operation.response_action, NS1
 
     ctx.on_error(on_error)
@@ -95,7 +97,9 @@ def get_demographics(ctx: Context) -> Reply:
     closed = "/FERME" if state.dmp == "closed" else ""
     ctx.ex.outcome = f"{authorization}/{'OK' if patient else 'NF'}{closed}"
     ctx.ex.details["dmp"] = {"state": state.dmp, "ens": state.ens, "mt": state.medecin_traitant}
-    return ctx.answer(wire.existence_response(req, patient, authorization, statut_mt, message_id=mid, creation=creation))
+    return ctx.answer(
+        wire.existence_response(req, patient, authorization, statut_mt, message_id=mid, creation=creation)
+    )
 
 
 def _author_names(req: wire.Hl7Request) -> None:
@@ -150,7 +154,9 @@ def add_patient(ctx: Context) -> Reply:
         },
     )
     ctx.ex.outcome = "CREA_RD/AA"
-    return ctx.answer(wire.create_response(req, view(created, ctx.ins_oid), message_id=mid, creation=creation))
+    return ctx.answer(
+        wire.create_response(req, view(created, ctx.ins_oid), message_id=mid, creation=creation)
+    )
 
 
 def revise_patient(ctx: Context) -> Reply:
@@ -203,7 +209,9 @@ def revise_patient(ctx: Context) -> Reply:
                 change[key] = req.observations[code]
     updated = ctx.states.update(ctx.ex.tenant, state.ins, now, change)
     ctx.ex.outcome = f"{req.reason}/AA"
-    return ctx.answer(wire.revise_response(req, view(updated, ctx.ins_oid), message_id=mid, creation=creation))
+    return ctx.answer(
+        wire.revise_response(req, view(updated, ctx.ins_oid), message_id=mid, creation=creation)
+    )
 
 
 ENDPOINT = Endpoint(

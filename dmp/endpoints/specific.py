@@ -9,6 +9,7 @@ Official example TD0.4 (research dmp.md §2.3).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import TYPE_CHECKING
 
@@ -55,8 +56,16 @@ def patient_list(ctx: Context) -> Reply:
             continue
         entries.append(
             wire.ListedPatient(
-                state.ins_c, state.ins, ctx.ins_oid, state.nom, state.prenom, state.naissance,
-                state.is_mt(s.caller.ps), updated, updated, updated,
+                state.ins_c,
+                state.ins,
+                ctx.ins_oid,
+                state.nom,
+                state.prenom,
+                state.naissance,
+                state.is_mt(s.caller.ps),
+                updated,
+                updated,
+                updated,
             )
         )
         if len(entries) >= 500:  # [inferred] the DMP's page size is not public
@@ -69,10 +78,8 @@ def _candidates(ctx: Context, ps: str, holder: str) -> list[str]:
     """INS of the patients the holder may be authorised on: those whose médecin traitant is the
     caller (population) and those with a stored authorisation or MT change in the tenant."""
     found: list[str] = []
-    try:
+    with contextlib.suppress(ImportError):
         found = [p.ins for p in ctx.sandbox.population.patients() if p.medecin_traitant == ps]
-    except ImportError:
-        pass
     rows = ctx.sandbox.store.query("SELECT ins FROM dmp_patients WHERE tenant = ?", (ctx.ex.tenant,))
     for row in rows:
         if row["ins"] not in found:

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 ACTIONS = {
     "registry": ("urn:ihe:iti:2007:RegistryStoredQuery", "urn:ihe:iti:2010:UpdateDocumentSet"),
-    "repository": ("urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b", "urn:ihe:iti:2007:RetrieveDocumentSet"),
+    "repository": (
+        "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b",
+        "urn:ihe:iti:2007:RetrieveDocumentSet",
+    ),
 }
 TDS = {
     "urn:ihe:iti:2007:RegistryStoredQuery": "TD3.1",

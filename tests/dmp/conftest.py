@@ -69,14 +69,18 @@ def tls_context(ca: Path, cert: tuple[str, str] | None) -> ssl.SSLContext:
 
 
 @pytest.fixture
-def post(pem_dir: Path, gp_auth: tuple[str, str], org_auth: tuple[str, str], dmp_url: Any) -> Iterator[Callable[..., httpx.Response]]:
+def post(
+    pem_dir: Path, gp_auth: tuple[str, str], org_auth: tuple[str, str], dmp_url: Any
+) -> Iterator[Callable[..., httpx.Response]]:
     """POST raw bytes to a DMP service with the GP's CPS (or the structure's ORG) certificate."""
     clients = {
         "cps": httpx.Client(verify=tls_context(pem_dir / "ca.pem", gp_auth), timeout=30),
         "org": httpx.Client(verify=tls_context(pem_dir / "ca.pem", org_auth), timeout=30),
     }
 
-    def send(service: str, data: bytes, tenant: str | None = None, cert: str = "cps", content_type: str = CT) -> httpx.Response:
+    def send(
+        service: str, data: bytes, tenant: str | None = None, cert: str = "cps", content_type: str = CT
+    ) -> httpx.Response:
         headers = {"Content-Type": content_type}
         if tenant:
             headers["X-Sandbox-Tenant"] = tenant

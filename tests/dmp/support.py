@@ -74,7 +74,9 @@ def vihf(
     ident = "_" + str(uuid.uuid4())
     stamp = issued.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     if issuer is None:
-        issuer = issuer_of(pki, signer) if signer is not None and pki is not None else f"CN={name_id},O=TEST,C=FR"
+        issuer = (
+            issuer_of(pki, signer) if signer is not None and pki is not None else f"CN={name_id},O=TEST,C=FR"
+        )
     roles = f'<saml2:AttributeValue><Role xmlns="urn:hl7-org:v3" code="{profession}" codeSystem="1.2.250.1.71.1.2.7" displayName="Médecin" xsi:type="CE"/></saml2:AttributeValue>'
     if specialty:
         roles += f'<saml2:AttributeValue><Role xmlns="urn:hl7-org:v3" code="{specialty}" codeSystem="1.2.250.1.71.4.2.5" displayName="Spécialité" xsi:type="CE"/></saml2:AttributeValue>'
@@ -88,7 +90,9 @@ def vihf(
     if mode != "DIRECTE":
         parts.append(attr("urn:oasis:names:tc:xspa:1.0:subject:subject-id", "CAMILLE LEMAIRE"))
     if ins:
-        parts.append(attr("urn:oasis:names:tc:xacml:2.0:resource:resource-id", f"{ins}^^^&amp;{oid}&amp;ISO^NH"))
+        parts.append(
+            attr("urn:oasis:names:tc:xacml:2.0:resource:resource-id", f"{ins}^^^&amp;{oid}&amp;ISO^NH")
+        )
     parts.append(attr("Ressource_URN", "urn:dmp"))
     parts.append(
         '<saml2:Attribute Name="urn:oasis:names:tc:xspa:1.0:subject:purposeofuse"><saml2:AttributeValue>'
@@ -152,7 +156,9 @@ def structure(xml: bytes | etree._Element, *, skip_text: bool = True) -> list[tu
         if not isinstance(el.tag, str):
             continue
         path = "/".join(etree.QName(a).localname for a in reversed(list(el.iterancestors())))
-        out.append((f"{path}/{{{etree.QName(el).namespace}}}{etree.QName(el).localname}", tuple(sorted(el.attrib))))
+        out.append(
+            (f"{path}/{{{etree.QName(el).namespace}}}{etree.QName(el).localname}", tuple(sorted(el.attrib)))
+        )
     return out
 
 

@@ -34,29 +34,40 @@ def test_unsigned_indirect_vihf(post: Any, now: Any, tenant: str) -> None:
     assert "doit être signé" in fault["reason"]
 
 
-def test_indirect_signed_with_org_sign_is_answered(post: Any, now: Any, tenant: str, pki: Any, creds: Any) -> None:
+def test_indirect_signed_with_org_sign_is_answered(
+    post: Any, now: Any, tenant: str, pki: Any, creds: Any
+) -> None:
     token = vihf(now, mode="INDIRECTE", signer=creds(GP_STRUCTURE, "org_sign"), pki=pki)
     reply = post("patients", rekey(TD02, token), tenant, cert="org")
     assert reply.status_code == 200, reply.text
     assert b'code="NON_EXISTE"' in reply.content  # the structure holds no authorisation
 
 
-def test_vihf_signed_with_the_authentication_key(post: Any, now: Any, tenant: str, pki: Any, creds: Any) -> None:
+def test_vihf_signed_with_the_authentication_key(
+    post: Any, now: Any, tenant: str, pki: Any, creds: Any
+) -> None:
     token = vihf(now, signer=creds(GP, "cps_auth"), pki=pki)
     fault = _fault(post("patients", rekey(TD02, token), tenant))
     assert fault["code"] == "soap:Sender"
     assert fault["subcode"] == "soap:DMPInvalidCertificate"
-    assert fault["reason"] == "Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate"
+    assert (
+        fault["reason"]
+        == "Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate"
+    )
 
 
-def test_direct_vihf_signed_with_the_cps_signature_key(post: Any, now: Any, tenant: str, pki: Any, creds: Any) -> None:
+def test_direct_vihf_signed_with_the_cps_signature_key(
+    post: Any, now: Any, tenant: str, pki: Any, creds: Any
+) -> None:
     token = vihf(now, signer=creds(GP, "cps_sign"), pki=pki)
     assert post("patients", rekey(TD02, token), tenant).status_code == 200
 
 
 def test_no_specialty(post: Any, now: Any, tenant: str) -> None:
     fault = _fault(post("patients", rekey(TD02, vihf(now, specialty=None)), tenant))
-    assert fault["reason"].startswith("Aucune spécialité dans le vihf. Spécialité obligatoire pour les Médecins")
+    assert fault["reason"].startswith(
+        "Aucune spécialité dans le vihf. Spécialité obligatoire pour les Médecins"
+    )
 
 
 def test_structure_sector_mismatch(post: Any, now: Any, tenant: str) -> None:
@@ -66,8 +77,17 @@ def test_structure_sector_mismatch(post: Any, now: Any, tenant: str) -> None:
     assert fault["reason"] == "Impossible d'effectuer un test d'existence : Structure introuvable ou Inactive"
 
 
-def test_indirect_structure_differs_from_certificate(post: Any, now: Any, tenant: str, pki: Any, creds: Any) -> None:
-    token = vihf(now, mode="INDIRECTE", structure="1750000010", secteur="SA05", signer=creds(GP_STRUCTURE, "org_sign"), pki=pki)
+def test_indirect_structure_differs_from_certificate(
+    post: Any, now: Any, tenant: str, pki: Any, creds: Any
+) -> None:
+    token = vihf(
+        now,
+        mode="INDIRECTE",
+        structure="1750000010",
+        secteur="SA05",
+        signer=creds(GP_STRUCTURE, "org_sign"),
+        pki=pki,
+    )
     fault = _fault(post("patients", rekey(TD02, token), tenant, cert="org"))
     assert fault["reason"] == "Erreur d'authentification de la personne morale"
 
@@ -98,7 +118,9 @@ def test_indirect_mode_calling_td03(post: Any, now: Any, tenant: str, pki: Any, 
 
 def test_td05_outside_centre_15(post: Any, now: Any, tenant: str) -> None:
     fault = _fault(post("patientsPDQ", rekey(TD05, vihf(now, ins=None)), tenant))
-    assert fault["reason"] == "Transaction TD0.5 autorisée uniquement en mode centre de régulation (centre_15)"
+    assert (
+        fault["reason"] == "Transaction TD0.5 autorisée uniquement en mode centre de régulation (centre_15)"
+    )
 
 
 def test_td13b_on_an_ens_attached_dmp(post: Any, now: Any, tenant: str, console: Any) -> None:
@@ -117,7 +139,9 @@ def test_closing_then_existence_and_reset(post: Any, now: Any, tenant: str, cons
 
 
 def test_blocked_and_expired_authorizations(post: Any, now: Any, tenant: str, console: Any) -> None:
-    console.put(f"/_sandbox/dmp/patients/{PATIENT}?tenant={tenant}", json={"authorizations": {f"PS:{GP}": "EXPIRE"}})
+    console.put(
+        f"/_sandbox/dmp/patients/{PATIENT}?tenant={tenant}", json={"authorizations": {f"PS:{GP}": "EXPIRE"}}
+    )
     assert b'code="EXPIRE"' in post("patients", rekey(TD02, vihf(now)), tenant).content
     console.put(f"/_sandbox/dmp/patients/{PATIENT}?tenant={tenant}", json={"blocked": [f"PS:{GP}"]})
     assert b'code="INTERDIT"' in post("patients", rekey(TD02, vihf(now)), tenant).content
@@ -134,17 +158,35 @@ BAD = {
     "doctype": lambda now: b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + _valid(now),
     "no security": lambda now: re.sub(rb"<wsse:Security.*?</wsse:Security>", b"", _valid(now), flags=re.S),
     "not saml 2.0": lambda now: _valid(now).replace(b'Version="2.0"', b'Version="1.1"', 1),
-    "unknown operation": lambda now: _valid(now).replace(b"PRPA_IN201307UV02 ITSVersion", b"PRPA_IN209999UV02 ITSVersion").replace(b"</urn:PRPA_IN201307UV02>", b"</urn:PRPA_IN209999UV02>"),
-    "other operation's action": lambda now: _valid(now).replace(b">urn:hl7-org:v3:PRPA_IN201307UV02<", b">urn:hl7-org:v3:PRPA_IN201314UV02<"),
+    "unknown operation": lambda now: (
+        _valid(now)
+        .replace(b"PRPA_IN201307UV02 ITSVersion", b"PRPA_IN209999UV02 ITSVersion")
+        .replace(b"</urn:PRPA_IN201307UV02>", b"</urn:PRPA_IN209999UV02>")
+    ),
+    "other operation's action": lambda now: _valid(now).replace(
+        b">urn:hl7-org:v3:PRPA_IN201307UV02<", b">urn:hl7-org:v3:PRPA_IN201314UV02<"
+    ),
 }
 EXPECTED = {
     "garbage": ("soap:Sender", None, "Error reading XMLStreamReader."),
-    "not soap": ("soap:VersionMismatch", None, '"urn:x", the namespace on the "foo" element, is not a valid SOAP version.'),
+    "not soap": (
+        "soap:VersionMismatch",
+        None,
+        '"urn:x", the namespace on the "foo" element, is not a valid SOAP version.',
+    ),
     "doctype": ("soap:Sender", None, "Error reading XMLStreamReader."),
     "no security": ("soap:Sender", "soap:DMPInvalidVIHF", None),
     "not saml 2.0": ("soap:Sender", "soap:DMPInvalidVIHF", None),
-    "unknown operation": ("soap:Sender", None, "Message part {urn:hl7-org:v3}PRPA_IN209999UV02 was not recognized.  (Does it exist in service WSDL?)"),
-    "other operation's action": ("soap:Sender", None, "The given SOAPAction urn:hl7-org:v3:PRPA_IN201314UV02 does not match an operation."),
+    "unknown operation": (
+        "soap:Sender",
+        None,
+        "Message part {urn:hl7-org:v3}PRPA_IN209999UV02 was not recognized.  (Does it exist in service WSDL?)",
+    ),
+    "other operation's action": (
+        "soap:Sender",
+        None,
+        "The given SOAPAction urn:hl7-org:v3:PRPA_IN201314UV02 does not match an operation.",
+    ),
 }
 
 
