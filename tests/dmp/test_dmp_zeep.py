@@ -22,7 +22,12 @@ def _client(wsdl: str, binding: str, url: str, ca: str, cert: tuple[str, str], t
     session.verify, session.cert = ca, cert
     session.headers["X-Sandbox-Tenant"] = tenant
     transport: Transport = OfflineTransport(session=session)
-    client = Client(str(CONTRACT / "wsdl" / wsdl), transport=transport, settings=Settings(strict=False), plugins=[WsAddressingPlugin()])
+    client = Client(
+        str(CONTRACT / "wsdl" / wsdl),
+        transport=transport,
+        settings=Settings(strict=False),
+        plugins=[WsAddressingPlugin()],
+    )
     return client.create_service(binding, url)
 
 
@@ -60,6 +65,8 @@ def test_patient_list_with_zeep(pem_dir: Any, gp_auth: Any, dmp_url: Any, now: A
         gp_auth,
         tenant,
     )
-    out = service.patientList(startDate="20100101000000", dateType="LASTAUTORIZATION", _soapheaders=[_security(now)])
+    out = service.patientList(
+        startDate="20100101000000", dateType="LASTAUTORIZATION", _soapheaders=[_security(now)]
+    )
     assert out.status == "DMPOk"
     assert PATIENT in [i.nationalId for d in out.patientlistData for i in d.patientIdentifier]
