@@ -60,7 +60,7 @@ def pretty(body: str | None, content_type: str = "") -> dict[str, Any]:
         elif kind == "mime":
             html = mime_html(shown, content_type)
     if html is None:
-        html = Markup('<pre class="body">{}</pre>').format(shown)
+        html = Markup('<pre class="body" tabindex="0">{}</pre>').format(shown)
     return {"kind": kind, "html": html, "truncated": truncated, "size": size, "jwts": jwts(shown)}
 
 
@@ -93,7 +93,7 @@ def xml_html(text: str) -> Markup | None:
     except (etree.XMLSyntaxError, ValueError):
         return None
     if sum(1 for _ in root.iter()) > MAX_ELEMENTS:
-        return Markup('<pre class="body">{}</pre>').format(etree.tostring(root, pretty_print=True, encoding="unicode"))
+        return Markup('<pre class="body" tabindex="0">{}</pre>').format(etree.tostring(root, pretty_print=True, encoding="unicode"))
     return Markup('<div class="xml mono">{}</div>').format(_element(root, 0))
 
 
@@ -119,7 +119,7 @@ def json_html(text: str) -> Markup | None:
         data = json.loads(text)
     except ValueError:
         return None
-    return Markup('<pre class="body">{}</pre>').format(json.dumps(data, ensure_ascii=False, indent=2))
+    return Markup('<pre class="body" tabindex="0">{}</pre>').format(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def form_html(text: str) -> Markup | None:
@@ -179,7 +179,7 @@ def _part(part: Any) -> Markup:
     preview = ""
     if ctype.startswith("text/") or ctype.endswith(("xml", "json")):
         preview = payload[:2000].decode("utf-8", "replace")
-    body = Markup('<pre class="body">{}</pre>').format(preview) if preview else Markup('<span class="note">({} octets)</span>').format(len(payload))
+    body = Markup('<pre class="body" tabindex="0">{}</pre>').format(preview) if preview else Markup('<span class="note">({} octets)</span>').format(len(payload))
     return Markup("<li>{} {}</li>").format(label, body)
 
 
