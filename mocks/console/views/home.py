@@ -10,6 +10,10 @@ from flask import Response
 from mocks.console.site import bp, control, page, service_pages, tenant
 
 
+# French titles of the kernel components the registry lists as services
+TITLES = {"pki": "IGC-Santé TEST du bac à sable (LCR, OCSP, certificats des autorités)"}
+
+
 def service_links(name: str, row: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, URL) an LGC configures for a service: its pages' `lgc_urls` when it has them,
     else the listeners' base URLs."""
@@ -29,7 +33,10 @@ def service_links(name: str, row: dict[str, Any]) -> list[tuple[str, str]]:
 def home() -> Response:
     ctl, current = control(), tenant()
     info = ctl.get("/info")
-    services = [{"name": name, **row, "links": service_links(name, row)} for name, row in info["services"].items()]
+    services = [
+        {"name": name, **row, "title": TITLES.get(name, row["title"]), "links": service_links(name, row)}
+        for name, row in info["services"].items()
+    ]
     counts = {
         "all": ctl.get("/journal/count", tenant=current)["count"],
         "findings": ctl.get("/journal/count", tenant=current, has_findings="true")["count"],
