@@ -26,7 +26,11 @@ from mocks.console import NavEntry, Panel, control, page, tenant
 blueprint = Blueprint("insi_pages", __name__, template_folder="templates")
 NAV = [NavEntry("", "INSi", "INSi")]
 PAGE_SIZE = 50
-CR_LABELS = {"00": "une identité trouvée", "01": "aucune identité trouvée", "02": "plusieurs identités trouvées"}
+CR_LABELS = {
+    "00": "une identité trouvée",
+    "01": "aucune identité trouvée",
+    "02": "plusieurs identités trouvées",
+}
 OPERATIONS = {
     wire.OP_TRAITS: "recherche par traits",
     wire.OP_VITALE: "recherche par carte Vitale",
@@ -106,7 +110,9 @@ def expected(patient: dict[str, Any]) -> dict[str, Any]:
         errors = ctl.get("/errors").get("insi", {})
         error = {"name": patient["outcome"], **(errors.get(patient["outcome"]) or {})}
     family = next((c["value"] for c in ctl.get("/config") if c["name"] == "insi_oid_family"), "production")
-    oid = matching.OID_FAMILIES.get(family, matching.OID_FAMILIES["production"]).get(patient.get("kind", "NIR"), "")
+    oid = matching.OID_FAMILIES.get(family, matching.OID_FAMILIES["production"]).get(
+        patient.get("kind", "NIR"), ""
+    )
     return {
         "short": {"code": short.code, "label": CR_LABELS[short.code], "count": len(short.identities)},
         "full": {"code": full.code, "label": CR_LABELS[full.code], "count": len(full.identities)},

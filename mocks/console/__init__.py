@@ -16,4 +16,15 @@ from mocks.console.contract import NavEntry, Panel
 from mocks.console.control import ControlError
 from mocks.console.site import PageNotFound, control, done, lang, mount, page, tenant
 
-__all__ = ["ControlError", "NavEntry", "PageNotFound", "Panel", "control", "done", "lang", "mount", "page", "tenant"]
+__all__ = [
+    "ControlError",
+    "NavEntry",
+    "PageNotFound",
+    "Panel",
+    "control",
+    "done",
+    "lang",
+    "mount",
+    "page",
+    "tenant",
+]

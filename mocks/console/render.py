@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from lxml import etree
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 MAX_SHOWN = 2 * 1024 * 1024  # a body over 2 MB is shown truncated, with a download link
 MAX_ELEMENTS = 4000  # past this, XML is shown as indented text (folding would be slow to draw)
@@ -30,13 +30,17 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 def kind_of(body: str, content_type: str = "") -> str:
     ct = content_type.lower()
     head = body.lstrip()[:200]
-    if ct.startswith("multipart/") or (head[:13].lower() in ("mime-version:",) or head.lower().startswith("content-type: multipart")):
+    if ct.startswith("multipart/") or (
+        head[:13].lower() in ("mime-version:",) or head.lower().startswith("content-type: multipart")
+    ):
         return "mime"
     if head.startswith("<"):
         return "xml"
     if head.startswith(("{", "[")):
         return "json"
-    if "x-www-form-urlencoded" in ct or re.fullmatch(r"[\w.\-~%+]+=[^\s]*(&[\w.\-~%+]+=[^\s]*)*", body.strip()[:2000] or "-"):
+    if "x-www-form-urlencoded" in ct or re.fullmatch(
+        r"[\w.\-~%+]+=[^\s]*(&[\w.\-~%+]+=[^\s]*)*", body.strip()[:2000] or "-"
+    ):
         return "form"
     return "text"
 
@@ -93,7 +97,9 @@ def xml_html(text: str) -> Markup | None:
     except (etree.XMLSyntaxError, ValueError):
         return None
     if sum(1 for _ in root.iter()) > MAX_ELEMENTS:
-        return Markup('<pre class="body" tabindex="0">{}</pre>').format(etree.tostring(root, pretty_print=True, encoding="unicode"))
+        return Markup('<pre class="body" tabindex="0">{}</pre>').format(
+            etree.tostring(root, pretty_print=True, encoding="unicode")
+        )
     return Markup('<div class="xml mono">{}</div>').format(_element(root, 0))
 
 
@@ -101,7 +107,9 @@ def _element(el: Any, depth: int) -> Markup:
     if not isinstance(el.tag, str):  # comment or processing instruction
         return Markup('<div class="note">{}</div>').format(etree.tostring(el, encoding="unicode"))
     name = _qname(el)
-    open_tag = Markup('<span class="tag">&lt;{}</span>{}<span class="tag">&gt;</span>').format(name, _attrs(el))
+    open_tag = Markup('<span class="tag">&lt;{}</span>{}<span class="tag">&gt;</span>').format(
+        name, _attrs(el)
+    )
     close_tag = Markup('<span class="tag">&lt;/{}&gt;</span>').format(name)
     children = list(el)
     text = (el.text or "").strip()
@@ -119,7 +127,9 @@ def json_html(text: str) -> Markup | None:
         data = json.loads(text)
     except ValueError:
         return None
-    return Markup('<pre class="body" tabindex="0">{}</pre>').format(json.dumps(data, ensure_ascii=False, indent=2))
+    return Markup('<pre class="body" tabindex="0">{}</pre>').format(
+        json.dumps(data, ensure_ascii=False, indent=2)
+    )
 
 
 def form_html(text: str) -> Markup | None:
@@ -127,7 +137,8 @@ def form_html(text: str) -> Markup | None:
     if not pairs:
         return None
     rows = Markup("").join(
-        Markup('<tr><th scope="row" class="mono">{}</th><td class="mono">{}</td></tr>').format(k, v) for k, v in pairs
+        Markup('<tr><th scope="row" class="mono">{}</th><td class="mono">{}</td></tr>').format(k, v)
+        for k, v in pairs
     )
     return Markup('<table class="form"><tbody>{}</tbody></table>').format(rows)
 
@@ -153,8 +164,10 @@ def jwts(text: str) -> list[dict[str, Any]]:
 
 # -- MIME ----------------------------------------------------------------------------------------
 def mime_html(text: str, content_type: str = "") -> Markup | None:
-    raw = text if text.lower().lstrip().startswith(("content-type", "mime-version")) else (
-        f"Content-Type: {content_type}\r\n\r\n{text}" if content_type else text
+    raw = (
+        text
+        if text.lower().lstrip().startswith(("content-type", "mime-version"))
+        else (f"Content-Type: {content_type}\r\n\r\n{text}" if content_type else text)
     )
     try:
         msg = email.message_from_string(raw, policy=email.policy.default)
@@ -170,7 +183,9 @@ def _part(part: Any) -> Markup:
     name = part.get_filename() or ""
     extra = [f"{k}: {v}" for k, v in part.items() if k.lower() not in ("content-type",)][:6]
     label = Markup("<strong>{}</strong>{}{}").format(
-        ctype, Markup(" — <code>{}</code>").format(name) if name else "", Markup('<br><span class="note">{}</span>').format("; ".join(extra)) if extra else ""
+        ctype,
+        Markup(" — <code>{}</code>").format(name) if name else "",
+        Markup('<br><span class="note">{}</span>').format("; ".join(extra)) if extra else "",
     )
     if part.is_multipart():
         kids = Markup("").join(_part(p) for p in part.iter_parts())
@@ -179,7 +194,11 @@ def _part(part: Any) -> Markup:
     preview = ""
     if ctype.startswith("text/") or ctype.endswith(("xml", "json")):
         preview = payload[:2000].decode("utf-8", "replace")
-    body = Markup('<pre class="body" tabindex="0">{}</pre>').format(preview) if preview else Markup('<span class="note">({} octets)</span>').format(len(payload))
+    body = (
+        Markup('<pre class="body" tabindex="0">{}</pre>').format(preview)
+        if preview
+        else Markup('<span class="note">({} octets)</span>').format(len(payload))
+    )
     return Markup("<li>{} {}</li>").format(label, body)
 
 
@@ -195,7 +214,9 @@ def curl(entry: dict[str, Any], base_url: str, body_file: str, inline_limit: int
     parts = ["curl", "-sS"]
     if base_url.startswith("https"):
         parts += ["--cacert", "IGC-Sante-TEST.pem"]
-        mode = (entry.get("details", {}).get("caller") or {}).get("mode") or entry.get("details", {}).get("mode")
+        mode = (entry.get("details", {}).get("caller") or {}).get("mode") or entry.get("details", {}).get(
+            "mode"
+        )
         if mode == "mtls" or entry.get("details", {}).get("listener") == "insi":
             parts += ["--cert", "certificat.pem", "--key", "cle.pem"]
     if method != "GET":

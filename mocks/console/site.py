@@ -108,7 +108,11 @@ def enabled(service: str) -> bool:
 def navigation() -> list[dict[str, Any]]:
     path = request.path
     items = [
-        {"href": href, "label": _(label), "active": path == href or (href != "/" and path.startswith(href + "/"))}
+        {
+            "href": href,
+            "label": _(label),
+            "active": path == href or (href != "/" and path.startswith(href + "/")),
+        }
         for href, label in KERNEL_NAV
     ]
     items[0]["active"] = path == "/"
@@ -172,9 +176,13 @@ def back_to(default: str) -> str:
 def preferences() -> Response:
     resp: Response = redirect(back_to("/"), 303)  # type: ignore[assignment]
     if "lang" in request.args:
-        resp.set_cookie(LANG_COOKIE, "en" if request.args["lang"] == "en" else "fr", max_age=YEAR, samesite="Lax")
+        resp.set_cookie(
+            LANG_COOKIE, "en" if request.args["lang"] == "en" else "fr", max_age=YEAR, samesite="Lax"
+        )
     if "large" in request.args:
-        resp.set_cookie(LARGE_COOKIE, "1" if request.args["large"] == "1" else "0", max_age=YEAR, samesite="Lax")
+        resp.set_cookie(
+            LARGE_COOKIE, "1" if request.args["large"] == "1" else "0", max_age=YEAR, samesite="Lax"
+        )
     if "tenant" in request.args:
         asked = request.args["tenant"]
         if asked not in [t["id"] for t in tenants()]:

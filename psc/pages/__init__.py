@@ -52,7 +52,9 @@ def home() -> Response:
     ctl, current = control(), tenant()
     psc = ctl.get("/psc/", tenant=current)
     pending = ctl.get("/psc/pending", tenant=current)
-    logins = [e for op in LOGINS for e in ctl.get("/journal", service="psc", operation=op, tenant=current, limit=20)]
+    logins = [
+        e for op in LOGINS for e in ctl.get("/journal", service="psc", operation=op, tenant=current, limit=20)
+    ]
     logins.sort(key=lambda e: e["id"], reverse=True)
     demo = ctl.get("/personas/")["personas"]["professionals"]
     return page(

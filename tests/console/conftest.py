@@ -90,7 +90,12 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
                "resultTypes": ["violations"]}  # fmt: skip
     results = Axe().run(page, options=options).response["violations"]
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["html"][:160] for n in v["nodes"][:3]]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["html"][:160] for n in v["nodes"][:3]],
+        }
         for v in results
         if v["impact"] in ("serious", "critical")
     ]
@@ -106,7 +111,9 @@ class Insi:
     def traits(self, tenant: str, nom: str = "ADRTROIS", prenoms: tuple[str, ...] = ("TOUSSAINT",),
                sexe: str = "M", date: str = "1960-01-01") -> httpx.Response:  # fmt: skip
         body = request_xml(nom, prenoms, sexe, date)
-        return self.http.post(self.url, content=body, headers={"Content-Type": SOAP, "X-Sandbox-Tenant": tenant})
+        return self.http.post(
+            self.url, content=body, headers={"Content-Type": SOAP, "X-Sandbox-Tenant": tenant}
+        )
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,9 @@ def test_frozen_clock_is_the_one_insi_answers_with(page: Page, insi: Insi, conso
     assert "<CodeCR>00</CodeCR>" in insi.traits(console_tenant).text
 
 
-def test_fault_rule_from_the_picker_fires_on_the_next_insi_call(page: Page, insi: Insi, console_tenant: str) -> None:
+def test_fault_rule_from_the_picker_fires_on_the_next_insi_call(
+    page: Page, insi: Insi, console_tenant: str
+) -> None:
     assert insi.traits(console_tenant).status_code == 200  # the journal has seen the operation
     page.goto("/defauts")
     page.select_option("#pick-service", "insi")  # submits itself: the pickers now list INSi's
@@ -150,7 +152,9 @@ def test_ecps_push_approved_from_the_console_completes_the_login(
     params = {"response_type": "code", "client_id": psc.client_id, "redirect_uri": callback.uri,
               "scope": "openid scope_all", "acr_values": "eidas1", "state": "s-console", "nonce": "n-console",
               "code_challenge": challenge, "code_challenge_method": "S256"}  # fmt: skip
-    context.add_cookies([{"name": "segur_tenant", "value": psc.tenant, "url": running_sandbox.url("console")}])
+    context.add_cookies(
+        [{"name": "segur_tenant", "value": psc.tenant, "url": running_sandbox.url("console")}]
+    )
 
     professional = context.new_page()
     professional.goto(discovery["authorization_endpoint"] + "?" + urlencode(params))
@@ -174,8 +178,12 @@ def test_ecps_push_approved_from_the_console_completes_the_login(
     assert back["state"] == "s-console" and back["code"]
     token = psc.https.post(
         psc.oidc("/token"),
-        data={"grant_type": "authorization_code", "code": back["code"], "redirect_uri": callback.uri,
-              "code_verifier": verifier},  # fmt: skip
+        data={
+            "grant_type": "authorization_code",
+            "code": back["code"],
+            "redirect_uri": callback.uri,
+            "code_verifier": verifier,
+        },  # fmt: skip
         auth=(psc.client_id, psc.secret),
     )
     assert token.status_code == 200, token.text

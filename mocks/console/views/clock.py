@@ -10,7 +10,14 @@ from flask import Response, request
 from mocks.console.control import ControlError
 from mocks.console.site import bp, control, done, page, tenant
 
-STEPS = [(3600, "+1 heure"), (86400, "+1 jour"), (7 * 86400, "+7 jours"), (30 * 86400, "+30 jours"), (365 * 86400, "+1 an")]
+MAX_DAYS = 100 * 365  # the control API takes any float; an absurd one breaks the tenant's clock
+STEPS = [
+    (3600, "+1 heure"),
+    (86400, "+1 jour"),
+    (7 * 86400, "+7 jours"),
+    (30 * 86400, "+30 jours"),
+    (365 * 86400, "+1 an"),
+]
 
 
 @bp.get("/horloge")
@@ -36,6 +43,10 @@ def clock_set() -> Response:
             ctl.put("/clock", {"mode": "frozen", **({"at": at} if at else {})}, tenant=current)
         elif action == "offset":
             days = float((request.form.get("days") or "0").replace(",", "."))
+            if not -MAX_DAYS <= days <= MAX_DAYS:
+                return done(
+                    "/horloge", error=f"Décalage de {MAX_DAYS} jours au plus, dans un sens ou dans l'autre."
+                )
             ctl.put("/clock", {"mode": "offset", "offset_seconds": days * 86400}, tenant=current)
         elif action == "advance":
             ctl.post("/clock/advance", {"seconds": float(request.form.get("seconds") or "0")}, tenant=current)

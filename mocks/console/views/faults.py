@@ -29,7 +29,11 @@ def catalogue() -> dict[str, dict[str, Any]]:
         seen = ctl.get("/journal", service=service, limit=500)
         for entry in seen:
             op = entry["operation"]
-            if op not in operations and not op.startswith(("GET ", "POST ", "PUT ", "DELETE ", "HEAD ")) and op != "invalid":
+            if (
+                op not in operations
+                and not op.startswith(("GET ", "POST ", "PUT ", "DELETE ", "HEAD "))
+                and op != "invalid"
+            ):
                 operations.append(op)
         out[service] = {"errors": errors, "operations": operations}
     return out
@@ -47,7 +51,7 @@ def _names(declared: Any) -> list[str]:
 def faults() -> Response:
     current = tenant()
     cat = catalogue()
-    chosen = request.args.get("service") or next(iter(cat), "")
+    chosen = request.args.get("service") or ("insi" if "insi" in cat else next(iter(cat), ""))
     return page(
         "console/faults.html",
         "Défauts",

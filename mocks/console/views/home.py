@@ -9,7 +9,6 @@ from flask import Response
 
 from mocks.console.site import bp, control, page, service_pages, tenant
 
-
 # French titles of the kernel components the registry lists as services
 TITLES = {"pki": "IGC-Santé TEST du bac à sable (LCR, OCSP, certificats des autorités)"}
 
@@ -25,7 +24,11 @@ def service_links(name: str, row: dict[str, Any]) -> list[tuple[str, str]]:
     if name == "pki":
         pki = control().get("/pki/")
         base = row["urls"].get("pki", "")
-        return [("OCSP", pki["ocsp"]), ("LCR (exemple)", pki["cas"][1]["crl"]), ("Autorités (AIA)", base + "/AC%20TEST/")]
+        return [
+            ("OCSP", pki["ocsp"]),
+            ("LCR (exemple)", pki["cas"][1]["crl"]),
+            ("Autorités (AIA)", base + "/AC%20TEST/"),
+        ]
     return [(listener, url) for listener, url in row["urls"].items()]
 
 

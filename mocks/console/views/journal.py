@@ -60,11 +60,11 @@ def journal() -> Response:
         total, entries, error = 0, [], exc.message  # a bad filter value: say which
     pages = max(1, -(-total // PAGE_SIZE))
     newest = entries[0]["id"] if entries and number == 1 else None
-    if number == 1:
+    if number == 1 and not error:
         last = ctl.get("/journal", limit=1, **flt)
         newest = last[0]["id"] if last else 0
     params = {k: v for k, v in request.args.items() if k != "page"}
-    stream = "/journal/flux?" + urlencode({**params, "after": newest}) if number == 1 else ""
+    stream = "/journal/flux?" + urlencode({**params, "after": newest}) if number == 1 and not error else ""
     services = sorted(ctl.get("/info")["services"])
     return page(
         "console/journal.html",
@@ -103,7 +103,9 @@ def stream() -> Response:
         yield "retry: 250\n\n"
         deadline = time.monotonic() + STREAM_SECONDS
         while (left := deadline - time.monotonic()) > 0:
-            waited = ctl.raw("GET", "/journal/wait", after_id=after, timeout=round(min(WAIT_SLICE, left), 2), **flt)
+            waited = ctl.raw(
+                "GET", "/journal/wait", after_id=after, timeout=round(min(WAIT_SLICE, left), 2), **flt
+            )
             if waited.status_code == 408:
                 yield ": en attente\n\n"
                 continue
@@ -161,13 +163,19 @@ def entry(entry_id: str) -> Response:
     trace = ctl.get("/journal", trace_id=e["trace_id"], order="asc", limit=50) if e.get("trace_id") else []
     persona = ctl.get("/journal", persona=e["persona"], limit=20) if e.get("persona") else []
     rules = _rules()
-    findings = [{**f, "title": rules.get(f.get("rule", ""), {}).get("title", "")} for f in e.get("findings") or []]
-    curl = render.curl(e, base, f"requete-{e['id']}.txt") if base and e.get("request_body") is not None else ""
+    findings = [
+        {**f, "title": rules.get(f.get("rule", ""), {}).get("title", "")} for f in e.get("findings") or []
+    ]
+    curl = (
+        render.curl(e, base, f"requete-{e['id']}.txt") if base and e.get("request_body") is not None else ""
+    )
     return page(
         "console/entry.html",
         f"Échange n° {e['id']}",
         e=e,
-        details=json.dumps({k: v for k, v in details.items() if k != "request"}, ensure_ascii=False, indent=2),
+        details=json.dumps(
+            {k: v for k, v in details.items() if k != "request"}, ensure_ascii=False, indent=2
+        ),
         req=req,
         request_view=request_view,
         response_view=response_view,
@@ -183,11 +191,17 @@ def entry(entry_id: str) -> Response:
 def body(entry_id: str, which: str) -> Response:
     """A body as it was captured, as a download (the whole of it, however large)."""
     if which not in ("requete", "reponse"):
-        raise PageNotFound(f"Corps inconnu : {which} (requete ou reponse)", f"/journal/{entry_id}", "Retour à l'échange")
+        raise PageNotFound(
+            f"Corps inconnu : {which} (requete ou reponse)", f"/journal/{entry_id}", "Retour à l'échange"
+        )
     e = _entry(entry_id)
     text = e.get("request_body" if which == "requete" else "response_body")
     if text is None:
-        raise PageNotFound("Ce corps n'a pas été conservé (SEGUR_JOURNAL_BODIES)", f"/journal/{entry_id}", "Retour à l'échange")
+        raise PageNotFound(
+            "Ce corps n'a pas été conservé (SEGUR_JOURNAL_BODIES)",
+            f"/journal/{entry_id}",
+            "Retour à l'échange",
+        )
     kind = render.kind_of(text[:4096])
     ext = {"xml": "xml", "json": "json"}.get(kind, "txt")
     return Response(

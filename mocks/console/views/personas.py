@@ -53,7 +53,9 @@ def _get_persona(kind: str, persona_id: str) -> dict[str, Any]:
         return dict(control().get(f"/personas/{kind}/{persona_id}"))
     except ControlError as exc:
         if exc.status == 404:
-            raise PageNotFound(f"Persona inconnu : {persona_id}", "/personas", "Retour aux personas") from None
+            raise PageNotFound(
+                f"Persona inconnu : {persona_id}", "/personas", "Retour aux personas"
+            ) from None
         raise
 
 
@@ -75,7 +77,9 @@ def credentials(kind: str, persona_id: str) -> dict[str, Any]:
         for fmt, fmt_label in FORMATS:
             params = {"format": fmt, **({"password": password} if fmt == "p12" else {})}
             path = f"/_sandbox/pki/personas/{persona_id}/{cred_kind}?{urlencode(params)}"
-            links.append({"format": fmt, "label": fmt_label, "href": path, "curl": f"curl -OJ '{base}{path}'"})
+            links.append(
+                {"format": fmt, "label": fmt_label, "href": path, "curl": f"curl -OJ '{base}{path}'"}
+            )
         rows.append({"kind": cred_kind, "label": label, "links": links})
     try:
         issued = control().get(f"/pki/personas/{persona_id}")

@@ -28,7 +28,11 @@ def tenants_create() -> Response:
     form = request.form
     bindings = [b.strip() for b in form.get("bindings", "").splitlines() if b.strip()]
     bindings += [b for b in form.getlist("certificate") if b]
-    data = {"id": form.get("id", "").strip(), "description": form.get("description", "").strip(), "bindings": bindings}
+    data = {
+        "id": form.get("id", "").strip(),
+        "description": form.get("description", "").strip(),
+        "bindings": bindings,
+    }
     try:
         control().post("/tenants", data)
     except ControlError as exc:
