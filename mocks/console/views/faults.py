@@ -12,8 +12,10 @@ from mocks.console.control import ControlError
 from mocks.console.site import back_to, bp, control, done, page, tenant
 
 
-def catalogue() -> dict[str, dict[str, Any]]:
-    """service -> {"errors": {name: {description, http_status, kind}}, "operations": [names]}."""
+def catalogue(chosen: str | None = None) -> dict[str, dict[str, Any]]:
+    """service -> {"errors": {name: {description, http_status, kind}}, "operations": [names]}:
+    operations as the catalogue declares them, plus, for the `chosen` service, those its recent
+    journal entries in the reader's tenant name."""
     ctl = control()
     raw = ctl.get("/faults/catalogue")
     typed = ctl.get("/errors")
@@ -26,7 +28,7 @@ def catalogue() -> dict[str, dict[str, Any]]:
             kind = (typed.get(service) or {}).get(name, {})
             row["kind"] = kind.get("kind", "") if isinstance(kind, dict) else ""
         operations = _names(declared)
-        seen = ctl.get("/journal", service=service, limit=500)
+        seen = ctl.get("/journal", service=service, tenant=tenant(), limit=100) if service == chosen else []
         for entry in seen:
             op = entry["operation"]
             if (
@@ -50,8 +52,9 @@ def _names(declared: Any) -> list[str]:
 @bp.get("/defauts")
 def faults() -> Response:
     current = tenant()
-    cat = catalogue()
-    chosen = request.args.get("service") or ("insi" if "insi" in cat else next(iter(cat), ""))
+    names = list(control().get("/faults/catalogue"))
+    chosen = request.args.get("service") or ("insi" if "insi" in names else next(iter(names), ""))
+    cat = catalogue(chosen)
     return page(
         "console/faults.html",
         "Défauts",
