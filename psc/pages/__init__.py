@@ -12,6 +12,7 @@ Over the control API only: /_sandbox/psc/..., /_sandbox/journal, /_sandbox/perso
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +53,11 @@ def home() -> Response:
     ctl, current = control(), tenant()
     psc = ctl.get("/psc/", tenant=current)
     pending = ctl.get("/psc/pending", tenant=current)
+    for r in pending:  # expires_at: sandbox epoch seconds
+        try:
+            r["expires"] = datetime.fromtimestamp(float(r["expires_at"]), UTC).strftime("%H:%M:%S UTC")
+        except (TypeError, ValueError, OverflowError):
+            r["expires"] = str(r["expires_at"])
     logins = [
         e for op in LOGINS for e in ctl.get("/journal", service="psc", operation=op, tenant=current, limit=20)
     ]
