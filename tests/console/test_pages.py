@@ -123,3 +123,18 @@ def test_french_404_with_a_way_back(page: Page, path: str, text: str) -> None:
         shot(page, "erreur-404")
     back.click()
     assert page.locator("h1").count() == 1
+
+
+def test_psc_login_page_shares_the_console_style(page: Page) -> None:
+    """The demo login link of the PSC page opens the wallet's login page, in the same style."""
+    page.goto("/psc")
+    console_header = page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    link = page.locator("#demo a[target=_blank]").first.get_attribute("href")
+    assert link and "client_id=lgc-sandbox" in link
+    page.goto(link)
+    assert page.title().startswith("Identifiez-vous")
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == console_header
+    )
+    assert page.locator("#persona option").count() > 5
+    shot(page, "psc-page-de-connexion")
