@@ -98,6 +98,8 @@ class MssSmtp(SMTP):
             loop=asyncio.get_running_loop(),
         )
         self.command_size_limits["AUTH"] = AUTH_LINE_LIMIT  # a PSC JWT in an initial response
+        # before EHLO too: an AUTH sent without the EHLO that must follow STARTTLS gets 503, not 500
+        self.command_size_limit = AUTH_LINE_LIMIT
         self._handle_hooks["DATA"] = self._data  # aiosmtpd calls the DATA hook only when it exists
         self.mss = mss
         self.listener = listener
