@@ -153,9 +153,11 @@ def mail_exchange(
         if transport is not None:
             loop = _LOOP._loop
 
+            abort = getattr(transport, "abort", transport.close)
+
             def drop() -> None:
                 if loop is not None and not loop.is_closed():
-                    loop.call_soon_threadsafe(transport.abort)
+                    loop.call_soon_threadsafe(abort)
 
             ex.on_drop = drop
         yield ex

@@ -95,7 +95,9 @@ def bearer(sandbox: Sandbox, directory: Directory, creds: BearerCredentials) -> 
     )
 
 
-def certificate(sandbox: Sandbox, directory: Directory, der: bytes | None, authzid: str) -> Identity | Refusal:
+def certificate(
+    sandbox: Sandbox, directory: Directory, der: bytes | None, authzid: str
+) -> Identity | Refusal:
     tenant = sandbox.tenants.resolve(None, presented_keys(der))
     if not der:
         return Refusal("no client certificate", tenant)

@@ -70,7 +70,9 @@ ContentCheck = Callable[[Submission, Findings], None]
 
 def check_date(sub: Submission, findings: Findings) -> None:
     if sub.message.get("Date") is None:
-        findings.add("MSS-DATE-MISSING", "warning", "En-tête Date absent : ajouté par l'opérateur.", location="Date")
+        findings.add(
+            "MSS-DATE-MISSING", "warning", "En-tête Date absent : ajouté par l'opérateur.", location="Date"
+        )
 
 
 def check_message_id(sub: Submission, findings: Findings) -> None:

@@ -63,7 +63,10 @@ class Envelope:
     def as_dict(self) -> dict[str, Any]:
         return {
             "mail_from": self.mail_from,
-            "recipients": [{"address": r.address, "route": r.route, "notify": list(r.notify), "orcpt": r.orcpt} for r in self.recipients],
+            "recipients": [
+                {"address": r.address, "route": r.route, "notify": list(r.notify), "orcpt": r.orcpt}
+                for r in self.recipients
+            ],
             "ret": self.ret,
             "envid": self.envid,
             "body": self.body,
@@ -113,9 +116,16 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
     try:
         message = wire.parse(raw)
     except Exception as exc:  # noqa: BLE001 - email's parser is lenient; anything else is a 554
-        raise ERRORS.error("smtp_content_refused", f"Message refused: cannot parse ({type(exc).__name__})") from None
+        raise ERRORS.error(
+            "smtp_content_refused", f"Message refused: cannot parse ({type(exc).__name__})"
+        ) from None
     sub = checks.Submission(
-        raw, message, envelope.mail_from, [r.address for r in envelope.recipients], ctx.identity.caller, envelope.as_dict()
+        raw,
+        message,
+        envelope.mail_from,
+        [r.address for r in envelope.recipients],
+        ctx.identity.caller,
+        envelope.as_dict(),
     )
     for check in checks.CONTENT_CHECKS:
         check(sub, ex.findings)
@@ -192,7 +202,9 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
     return f"250 2.0.0 Ok: queued as {queue_id}"
 
 
-def _route(ctx: Context, envelope: Envelope, stored: int, now: datetime) -> list[tuple[Recipient, wire.RecipientStatus]]:
+def _route(
+    ctx: Context, envelope: Envelope, stored: int, now: datetime
+) -> list[tuple[Recipient, wire.RecipientStatus]]:
     tenant = ctx.identity.tenant
     out: list[tuple[Recipient, wire.RecipientStatus]] = []
     for rcpt in envelope.recipients:
@@ -205,7 +217,9 @@ def _route(ctx: Context, envelope: Envelope, stored: int, now: datetime) -> list
                 continue
             line = f"smtp; {code} {enhanced} {getattr(entry, 'text', '')}".strip()
             action = "failed" if str(code).startswith("5") else "delayed"
-            out.append((rcpt, wire.RecipientStatus(rcpt.address, action, enhanced or "5.0.0", line, rcpt.orcpt)))
+            out.append(
+                (rcpt, wire.RecipientStatus(rcpt.address, action, enhanced or "5.0.0", line, rcpt.orcpt))
+            )
             continue
         if rcpt.route == "local":
             assert rcpt.mailbox is not None
@@ -228,7 +242,13 @@ def _wants(rcpt: Recipient, action: str) -> bool:
     return key in notify
 
 
-def _dsns(ctx: Context, envelope: Envelope, original: bytes, outcomes: list[tuple[Recipient, wire.RecipientStatus]], now: datetime) -> None:
+def _dsns(
+    ctx: Context,
+    envelope: Envelope,
+    original: bytes,
+    outcomes: list[tuple[Recipient, wire.RecipientStatus]],
+    now: datetime,
+) -> None:
     sender = envelope.mail_from
     if not sender or ctx.directory.get(sender) is None:
         return
@@ -239,9 +259,24 @@ def _dsns(ctx: Context, envelope: Envelope, original: bytes, outcomes: list[tupl
     tenant = ctx.identity.tenant
     for statuses in by_action.values():
         data = wire.dsn(
-            host=ctx.host, to=sender, original=original, statuses=statuses, envid=envelope.envid, ret=envelope.ret, arrival=now, now=now
+            host=ctx.host,
+            to=sender,
+            original=original,
+            statuses=statuses,
+            envid=envelope.envid,
+            ret=envelope.ret,
+            arrival=now,
+            now=now,
         )
-        dsn_id = ctx.mails.add_message(tenant, data, mail_from="", rcpt_to=[sender], envelope={"dsn_for": sender}, received_at=now.isoformat(), origin="dsn")
+        dsn_id = ctx.mails.add_message(
+            tenant,
+            data,
+            mail_from="",
+            rcpt_to=[sender],
+            envelope={"dsn_for": sender},
+            received_at=now.isoformat(),
+            origin="dsn",
+        )
         ctx.mails.folders(tenant, sender)
         ctx.mails.deliver(tenant, sender, dsn_id)
 

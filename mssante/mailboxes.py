@@ -82,7 +82,10 @@ class Directory:
                 self.by_address[mbx.address] = merged
         self.citizens = citizens  # INS -> display name
         self.test_citizen = test_citizen.lower()
-        self.domains = {domain_of(a) for a in self.by_address} | {CITIZEN_DOMAIN, domain_of(self.test_citizen)}
+        self.domains = {domain_of(a) for a in self.by_address} | {
+            CITIZEN_DOMAIN,
+            domain_of(self.test_citizen),
+        }
         self.domains |= set(NATIONAL_DOMAINS)
 
     def get(self, address: str) -> Mailbox | None:
@@ -161,7 +164,9 @@ class Directories:
         with self._lock:
             if self._built is None or self._built[0] != key:
                 world = pop.ensure()
-                citizens = {p.ins: f"{' '.join(p.prenoms[:1])} {p.nom}".strip() for p in world.patients.values()}
+                citizens = {
+                    p.ins: f"{' '.join(p.prenoms[:1])} {p.nom}".strip() for p in world.patients.values()
+                }
                 test = str(self.sandbox.config.get("mss_citizen_test_address") or "")
                 directory = build(world.professionals.values(), world.structures.values(), citizens, test)
                 self._built = (key, directory)

@@ -68,8 +68,12 @@ SETTINGS = [
     Setting("mss_max_message_size", 10 * 1024 * 1024, "largest message accepted (bytes)", "int"),
     Setting("mss_max_recipients", 100, "recipients per message (RFC 5321 minimum: 100)", "int"),
     Setting("mss_idle_timeout", 300, "SMTP: seconds of client silence before 421", "int"),
-    Setting("mss_imap_idle_timeout", 1800, "IMAP: seconds of client silence before BYE (RFC 3501: 30 min)", "int"),
-    Setting("mss_password_auth", False, "offer SASL PLAIN / IMAP LOGIN (the password is a PSC token)", "bool"),
+    Setting(
+        "mss_imap_idle_timeout", 1800, "IMAP: seconds of client silence before BYE (RFC 3501: 30 min)", "int"
+    ),
+    Setting(
+        "mss_password_auth", False, "offer SASL PLAIN / IMAP LOGIN (the password is a PSC token)", "bool"
+    ),
 ]
 __all__ = ["ERRORS", "NAME", "RULES", "SETTINGS", "TITLE", "create"]
 

@@ -111,7 +111,14 @@ def _igc(sandbox: Sandbox, hosts: list[str], variant: str) -> tuple[bytes, bytes
     else:
         nb, na = now - dt.timedelta(minutes=5), now + dt.timedelta(days=365)
     # the PKI's own issuance (its profile, CRL and OCSP), under a persona id of ours
-    creds = pki._issue("server", f"mss-test-{variant}:" + ",".join(hosts), profiles.SANDBOX_STRUCTURE, nb, na, hostnames=hosts)  # type: ignore[attr-defined]
+    creds = pki._issue(
+        "server",
+        f"mss-test-{variant}:" + ",".join(hosts),
+        profiles.SANDBOX_STRUCTURE,
+        nb,
+        na,
+        hostnames=hosts,
+    )  # type: ignore[attr-defined]
     if variant == "revoked":
         creds = pki.revoke(creds.serial, "key_compromise")
     return creds.cert_pem + pki.ca(creds.issuer).pem, creds.key_pem
@@ -119,7 +126,12 @@ def _igc(sandbox: Sandbox, hosts: list[str], variant: str) -> tuple[bytes, bytes
 
 def _foreign(hosts: list[str]) -> tuple[bytes, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Not IGC-Sante")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Not IGC-Sante"),
+        ]
+    )
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -132,5 +144,7 @@ def _foreign(hosts: list[str]) -> tuple[bytes, bytes]:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem

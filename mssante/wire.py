@@ -159,7 +159,11 @@ def dsn(
             fields.append(f"Will-Retry-Until: {format_datetime(arrival.replace(microsecond=0))}")
         blocks.append("\r\n".join(fields))
     report = "\r\n\r\n".join(blocks) + "\r\n"
-    human = TEXTS[action] + "\r\n\r\n" + "\r\n".join(f"<{s.recipient}>: {s.action} ({s.status})" for s in statuses)
+    human = (
+        TEXTS[action]
+        + "\r\n\r\n"
+        + "\r\n".join(f"<{s.recipient}>: {s.action} ({s.status})" for s in statuses)
+    )
     if (ret or "HDRS").upper() == "FULL":
         third = b"Content-Type: message/rfc822\r\nContent-Description: Undelivered Message\r\n\r\n" + original
     else:

@@ -15,6 +15,8 @@ Keywords are permanent (`PERMANENTFLAGS (... \\*)`): `$MDNSent` and the like per
 
 The store calls are plain SQLite calls made on the mail loop: each is a short indexed query in
 WAL mode (readers never wait for a writer), cheaper than a hop to a worker thread per message.
+
+Over 400 lines: pymap's backend interfaces (Login, Session, MailboxSet, MailboxData, Message) as one unit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from pymap.backend.session import BaseSession
 from pymap.concurrent import Event, ReadWriteLock
 from pymap.config import BackendCapability, IMAPConfig
 from pymap.context import subsystem
@@ -39,11 +42,10 @@ from pymap.message import BaseLoadedMessage, BaseMessage
 from pymap.mime import MessageContent
 from pymap.parsing.message import AppendMessage
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
-from pymap.parsing.specials.flag import Flag, Recent, Seen, Wildcard, get_system_flags
+from pymap.parsing.specials.flag import Flag, Recent, Wildcard, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
 from pymap.token import AllTokens
 from pymap.user import UserMetadata
-from pymap.backend.session import BaseSession
 
 from mssante.auth import Identity as MailIdentity
 from mssante.mailstore import Folder, Item, MailStore
@@ -162,7 +164,9 @@ class MailboxData:
     def selected_set(self) -> SelectedSet:
         return _selected_set(self.folder.id)
 
-    async def update_selected(self, selected: SelectedMailbox, *, wait_on: Event | None = None) -> SelectedMailbox:
+    async def update_selected(
+        self, selected: SelectedMailbox, *, wait_on: Event | None = None
+    ) -> SelectedMailbox:
         fid = self.folder.id
         if wait_on is not None:
             changed = subsystem.get().new_event()
@@ -207,7 +211,9 @@ class MailboxData:
         item = self.mails.item(self.folder.id, uid)
         if item is None or item.expunged:
             return None
-        return self.mails.put(destination.folder.id, destination.folder.tenant, item.message, item.flags, item.internal_date)
+        return self.mails.put(
+            destination.folder.id, destination.folder.tenant, item.message, item.flags, item.internal_date
+        )
 
     async def move(self, uid: int, destination: MailboxData, *, recent: bool = False) -> int | None:
         new_uid = await self.copy(uid, destination, recent=recent)
@@ -221,7 +227,9 @@ class MailboxData:
             raise IndexError(uid)
         return Message(item, self.cache, expunged=item.expunged)
 
-    async def update(self, uid: int, cached_msg: CachedMessage, flag_set: frozenset[Flag], mode: FlagOp) -> Message:
+    async def update(
+        self, uid: int, cached_msg: CachedMessage, flag_set: frozenset[Flag], mode: FlagOp
+    ) -> Message:
         item = self.mails.item(self.folder.id, uid)
         if item is None:
             raise IndexError(uid)
@@ -274,7 +282,9 @@ class MailboxData:
             folder.next_uid,
         )
 
-    async def find(self, seq_set: SequenceSet, selected: SelectedMailbox) -> AsyncIterable[tuple[int, Message]]:
+    async def find(
+        self, seq_set: SequenceSet, selected: SelectedMailbox
+    ) -> AsyncIterable[tuple[int, Message]]:
         # one query for the folder instead of one per message (FETCH 1:* of a large INBOX)
         wanted = list(selected.messages.get_all(seq_set))
         current = {i.uid: i for i in self.mails.items(self.folder.id)}
@@ -288,7 +298,11 @@ class MailboxData:
                     yield seq, Message(gone, self.cache, expunged=True)
 
     async def find_deleted(self, seq_set: SequenceSet, selected: SelectedMailbox) -> Sequence[int]:
-        return [msg.uid async for _, msg in self.find(seq_set, selected) if Flag(b"\\Deleted") in msg.permanent_flags]
+        return [
+            msg.uid
+            async for _, msg in self.find(seq_set, selected)
+            if Flag(b"\\Deleted") in msg.permanent_flags
+        ]
 
 
 class MailboxSet:

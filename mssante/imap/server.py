@@ -19,13 +19,14 @@ registry, `ConnectionState`, `IMAPConnection`):
 Journal: one entry per login attempt (`MSS IMAP LOGIN a@b => OK`), per SELECT/EXAMINE, and one
 per session at its end with the count of every command it ran (the command batch). Fault rules
 name the operations `IMAP LOGIN` and `IMAP SELECT` (persona: the mailbox address).
+
+Over 400 lines: pymap's extension points (commands, state, connection) for one server, kept together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import logging
 import re
 import ssl
@@ -33,7 +34,7 @@ import uuid
 from argparse import Namespace
 from collections import Counter
 from contextlib import AsyncExitStack, closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from proxyprotocol.sock import SocketInfo
 from pymap.context import connection_exit, current_command
@@ -59,11 +60,11 @@ from pymap.parsing.response import (
 )
 from pymap.parsing.response.code import Capability
 from pymap.parsing.response.specials import ListResponse, StatusResponse
-from pymap.parsing.specials import Mailbox, StatusAttribute
+from pymap.parsing.specials import StatusAttribute
 from pymap.parsing.specials.astring import AString
 
 from mocks.errors import DropConnection, ServiceError
-from mocks.mail import MailListener, blocking, mail_exchange, read_deadline, start_tls, tls_info
+from mocks.mail import MailListener, TlsMode, blocking, mail_exchange, read_deadline, start_tls, tls_info
 from mssante import auth, sasl
 from mssante.errors import ERRORS
 from mssante.imap.backend import Config, Login
@@ -76,7 +77,6 @@ log = logging.getLogger("segur.mss")
 LOGIN_CAPS = [b"NAMESPACE", b"SPECIAL-USE", b"LIST-EXTENDED", b"LIST-STATUS"]
 LINE_LIMIT = 64 * 1024
 LIST_PATTERN = re.compile(rb"[\x21\x23-\x27\x2A-\x5B\x5D-\x7A\x7C\x7E]+")
-STATUS_ITEMS = (b"MESSAGES", b"RECENT", b"UIDNEXT", b"UIDVALIDITY", b"UNSEEN")
 
 
 class Refused(ResponseError):
@@ -90,7 +90,11 @@ class Refused(ResponseError):
     def get_response(self, tag: bytes) -> Response:
         entry = self.entry
         text = (self.text or getattr(entry, "text", "") or entry.description).encode()
-        code = ResponseCode.of(getattr(entry, "response_code", "").encode()) if getattr(entry, "response_code", "") else None
+        code = (
+            ResponseCode.of(getattr(entry, "response_code", "").encode())
+            if getattr(entry, "response_code", "")
+            else None
+        )
         status = getattr(entry, "status", "NO")
         if status == "BYE":
             return ResponseBye(text, code)
@@ -141,7 +145,15 @@ class ListCommand(CommandAuth):
     command = b"LIST"
     only_subscribed = False
 
-    def __init__(self, tag: bytes, ref: str, patterns: list[str], select: list[bytes], returns: list[bytes], status: list[bytes]) -> None:
+    def __init__(
+        self,
+        tag: bytes,
+        ref: str,
+        patterns: list[str],
+        select: list[bytes],
+        returns: list[bytes],
+        status: list[bytes],
+    ) -> None:
         super().__init__(tag)
         self.ref_name, self.patterns = ref, patterns
         self.select, self.returns, self.status = select, returns, status
@@ -230,7 +242,7 @@ class MssState(ConnectionState):
 
     @property
     def capability(self) -> Capability:
-        caps = [b"LITERAL+", b"SASL-IR", b"ID", b"ENABLE"] if False else [b"LITERAL+", b"SASL-IR", b"ID"]
+        caps = [b"LITERAL+", b"SASL-IR", b"ID"]
         if self._session is not None:
             return Capability(caps + list(self.config.login_capability))
         if not self.conn.secure:
@@ -255,7 +267,7 @@ class MssState(ConnectionState):
         user = cmd.userid.decode("utf-8", "replace")
         password = cmd.password.decode("utf-8", "replace")
         creds = await self.conn.verify("LOGIN", sasl.BearerCredentials("PLAIN", user, password))
-        return await self.do_authenticate(cmd, creds), None
+        return await self.do_authenticate(cmd, creds), None  # type: ignore[arg-type]
 
     async def do_namespace(self, cmd: NamespaceCommand) -> tuple[CommandResponse, None]:
         resp = ResponseOk(cmd.tag, b"NAMESPACE completed.")
@@ -317,9 +329,22 @@ class Credentials:
 
 class MssConnection(IMAPConnection):
     def __init__(
-        self, mss: Mss, listener: str, implicit: bool, config: MssConfig, reader: Any, writer: Any, tls_test: str | None = None
+        self,
+        mss: Mss,
+        listener: str,
+        implicit: bool,
+        config: MssConfig,
+        reader: Any,
+        writer: Any,
+        tls_test: str | None = None,
     ) -> None:
-        super().__init__(config.commands, config, reader, writer, SocketInfo.get(writer, None, unique_id=uuid.uuid4().bytes))
+        super().__init__(
+            config.commands,
+            config,
+            reader,
+            writer,
+            SocketInfo.get(writer, None, unique_id=uuid.uuid4().bytes),
+        )
         self.mss = mss
         self.listener = listener
         self.implicit = implicit
@@ -369,7 +394,9 @@ class MssConnection(IMAPConnection):
             try:
                 buf = bytearray(await self._line())
             except _TooLong:
-                await self.write_response(UntaggedResponse(b"Line too long.", ResponseCode.of(b"TOOBIG"), condition=b"BAD"))
+                await self.write_response(
+                    UntaggedResponse(b"Line too long.", ResponseCode.of(b"TOOBIG"), condition=b"BAD")
+                )
                 continue
             while buf.endswith((b"+}\n", b"+}\r\n")):
                 found = self._literal_plus.search(buf)
@@ -390,9 +417,14 @@ class MssConnection(IMAPConnection):
         if self.tls_test and self.tls_upgraded and not self.tls_test_reported:
             self.tls_test_reported = True
             await self.mss_journal(
-                f"TLS test {self.tls_test}", "OK", f"client went on ({bytes(cmd.command).decode()})", finding=True
+                f"TLS test {self.tls_test}",
+                "OK",
+                f"client went on ({bytes(cmd.command).decode()})",
+                finding=True,
             )
-        if self.identity is not None and not await blocking(auth.still_valid, self.mss.sandbox, self.identity):
+        if self.identity is not None and not await blocking(
+            auth.still_valid, self.mss.sandbox, self.identity
+        ):
             await self.write_response(Refused("imap_token_expired").get_response(b"*"))
             await self.mss_journal("IMAP token expired", "BYE", "token expired during the session")
             raise EOFError()
@@ -447,7 +479,9 @@ class MssConnection(IMAPConnection):
             if mechanism == "OAUTHBEARER":
                 await self.write_response(ResponseContinuation(base64.b64encode(sasl.oauthbearer_failure())))
                 await self._sasl_line()
-            await self.mss_journal(f"IMAP LOGIN {login}".strip(), "NO", f"refused: {found.reason}", tenant=found.tenant)
+            await self.mss_journal(
+                f"IMAP LOGIN {login}".strip(), "NO", f"refused: {found.reason}", tenant=found.tenant
+            )
             raise Refused("imap_auth_failed")
         try:
             await blocking(self._login_fault, found)
@@ -464,16 +498,30 @@ class MssConnection(IMAPConnection):
             if isinstance(found, auth.Identity) and not found.login:
                 mine = [m for m in found.mailboxes]
                 if len(mine) != 1:
-                    return auth.Refusal(f"{found.subject} owns {len(mine)} mailboxes: name one (user=)", found.tenant)
-                return auth.Identity(found.kind, found.subject, found.tenant, found.mailboxes, mine[0].address, found.expires, found.details)
+                    return auth.Refusal(
+                        f"{found.subject} owns {len(mine)} mailboxes: name one (user=)", found.tenant
+                    )
+                return auth.Identity(
+                    found.kind,
+                    found.subject,
+                    found.tenant,
+                    found.mailboxes,
+                    mine[0].address,
+                    found.expires,
+                    found.details,
+                )
             return found
         if isinstance(creds, sasl.ExternalCredentials):
             info = tls_info(self.writer.transport)
-            return auth.certificate(self.mss.sandbox, directory, info.peer_der if info else None, creds.authzid)
+            return auth.certificate(
+                self.mss.sandbox, directory, info.peer_der if info else None, creds.authzid
+            )
         return auth.Refusal("mechanism not offered", "default")
 
     def _login_fault(self, identity: auth.Identity) -> None:
-        with mail_exchange(self.mss.sandbox, "mss", "IMAP LOGIN", identity.tenant, self.writer.transport, self.trace) as ex:
+        with mail_exchange(
+            self.mss.sandbox, "mss", "IMAP LOGIN", identity.tenant, self.writer.transport, self.trace
+        ) as ex:
             ex.journal = False  # the login line is journaled by mss_journal; a fault journals itself
             ex.persona = identity.login
             try:
@@ -484,7 +532,13 @@ class MssConnection(IMAPConnection):
 
     # journal
     async def mss_journal(
-        self, operation: str, status: str, outcome: str, tenant: str | None = None, finding: bool = False, **details: Any
+        self,
+        operation: str,
+        status: str,
+        outcome: str,
+        tenant: str | None = None,
+        finding: bool = False,
+        **details: Any,
     ) -> None:
         identity = self.identity
         tenant = tenant or (identity.tenant if identity else "default")
@@ -512,9 +566,13 @@ class MssConnection(IMAPConnection):
         mailbox = getattr(cmd, "mailbox", "")
 
         def select() -> None:
-            with mail_exchange(self.mss.sandbox, "mss", "IMAP SELECT", identity.tenant, self.writer.transport, self.trace) as ex:
+            with mail_exchange(
+                self.mss.sandbox, "mss", "IMAP SELECT", identity.tenant, self.writer.transport, self.trace
+            ) as ex:
                 ex.caller, ex.persona = identity.caller, identity.login
-                ex.details.update({"listener": self.listener, "folder": mailbox, "commands": dict(self.counts)})
+                ex.details.update(
+                    {"listener": self.listener, "folder": mailbox, "commands": dict(self.counts)}
+                )
                 try:
                     ex.fault(identity.login)
                 except ServiceError as err:
@@ -572,7 +630,15 @@ class ImapServer:
             max_append_len=int(mss.sandbox.config["mss_max_message_size"]),
         )
         self.login = Login(self.config)
-        self.listener = MailListener(name, host, port, context, tls_mode, handler=self.connected, limit=LINE_LIMIT)  # type: ignore[arg-type]
+        self.listener = MailListener(
+            name,
+            host,
+            port,
+            context,
+            cast(TlsMode, tls_mode),
+            handler=self.connected,
+            limit=LINE_LIMIT,  # type: ignore[arg-type]
+        )
 
     async def connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.config.apply_context()
@@ -585,7 +651,9 @@ class ImapServer:
                 await conn.run(state)
         finally:
             if conn.identity is not None and conn.counts:
-                await conn.mss_journal(f"IMAP session {conn.identity.login}", "OK", f"{sum(conn.counts.values())} commands")
+                await conn.mss_journal(
+                    f"IMAP session {conn.identity.login}", "OK", f"{sum(conn.counts.values())} commands"
+                )
 
     @property
     def port(self) -> int:
@@ -598,4 +666,4 @@ class ImapServer:
         self.listener.stop()
 
 
-__all__ = ["ImapServer", "Mailbox", "binascii"]
+__all__ = ["ImapServer"]

@@ -68,7 +68,9 @@ class Mss:
         )
         back = self.psc.login(url, national_id)
         token = client.fetch_token(
-            discovery["token_endpoint"], authorization_response=back.headers["location"], code_verifier=verifier
+            discovery["token_endpoint"],
+            authorization_response=back.headers["location"],
+            code_verifier=verifier,
         )
         return str(token["access_token"])
 
@@ -83,13 +85,17 @@ class Mss:
         return list(r.json()["messages"])
 
     def journal(self, **params: Any) -> list[dict[str, Any]]:
-        r = self.psc.console.get("/_sandbox/journal", params={"tenant": self.tenant, "service": "mss", **params})
+        r = self.psc.console.get(
+            "/_sandbox/journal", params={"tenant": self.tenant, "service": "mss", **params}
+        )
         assert r.status_code == 200, r.text
         data = r.json()
         return list(data["entries"] if isinstance(data, dict) else data)
 
     def fault(self, **rule: Any) -> None:
-        r = self.psc.console.post("/_sandbox/faults", params={"tenant": self.tenant}, json={"service": "mss", **rule})
+        r = self.psc.console.post(
+            "/_sandbox/faults", params={"tenant": self.tenant}, json={"service": "mss", **rule}
+        )
         assert r.status_code in (200, 201), r.text
 
 

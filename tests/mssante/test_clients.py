@@ -67,7 +67,9 @@ def test_swaks_app_mailbox_by_client_certificate(mss: Mss, ca: Path, tmp_path: P
     # the APP session's tenant is the one bound to the certificate (serial) it presents
     tenant = "mss-app-" + tag
     console = mss.psc.console
-    assert console.post("/_sandbox/tenants", json={"id": tenant, "bindings": [creds.serial]}).status_code == 201
+    assert (
+        console.post("/_sandbox/tenants", json={"id": tenant, "bindings": [creds.serial]}).status_code == 201
+    )
     r = run([
         "swaks", "--server", "localhost", "--port", str(mss.port("mss-smtp")), "--tls",
         "--tls-cert", str(cert), "--tls-key", str(key), "--tls-ca-path", str(ca), "--tls-verify",
@@ -95,7 +97,16 @@ def test_swaks_app_mailbox_by_client_certificate(mss: Mss, ca: Path, tmp_path: P
 @pytest.mark.parametrize(("listener", "proto"), [("mss-smtp", "smtp"), ("mss-imap", "imap")])
 def test_openssl_s_client(mss: Mss, ca: Path, listener: str, proto: str) -> None:
     need("openssl")
-    target = ["openssl", "s_client", "-connect", f"localhost:{mss.port(listener)}", "-starttls", proto, "-CAfile", str(ca)]
+    target = [
+        "openssl",
+        "s_client",
+        "-connect",
+        f"localhost:{mss.port(listener)}",
+        "-starttls",
+        proto,
+        "-CAfile",
+        str(ca),
+    ]
     ok = run([*target, "-tls1_2", "-verify_return_error", "-brief"], input="")
     assert "Protocol version: TLSv1.2" in ok.stderr and "ECDHE-RSA-AES256-GCM-SHA384" in ok.stderr, ok.stderr
     assert "Verification: OK" in ok.stderr
@@ -114,7 +125,9 @@ def test_tls_test_endpoints_report_a_client_that_goes_on(mss: Mss, ca: Path) -> 
     assert "certificate has expired" in r.stderr, r.stderr
     deadline = time.time() + 5
     while time.time() < deadline:
-        entries = mss.runner.sandbox.journal.find({"service": "mss", "operation": "TLS test expired"}, 20, 0, False)
+        entries = mss.runner.sandbox.journal.find(
+            {"service": "mss", "operation": "TLS test expired"}, 20, 0, False
+        )
         rows = entries["entries"] if isinstance(entries, dict) else entries
         if any(f["rule"] == "MSS-TLS-NOT-ABORTED" for e in rows for f in e["findings"]):
             break
@@ -154,7 +167,9 @@ def test_neomutt_lists_and_fetches_over_xoauth2(mss: Mss, ca: Path, tmp_path: Pa
     try:
 
         def screen() -> str:
-            return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            return subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
 
         def wait_for(text: str) -> str:
             deadline = time.time() + 20

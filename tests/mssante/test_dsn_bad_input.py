@@ -51,7 +51,12 @@ def send_with_dsn(mss: Mss, to: list[str], notify: str, ret: str = "HDRS") -> No
 def test_success_dsn(mss: Mss) -> None:
     with login(mss, mss.token()) as s:
         assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}> RET=FULL ENVID=QQ+2B42")[0] == 250
-        assert s.docmd(f"RCPT TO:<{COLLEAGUE_BAL}> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Moussa+2BDiallo@cds-lilas.mssante.fr")[0] == 250
+        assert (
+            s.docmd(
+                f"RCPT TO:<{COLLEAGUE_BAL}> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Moussa+2BDiallo@cds-lilas.mssante.fr"
+            )[0]
+            == 250
+        )
         assert s.data(message(DOCTOR_BAL, [COLLEAGUE_BAL]).as_bytes())[0] == 250
     [dsn] = dsns(mss)
     assert dsn["Subject"] == "Successful Mail Delivery Report" and dsn["To"] == DOCTOR_BAL
@@ -75,7 +80,11 @@ def test_failure_and_delay_dsn_by_fault_rules(mss: Mss) -> None:
     assert list(failed.iter_parts())[2].get_content_type() == "text/rfc822-headers"  # RET=HDRS
     per_message, [rcpt] = report(by_subject["Delayed Mail (still being retried)"])
     assert per_message["Original-Envelope-Id"] == "lgc+42"
-    assert (rcpt["Action"], rcpt["Status"], rcpt["Final-Recipient"]) == ("delayed", "4.4.7", f"rfc822; {PHARMACIST_BAL}")
+    assert (rcpt["Action"], rcpt["Status"], rcpt["Final-Recipient"]) == (
+        "delayed",
+        "4.4.7",
+        f"rfc822; {PHARMACIST_BAL}",
+    )
     assert mss.messages(COLLEAGUE_BAL) == []
 
 
@@ -94,7 +103,11 @@ def raw_data(s: smtplib.SMTP, body: bytes) -> tuple[int, bytes]:
 
 def test_transport_bad_input(mss: Mss) -> None:
     with login(mss, mss.token()) as s:
-        head = b"From: " + DOCTOR_BAL.encode() + b"\r\nTo: x\r\nSubject: t\r\nDate: Thu, 01 Jan 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n\r\n"
+        head = (
+            b"From: "
+            + DOCTOR_BAL.encode()
+            + b"\r\nTo: x\r\nSubject: t\r\nDate: Thu, 01 Jan 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n\r\n"
+        )
         assert raw_data(s, head + "Résumé sans 8BITMIME".encode()) == (
             554,
             b"5.6.1 Message contains 8-bit data but BODY=8BITMIME was not declared",

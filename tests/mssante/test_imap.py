@@ -38,7 +38,9 @@ def test_capabilities_and_privacy(mss: Mss) -> None:
     i = imaplib.IMAP4(mss.host, mss.port("mss-imap"))
     try:
         caps = i.capabilities
-        assert "STARTTLS" in caps and "LOGINDISABLED" in caps and not [c for c in caps if c.startswith("AUTH=")]
+        assert (
+            "STARTTLS" in caps and "LOGINDISABLED" in caps and not [c for c in caps if c.startswith("AUTH=")]
+        )
         typ, data = i._simple_command("AUTHENTICATE", "XOAUTH2", "dGVzdA==")  # type: ignore[attr-defined]
         assert (typ, data) == ("NO", [b"[PRIVACYREQUIRED] TLS is required before authentication."])
     finally:
@@ -91,7 +93,7 @@ def test_xoauth2_session(mss: Mss) -> None:
         assert b"\\*" in data[0]
         i.store("1", "+FLAGS", "\\Deleted")
         assert i.expunge()[1] == [b"1"]
-        assert i.status("Sent", "(MESSAGES)")[1] == [b'Sent (MESSAGES 1)']
+        assert i.status("Sent", "(MESSAGES)")[1] == [b"Sent (MESSAGES 1)"]
         typ, data = i.select("Archiv&AOk-")
         assert data == [b"1"]
     finally:
@@ -100,11 +102,15 @@ def test_xoauth2_session(mss: Mss) -> None:
 
 def test_imapclient_list_status_and_idle(mss: Mss) -> None:
     doctor, colleague = mss.token(), mss.token(COLLEAGUE)
-    with IMAPClient(mss.host, port=mss.port("mss-imaps"), ssl=True, ssl_context=mss.context(), timeout=20) as c:
+    with IMAPClient(
+        mss.host, port=mss.port("mss-imaps"), ssl=True, ssl_context=mss.context(), timeout=20
+    ) as c:
         c.oauth2_login(COLLEAGUE_BAL, colleague)
         folders = {name: flags for flags, _, name in c.list_folders()}
         assert b"\\Drafts" in folders["Drafts"]
-        typ, lines = c._imap._simple_command("LIST", '""', '"*"', "RETURN", "(SPECIAL-USE STATUS (MESSAGES UNSEEN))")  # type: ignore[attr-defined]
+        typ, lines = c._imap._simple_command(
+            "LIST", '""', '"*"', "RETURN", "(SPECIAL-USE STATUS (MESSAGES UNSEEN))"
+        )  # type: ignore[attr-defined]
         assert typ == "OK"
         statuses = c._imap.untagged_responses.get("STATUS", [])  # type: ignore[attr-defined]
         assert any(b"INBOX (MESSAGES 0 UNSEEN 0)" in s for s in statuses)

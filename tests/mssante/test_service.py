@@ -34,12 +34,19 @@ def test_mailboxes_from_the_population(mss: Mss) -> None:
     assert boxes[CDS_ORG]["type"] == "ORG" and DOCTOR in boxes[CDS_ORG]["owners"]
     assert boxes[DOCTOR_CDS_BAL]["type"] == "PER"
     one = mss.control("GET", f"/mailboxes/{DOCTOR_BAL}").json()
-    assert one["type"] == "PER" and [f["name"] for f in one["folders"]] == ["INBOX", "Sent", "Drafts", "Trash"]
+    assert one["type"] == "PER" and [f["name"] for f in one["folders"]] == [
+        "INBOX",
+        "Sent",
+        "Drafts",
+        "Trash",
+    ]
     patient = mss.runner.sandbox.population.patients()[0]
     assert mss.control("GET", f"/mailboxes/{patient.ins}@patient.mssante.fr").json()["type"] == "CIT"
     assert mss.control("GET", "/mailboxes/nobody@medecin.mssante.fr").status_code == 404
     index = mss.control("GET", "/").json()
-    assert "patient.mssante.fr" in index["liste_blanche"] and "medimail.mssante.fr" in index["outbound_domains"]
+    assert (
+        "patient.mssante.fr" in index["liste_blanche"] and "medimail.mssante.fr" in index["outbound_domains"]
+    )
     assert mss.control("POST", "/reset").status_code == 200
 
 
@@ -63,7 +70,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "services" / "mssante.md"
 
 
 @pytest.mark.parametrize("block", doc_examples.blocks(DOC), ids=lambda b: b.id)
-def test_docs_examples(block: doc_examples.Block, running_sandbox: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_docs_examples(
+    block: doc_examples.Block, running_sandbox: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     folder = tmp_path_factory.getbasetemp() / "mss-docs"
     folder.mkdir(exist_ok=True)
     result = doc_examples.run(block, running_sandbox, folder)  # type: ignore[arg-type]

@@ -24,7 +24,9 @@ from tests.mssante.conftest import (
 )
 
 
-def message(sender: str, to: list[str], subject: str = "Compte rendu", body: str = "Bonjour,\n") -> EmailMessage:
+def message(
+    sender: str, to: list[str], subject: str = "Compte rendu", body: str = "Bonjour,\n"
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, ", ".join(to), subject
     msg["Message-ID"] = f"<{uuid.uuid4().hex}@lgc.example>"
@@ -48,7 +50,7 @@ def test_ehlo_before_and_after_tls(mss: Mss) -> None:
         before = text.decode().splitlines()[1:]
         assert "STARTTLS" in before and not any(k.startswith("AUTH") for k in before)
         assert s.docmd("AUTH", "XOAUTH2")[0] == 538
-        assert s.docmd("MAIL FROM:<%s>" % DOCTOR_BAL) == (530, b"5.7.0 Must issue a STARTTLS command first")
+        assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>") == (530, b"5.7.0 Must issue a STARTTLS command first")
         s.starttls(context=mss.context())
         code, text = s.ehlo("lgc.example")
         after = text.decode().splitlines()[1:]
@@ -56,7 +58,7 @@ def test_ehlo_before_and_after_tls(mss: Mss) -> None:
         for keyword in ("DSN", "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "SIZE 10485760"):
             assert keyword in after
         assert s.sock.version() == "TLSv1.2"  # type: ignore[union-attr]
-        assert s.docmd("MAIL FROM:<%s>" % DOCTOR_BAL) == (530, b"5.7.0 Authentication required")
+        assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>") == (530, b"5.7.0 Authentication required")
 
 
 def test_xoauth2_submit_delivers_and_records(mss: Mss) -> None:
@@ -90,7 +92,9 @@ def test_implicit_tls_and_oauthbearer(mss: Mss) -> None:
         blob = f"n,a={DOCTOR_BAL},\x01host=localhost\x01port=4465\x01auth=Bearer {token}\x01\x01"
         s.auth("OAUTHBEARER", lambda challenge=None: blob, initial_response_ok=True)
         assert s.send_message(message(DOCTOR_BAL, [CITIZEN_TEST])) == {}
-    r = mss.psc.console.get("/_sandbox/evidence", params={"tenant": mss.tenant, "kind": "mss.delivered.citizen"})
+    r = mss.psc.console.get(
+        "/_sandbox/evidence", params={"tenant": mss.tenant, "kind": "mss.delivered.citizen"}
+    )
     facts = r.json()["facts"] if isinstance(r.json(), dict) else r.json()
     assert len(facts) == 1 and facts[0]["subject"] == CITIZEN_TEST
 
@@ -102,7 +106,10 @@ def test_oauthbearer_failure_is_the_rfc7628_challenge(mss: Mss) -> None:
         code, text = s.docmd("AUTH", f"OAUTHBEARER {blob}")
         assert code == 334
         assert b'"status":"invalid_token"' in base64.b64decode(text)
-        assert s.docmd(base64.b64encode(b"\x01").decode()) == (535, b"5.7.8 Authentication credentials invalid")
+        assert s.docmd(base64.b64encode(b"\x01").decode()) == (
+            535,
+            b"5.7.8 Authentication credentials invalid",
+        )
 
 
 def test_sender_must_be_owned(mss: Mss) -> None:
@@ -124,7 +131,9 @@ def test_token_of_another_rpps_is_refused(mss: Mss) -> None:
         s.ehlo("lgc.example")
         with pytest.raises(smtplib.SMTPAuthenticationError) as err:
             s.auth("XOAUTH2", lambda challenge=None: xoauth2(DOCTOR_BAL, token), initial_response_ok=True)
-        assert err.value.smtp_code == 535 and err.value.smtp_error == b"5.7.8 Authentication credentials invalid"
+        assert (
+            err.value.smtp_code == 535 and err.value.smtp_error == b"5.7.8 Authentication credentials invalid"
+        )
     refused = [e for e in mss.journal() if e["operation"] == "SMTP AUTH"]
     assert refused and "not owned by 810100000040" in refused[0]["outcome"]
 
@@ -144,7 +153,10 @@ def test_recipient_refusals(mss: Mss) -> None:
     token = mss.token()
     with login(mss, token) as s:
         s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>")
-        assert s.docmd("RCPT TO:<nobody@medecin.mssante.fr>") == (550, b"5.1.1 Recipient address rejected: User unknown")
+        assert s.docmd("RCPT TO:<nobody@medecin.mssante.fr>") == (
+            550,
+            b"5.1.1 Recipient address rejected: User unknown",
+        )
         assert s.docmd("RCPT TO:<someone@gmail.com>") == (
             550,
             b"5.7.1 Recipient address rejected: domain not in the MSSant\xc3\xa9 trust space".decode().encode(),
