@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from flask import Flask, Response, redirect, request, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import HTTPException
 
@@ -99,9 +99,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def _http_error(exc: HTTPException) -> Response:
         return json_response({"error": exc.description or exc.name}, exc.code or 500)
 
-    @app.get("/")
-    def _root() -> Any:
-        return redirect("/_sandbox/")
+    from mocks.console import mount as mount_console
+
+    mount_console(app, sandbox)  # the web console at / (mocks/console, docs/console.md)
 
     # -- health and info ---------------------------------------------------------------------
     def health_data() -> dict[str, Any]:
