@@ -7,7 +7,6 @@
     GET  /nfc                 pending NFC readings
     GET  /contexts            the tenant's contexts (active, expired, destroyed)
     GET  /personas            a card of the world for each case (twins, lunar date...)
-    GET  /phone?patient=      the patient's phone page (HTML), until the console lands
 
 `patient` is a patient id (`demo-girard-sophie`) or a matricule INS. The tenant is `?tenant=`,
 else the X-Sandbox-Tenant header, else `default`. Errors are `{"error": "..."}`: 400 bad input,
@@ -23,7 +22,7 @@ import segno
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from apcv import phone, qr
+from apcv import qr
 from apcv.flow import Flow
 from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
@@ -38,7 +37,6 @@ TENANT = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'defaul
 PATIENT = Param("patient", "patient id or matricule INS", required=True)
 route = BlueprintRoutes(blueprint, PREFIX, "apcv", [TENANT])
 ROUTES = route.routes
-QUALITES = {"00": "assuré", "02": "conjoint", "06": "enfant"}
 
 
 class NfcBody(BaseModel):
@@ -229,31 +227,3 @@ def population_reference() -> str:
 @route("GET", "/personas", "a patient of the world for each ApCV case")
 def personas() -> Response:
     return json_response(_cases())
-
-
-@route("GET", "/phone", "the patient's phone (HTML): QR code, NFC button", [TENANT, PATIENT])
-def phone_page() -> Response:
-    patient, card = find_patient(request.args.get("patient"))
-    population = sandbox().population
-    lines = []
-    for b in card.beneficiaries:
-        p = population.patient(b.patient_id)
-        if p is not None:
-            lines.append(
-                f"{' '.join(p.prenoms[:1])} {p.nom_utilise or p.nom} ({QUALITES.get(b.qualite, b.qualite)}, rang {b.rang})"
-            )
-    if card.opposed:
-        state = "Carte Vitale en opposition"
-    elif card.apcv:
-        state = "Présentez ce QR code au professionnel de santé"
-    else:
-        state = "Application carte Vitale non activée"
-    html = phone.render(
-        patient.id,
-        tenant(),
-        f"{' '.join(patient.prenoms[:1])} {patient.nom_utilise or patient.nom}",
-        lines,
-        card.apcv,
-        state,
-    )
-    return Response(html, 200, mimetype="text/html")

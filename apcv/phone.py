@@ -4,8 +4,8 @@ segno as SVG), fetches a fresh one before the current one expires, lists who the
 and has an "NFC" button that pushes the card to the pending slot the next
 `authentifierUtilisateurProximite` without `Donnees` takes (of the professional typed, or of any).
 
-Served at `/_sandbox/apcv/phone?patient=<id or INS>` on the console listener until the console's
-page mechanism (issue 19) is on main; then it moves to apcv/pages/ at `/apcv/phone`.
+Served by the console at `/apcv/phone?patient=<id or INS>` (apcv/pages); the page itself talks
+to the control API (`/_sandbox/apcv/qr.json`, `/_sandbox/apcv/nfc`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ PAGE = Template("""<!doctype html>
 const CONFIG = $config;
 let timer = null, remaining = 0;
 function api(path) {
-  return path + (path.includes("?") ? "&" : "?") + "patient=" + encodeURIComponent(CONFIG.patient)
+  return "/_sandbox/apcv/" + path + (path.includes("?") ? "&" : "?") + "patient=" + encodeURIComponent(CONFIG.patient)
     + "&tenant=" + encodeURIComponent(CONFIG.tenant);
 }
 async function refresh() {
@@ -111,4 +111,11 @@ def render(
         state=escape(state),
         beneficiaries="".join(f"<li>{escape(b)}</li>" for b in beneficiaries),
         config=config.replace("</", "<\\/"),
+    )
+
+
+def missing(message: str) -> str:
+    return (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Patient inconnu</title></head>'
+        f"<body><main><h1>Patient inconnu</h1><p>{escape(message)}</p></main></body></html>"
     )

@@ -58,9 +58,7 @@ def shown_qr(page: Page) -> str:
 def test_the_qr_on_screen_authenticates(
     page: Page, running_sandbox: Runner, tenant: str, post: Callable[..., httpx.Response], cps: Any
 ) -> None:
-    page.goto(
-        running_sandbox.url("console", f"/_sandbox/apcv/phone?patient=demo-girard-sophie&tenant={tenant}")
-    )
+    page.goto(running_sandbox.url("console", f"/apcv/phone?patient=demo-girard-sophie&tenant={tenant}"))
     page.wait_for_selector("#qr svg")
     assert page.locator(".who").inner_text() == "SOPHIE MOREAU"
     assert "LEA MOREAU (enfant, rang 2)" in page.locator("ul").inner_text()
@@ -79,9 +77,7 @@ def test_the_page_renews_its_qr_before_expiry(page: Page, running_sandbox: Runne
     saved = running_sandbox.sandbox.config["apcv_qr_lifetime"]
     running_sandbox.sandbox.config.values["apcv_qr_lifetime"] = 4  # type: ignore[attr-defined]
     try:
-        page.goto(
-            running_sandbox.url("console", f"/_sandbox/apcv/phone?patient=demo-girard-sophie&tenant={tenant}")
-        )
+        page.goto(running_sandbox.url("console", f"/apcv/phone?patient=demo-girard-sophie&tenant={tenant}"))
         page.wait_for_selector("#qr svg")
         first = page.locator("#qr").get_attribute("data-payload")
         page.wait_for_function(f"document.getElementById('qr').dataset.payload !== {first!r}", timeout=8000)
@@ -97,9 +93,7 @@ def test_nfc_button(
     post: Callable[..., httpx.Response],
     cps: Any,
 ) -> None:
-    page.goto(
-        running_sandbox.url("console", f"/_sandbox/apcv/phone?patient=demo-girard-sophie&tenant={tenant}")
-    )
+    page.goto(running_sandbox.url("console", f"/apcv/phone?patient=demo-girard-sophie&tenant={tenant}"))
     page.fill("#ps", DOCTOR)
     page.click("#nfc")
     page.wait_for_function("document.getElementById('message').textContent.includes('en attente')")
@@ -113,8 +107,19 @@ def test_nfc_button(
 
 
 def test_app_not_activated(page: Page, running_sandbox: Runner, tenant: str) -> None:
-    page.goto(
-        running_sandbox.url("console", f"/_sandbox/apcv/phone?patient=demo-benali-karim&tenant={tenant}")
-    )
+    page.goto(running_sandbox.url("console", f"/apcv/phone?patient=demo-benali-karim&tenant={tenant}"))
     assert page.locator("#etat").inner_text() == "Application carte Vitale non activée"
     assert page.locator("#qr svg").count() == 0
+
+
+def test_console_page_and_persona_panel(page: Page, running_sandbox: Runner, tenant: str) -> None:
+    """Reachable from the navigation (/apcv) and from the patient's persona page."""
+    page.goto(running_sandbox.url("console", f"/apcv?tenant={tenant}"))
+    assert "Téléphones des patients" in page.locator("#apcv-cas").inner_text()
+    assert "demo-apcv-siecle" in page.locator("#apcv-cas").inner_text()
+    page.goto(running_sandbox.url("console", f"/personas/patients/demo-girard-sophie?tenant={tenant}"))
+    link = page.locator("#apcv-phone-link")
+    assert link.get_attribute("href") == f"/apcv/phone?patient=demo-girard-sophie&tenant={tenant}"
+    page.goto(running_sandbox.url("console", link.get_attribute("href") or ""))
+    page.wait_for_selector("#qr svg")
+    assert shown_qr(page).startswith("APCV1.")
