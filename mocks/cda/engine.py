@@ -219,7 +219,13 @@ class CdaEngine:
     def _own(self, parsed: Parsed, ctx: Context) -> tuple[list[CdaFinding], dict[str, Any]]:
         family = ctx.ins_family or self.family
         evidence = self.sandbox.evidence
-        own = check(parsed, ctx, family, lambda ins: evidence.exists(ctx.tenant, "ins.qualified", ins))
+        # a CDA carries the INS with its key (15 characters); INSi and ApCV record the matricule (13)
+        own = check(
+            parsed,
+            ctx,
+            family,
+            lambda ins: any(evidence.exists(ctx.tenant, "ins.qualified", s) for s in {ins, ins[:13]}),
+        )
         dispatch = choose(parsed.doc)
         volet = ctx.volet or dispatch.volet
         meta = {"level": dispatch.level, "volet": volet, "why": dispatch.why, "wrapper": parsed.wrapper,
