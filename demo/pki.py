@@ -82,3 +82,7 @@ def step_credentials(run: Run) -> None:
         creds[kind] = cred
         run.say(f"{kind:<12} {cred.subject}  (série {cred.serial[:12]}…)")
     run.keep(roots=roots, creds=creds)
+    if run.sandbox.tenant != "default":
+        # mail sessions carry no tenant header: bind the PSC client id and the APP certificate
+        run.sandbox.ensure_tenant([cast.psc_client, creds["org_auth_cli"].serial])
+        run.say(f"tenant {run.sandbox.tenant} (liaisons : client PSC {cast.psc_client}, certificat ORG AUTH_CLI)")

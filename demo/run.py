@@ -132,6 +132,9 @@ class Run:
     def has(self, name: str) -> bool:
         return self.data.get(name) is not None
 
+    def ready(self, service: str) -> bool:
+        return self.sandbox.ready(service)
+
     def tls(self, credential: Any = None) -> ssl.SSLContext:
         """TLS trusting the sandbox's TEST roots, presenting `credential` (demo.pki.Credential)."""
         return tls(self.data["roots"], credential.cert if credential else None, credential.key if credential else None)
