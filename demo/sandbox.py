@@ -124,11 +124,12 @@ class Sandbox:
     def journal_mark(self) -> int:
         """The id of the newest journal entry of the tenant (0 when empty)."""
         entries = self.get("/journal", limit=1).json()
-        return int(entries[0]["id"]) if entries else 0
+        return int(entries[0]["id"]) if isinstance(entries, list) and entries else 0
 
     def journal_since(self, mark: int) -> list[dict[str, Any]]:
         answer = self.get("/journal", after_id=mark, order="asc", limit=500)
-        return list(answer.json()) if answer.status_code == 200 else []
+        entries = answer.json() if answer.status_code == 200 else []
+        return entries if isinstance(entries, list) else []
 
     def close(self) -> None:
         self.control.close()

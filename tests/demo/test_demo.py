@@ -1,0 +1,248 @@
+"""The reference LGC client (`segur-sandbox demo`) against an embedded sandbox, over real sockets.
+
+One sandbox for the module (every service, the ANS CDA data from ../shared/specs, fixed free
+ports so that it can be restarted mid-run on the same URLs); each test runs in its own tenant.
+What is checked is what a user relies on: every step that this sandbox serves succeeds, the
+documents are what they claim (PDF/A-1 XMP, the DataMatrix read from the PDF's image, the XAdES
+accepted by the sandbox's own verifier and by signxml), each `--fail` preset produces its finding
+or refusal, a disabled service skips its steps, a restart makes the next step retry once, a wrong
+URL exits with 2 naming it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+import zxingcpp
+from PIL import Image
+
+from demo import cli, pki
+from demo.cast import Cast
+from demo.run import Run, Step
+from demo.sandbox import Sandbox
+from demo.workflow import PRESETS, STEPS
+from mocks.config import all_settings
+from mocks.registry import service_settings
+from mocks.runner import Runner
+from mocks.testing import make_config
+from tests.conftest import SPECS
+
+pytestmark = pytest.mark.slow
+CDA_DATA = SPECS / "cda" / "TestContenuCDA-3-0"
+# steps the sandbox on main does not serve yet (DMP part 2, issue 14; scoreboard, issue 20):
+# they must be skipped with a reason, never fail
+PART_2 = {"6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "8.2"}
+
+
+def _free_ports() -> dict[str, int]:
+    table = all_settings(service_settings())
+    ports = {}
+    for name, setting in table.items():
+        if setting.kind == "port":
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                ports[name] = s.getsockname()[1]
+    return ports
+
+
+def _config(tmp: Path, ports: dict[str, int], **settings: object):  # type: ignore[no-untyped-def]
+    extra = {"cda_data": str(CDA_DATA)} if CDA_DATA.is_dir() else {}
+    return make_config(tmp, **ports, **extra, **settings)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    tmp = tmp_path_factory.mktemp("demo-sandbox")
+    ports = _free_ports()
+    runner = Runner(_config(tmp, ports))
+    runner.start()
+    state: dict[str, object] = {"runner": runner, "tmp": tmp, "ports": ports, "url": runner.url("console")}
+    yield state
+    current = state["runner"]
+    assert isinstance(current, Runner)
+    current.stop()
+
+
+def _run(url: str, tmp: Path, *args: str, **kw: object) -> tuple[int, dict[str, object], str]:
+    out = io.StringIO()
+    tenant = f"demo-{uuid.uuid4().hex[:8]}"
+    code = cli.demo(url, tenant=tenant, workdir=tmp, out=out, as_json_log=False, **kw)  # type: ignore[arg-type]
+    return code, {"tenant": tenant}, out.getvalue()
+
+
+def test_whole_workflow(sandbox: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    tenant = f"demo-{uuid.uuid4().hex[:8]}"
+    code = cli.demo(str(sandbox["url"]), tenant=tenant, workdir=tmp_path, as_json_log=True, out=io.StringIO())
+    elapsed = time.monotonic() - started
+    log = json.loads(capsys.readouterr().out)
+    by_id = {s["id"]: s for s in log["steps"]}
+    print(f"demo run: {elapsed:.1f} s;", ", ".join(f"{s['id']} {s['status']} {s['seconds']:.2f}s" for s in log["steps"]))
+    assert code == 0, log
+    assert [s["id"] for s in log["steps"]] == [s.id for s in STEPS]
+    for step_id, step in by_id.items():
+        expected = {"ok", "skipped"} if step_id in PART_2 else {"ok"}
+        assert step["status"] in expected, step
+        if step["status"] == "skipped":
+            assert step["error"], step  # a skip always says why
+    assert elapsed < 90
+    # what the sandbox saw, from its own journal: the exchanges of each service, no error finding
+    journal = [e for s in log["steps"] for e in s["journal"]]
+    services = {e["service"] for e in journal}
+    assert {"psc", "apcv", "insi", "annuaire", "dmp", "mss"} <= services
+    errors = [f for e in journal for f in e["findings"] if f["severity"] == "error"]
+    assert not errors, errors
+    # the qualified INS, the letters to a professional (10 for the balance) and the citizen message
+    assert "INS qualifié : 2840575056412 89" in " ".join(by_id["3.2"]["lines"])
+    assert "0 erreur" not in " ".join(by_id["5"]["lines"]) and "'error': 0" in " ".join(by_id["5"]["lines"])
+    with _ctx(str(sandbox["url"]), tenant) as sb:
+        facts = sb.get("/evidence", kind="mss.message.accepted").json()
+        assert len(facts) >= 11  # 10 to Dr FONTAINE (step 7.1 and the rounds) + 1 to the patients
+        messages = sb.get("/mss/mailboxes/hugo.fontaine@ch-tours-sandbox.mssante.fr/messages").json()["messages"]
+        assert len(messages) >= 10
+    # the files the LGC produced
+    _check_pdf(tmp_path / "lettre.pdf")
+
+
+class _ctx:
+    def __init__(self, url: str, tenant: str) -> None:
+        self.sb = Sandbox(url, tenant)
+
+    def __enter__(self) -> Sandbox:
+        return self.sb
+
+    def __exit__(self, *exc: object) -> None:
+        self.sb.close()
+
+
+def _check_pdf(path: Path) -> None:
+    """PDF/A-1b claimed in the XMP (pikepdf), and the DataMatrix read from the page's image."""
+    with pikepdf.open(path) as pdf:
+        meta = pdf.open_metadata()
+        assert meta.pdfa_status == "1B"
+        assert pdf.pdf_version == "1.4"
+        assert "/OutputIntents" in pdf.Root
+        images = [im for page in pdf.pages for im in page.get_images().values()]
+        assert images, "no image in the letter"
+        image = pikepdf.PdfImage(images[0]).as_pil_image()
+    found = zxingcpp.read_barcodes(image)
+    assert found and found[0].format == zxingcpp.BarcodeFormat.DataMatrix
+    payload = bytes(found[0].bytes).decode("latin-1")
+    assert payload.startswith("IS01" + "0" * 22 + "S1284057505641289S21.2.250.1.213.1.4.10S3SOPHIE MARIE\x1dS4GIRARD\x1d")
+    assert payload.endswith("S5FS617-05-1984S775056")
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_fail_presets(sandbox: dict[str, object], tmp_path: Path, preset: str) -> None:
+    """Each preset shows the sandbox's answer; the ones of services not on main yet say so."""
+    out = io.StringIO()
+    code = cli.demo(str(sandbox["url"]), tenant=f"demo-{uuid.uuid4().hex[:8]}", preset=preset, workdir=tmp_path, out=out)
+    text = out.getvalue()
+    if preset in ("xades-absente",):  # DMP part 2 not served: the target step is skipped
+        assert "DMP partie 2" in text and code == 1
+        return
+    if preset == "xdm-casse" and "MSSanté partie 2" in text:
+        assert code == 1  # the finding could not be observed: said, and not counted as a success
+        return
+    assert code == 0, text
+    expected = {
+        "vihf-cle-auth": "DMPInvalidCertificate",
+        "ins-non-qualifie": "CDA-INS-NOT-QUALIFIED",
+        "ecps-refusee": "error=access_denied",
+        "xdm-casse": "MSS-XDM-HASH",
+    }[preset]
+    assert f"attendu (--fail {preset})" in text and expected in text, text
+
+
+def test_xades_accepted_by_the_sandbox_verifier(sandbox: dict[str, object], tmp_path: Path) -> None:
+    """The lot's XAdES, checked by the kernel's verifier (what DMP part 2 calls) and by signxml."""
+    from demo import document, identity, xades
+    from mocks.pki.xades import verify_xades
+
+    sb = Sandbox(str(sandbox["url"]))
+    sb.discover()
+    run = Run(sb, Cast(), tmp_path, out=io.StringIO())
+    run.execute([Step("1", pki.step_credentials), Step("3.2", identity.step_insi), Step("5", document.step_document)])
+    assert all(r.status == "ok" for r in run.results), [r.error for r in run.results]
+    letter = run.letter
+    signature = xades.sign_lot(run.creds["cps_sign"], "2.25.42", {letter.unique_id: letter.cda})
+    xades.verify(signature, run.creds["cps_sign"])
+    runner = sandbox["runner"]
+    assert isinstance(runner, Runner)
+    verdict = verify_xades(runner.sandbox.pki, signature, {letter.unique_id: letter.cda}, submission_set="2.25.42")
+    assert verdict.valid, verdict.failures
+    assert verdict.signer is not None and verdict.signer.kind == "cps_sign" and verdict.dummy_submission_set
+    sb.close()
+
+
+def test_wrong_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    assert cli.demo(url, out=io.StringIO()) == 2
+    assert f"{url}/_sandbox/health" in capsys.readouterr().err
+
+
+def test_trainer_mode_pauses_and_shows_the_journal(sandbox: dict[str, object], tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = cli.demo(str(sandbox["url"]), tenant=f"demo-{uuid.uuid4().hex[:8]}", preset="vihf-cle-auth", pause=True,
+                    workdir=tmp_path, out=out, stdin=io.StringIO("\n" * 20))
+    text = out.getvalue()
+    assert code == 0, text
+    assert text.count("[Entrée] pour continuer") == 7  # steps 1 … 6.1 of the preset
+    assert "Journal du bac à sable pour cette étape" in text
+    assert "DMP PRPA_IN201307UV02 =>" in text or "DMP TD0.2" in text
+
+
+def test_disabled_service_is_skipped(tmp_path: Path) -> None:
+    """Without ApCV the patient is identified by INSi's traits search; the run goes on."""
+    runner = Runner(make_config(tmp_path / "data", services="pki,psc,insi,annuaire,dmp,mss"))
+    runner.start()
+    try:
+        out = io.StringIO()
+        code = cli.demo(runner.url("console"), rounds=1, workdir=tmp_path / "w", out=out)
+    finally:
+        runner.stop()
+    text = out.getvalue()
+    assert "service indisponible (apcv : disabled) : étape ignorée" in text
+    assert "rechercherInsAvecTraitsIdentite GIRARD SOPHIE => CR 00" in text
+    assert code == 0, text
+
+
+def test_restart_mid_run_retries_the_next_step(sandbox: dict[str, object], tmp_path: Path) -> None:
+    """The sandbox stops after step 3.2 and comes back 1.5 s later on the same ports: step 4 loses
+    its connection, waits for readiness and is run once more."""
+
+    def restart(run: Run) -> None:
+        """Redémarrage du bac à sable (test)"""
+        old = sandbox["runner"]
+        assert isinstance(old, Runner)
+        old.stop()
+
+        def later() -> None:
+            time.sleep(1.5)
+            new = Runner(_config(sandbox["tmp"], sandbox["ports"]))  # type: ignore[arg-type]
+            new.start()
+            sandbox["runner"] = new
+
+        threading.Thread(target=later, daemon=True).start()
+
+    by_id = {s.id: s for s in STEPS}
+    steps = [by_id["1"], by_id["3.2"], Step("x", restart), by_id["4"], by_id["5"]]
+    sb = Sandbox(str(sandbox["url"]))
+    sb.discover()
+    run = Run(sb, Cast(), tmp_path, out=io.StringIO())
+    results = run.execute(steps)
+    sb.close()
+    assert [r.status for r in results] == ["ok", "ok", "ok", "ok", "ok"], [r.error for r in results]
+    assert results[3].retried and not results[4].retried
