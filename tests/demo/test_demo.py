@@ -204,45 +204,42 @@ def test_trainer_mode_pauses_and_shows_the_journal(sandbox: dict[str, object], t
     assert "DMP PRPA_IN201307UV02 =>" in text or "DMP TD0.2" in text
 
 
-def test_disabled_service_is_skipped(tmp_path: Path) -> None:
-    """Without ApCV the patient is identified by INSi's traits search; the run goes on."""
-    runner = Runner(make_config(tmp_path / "data", services="pki,psc,insi,annuaire,dmp,mss"))
-    runner.start()
+def test_disabled_service_and_restart(tmp_path: Path) -> None:
+    """A sandbox without ApCV: the patient is identified by INSi's traits search, the run goes on.
+    Then the sandbox stops after step 3.2 and comes back 1.5 s later on the same ports: step 4
+    loses its connection, waits for readiness and is run once more."""
+    ports = _free_ports()
+    config = make_config(tmp_path / "data", **ports, services="pki,psc,insi,annuaire,dmp,mss")
+    box: dict[str, Runner] = {"runner": Runner(config)}
+    box["runner"].start()
+    url = box["runner"].url("console")
     try:
         out = io.StringIO()
-        code = cli.demo(runner.url("console"), rounds=1, workdir=tmp_path / "w", out=out)
+        code = cli.demo(url, rounds=1, workdir=tmp_path / "w", out=out)
+        text = out.getvalue()
+        assert "service indisponible (apcv : disabled) : étape ignorée" in text
+        assert "rechercherInsAvecTraitsIdentite GIRARD SOPHIE => CR 00" in text
+        assert code == 0, text
+
+        def restart(run: Run) -> None:
+            """Redémarrage du bac à sable (test)"""
+            box["runner"].stop()
+
+            def later() -> None:
+                time.sleep(1.5)
+                box["runner"] = Runner(config)
+                box["runner"].start()
+
+            threading.Thread(target=later, daemon=True).start()
+
+        by_id = {s.id: s for s in STEPS}
+        sb = Sandbox(url)
+        sb.discover()
+        run = Run(sb, Cast(), tmp_path / "r", out=io.StringIO())
+        (tmp_path / "r").mkdir()
+        results = run.execute([by_id["1"], by_id["3.2"], Step("x", restart), by_id["4"], by_id["5"]])
+        sb.close()
+        assert [r.status for r in results] == ["ok"] * 5, [r.error for r in results]
+        assert results[3].retried and not results[4].retried
     finally:
-        runner.stop()
-    text = out.getvalue()
-    assert "service indisponible (apcv : disabled) : étape ignorée" in text
-    assert "rechercherInsAvecTraitsIdentite GIRARD SOPHIE => CR 00" in text
-    assert code == 0, text
-
-
-def test_restart_mid_run_retries_the_next_step(sandbox: dict[str, object], tmp_path: Path) -> None:
-    """The sandbox stops after step 3.2 and comes back 1.5 s later on the same ports: step 4 loses
-    its connection, waits for readiness and is run once more."""
-
-    def restart(run: Run) -> None:
-        """Redémarrage du bac à sable (test)"""
-        old = sandbox["runner"]
-        assert isinstance(old, Runner)
-        old.stop()
-
-        def later() -> None:
-            time.sleep(1.5)
-            new = Runner(_config(sandbox["tmp"], sandbox["ports"]))  # type: ignore[arg-type]
-            new.start()
-            sandbox["runner"] = new
-
-        threading.Thread(target=later, daemon=True).start()
-
-    by_id = {s.id: s for s in STEPS}
-    steps = [by_id["1"], by_id["3.2"], Step("x", restart), by_id["4"], by_id["5"]]
-    sb = Sandbox(str(sandbox["url"]))
-    sb.discover()
-    run = Run(sb, Cast(), tmp_path, out=io.StringIO())
-    results = run.execute(steps)
-    sb.close()
-    assert [r.status for r in results] == ["ok", "ok", "ok", "ok", "ok"], [r.error for r in results]
-    assert results[3].retried and not results[4].retried
+        box["runner"].stop()
