@@ -36,7 +36,9 @@ def step_annuaire(run: Run) -> None:
     run.say(f"clé ESANTE-API-KEY de l'application : {key[:8]}…")
     base = run.sandbox.url("annuaire") + "/fhir/v2"
     with httpx.Client(verify=run.tls(), headers={"ESANTE-API-KEY": key}, timeout=30) as fhir:
-        bundle = fhir.get(f"{base}/Practitioner", params={"identifier": run.cast.recipient_rpps, "_count": 10})
+        bundle = fhir.get(
+            f"{base}/Practitioner", params={"identifier": run.cast.recipient_rpps, "_count": 10}
+        )
     if bundle.status_code != 200:
         raise Failed(f"Annuaire : HTTP {bundle.status_code} {bundle.text[:200]}")
     entries = bundle.json().get("entry") or []

@@ -38,7 +38,11 @@ def step_rounds(run: Run) -> None:
     fed = len(run.data.get("dmp_fed") or [])
     dmp_open = bool(run.data.get("dmp_fed"))  # the DMP took the first letter: it serves ITI-41
     sent = len(run.data.get("mss_sent") or [])
-    rounds = run.rounds if run.rounds is not None else max(goal["dmp"] - fed if dmp_open else 0, goal["mss"] - sent, 0)
+    rounds = (
+        run.rounds
+        if run.rounds is not None
+        else max(goal["dmp"] - fed if dmp_open else 0, goal["mss"] - sent, 0)
+    )
     previous = run.letter
     for n in range(rounds):
         letter = make_letter(run, previous.patient, previous.recipients)
@@ -50,8 +54,12 @@ def step_rounds(run: Run) -> None:
             mssante.send_app(run, letter, run.recipient[2])
             sent += 1
         if (n + 1) % 3 == 0 or n + 1 == rounds:
-            run.say(f"tour {n + 1}/{rounds} : {fed} document(s) au DMP, {sent} document(s) par MSSanté à un PS")
-    run.say(f"objectif : DMP {fed}/{goal['dmp']}, MSSanté PS {sent}/{goal['mss']}, citoyen (étape MSSanté) 1/{goal['citizen']}")
+            run.say(
+                f"tour {n + 1}/{rounds} : {fed} document(s) au DMP, {sent} document(s) par MSSanté à un PS"
+            )
+    run.say(
+        f"objectif : DMP {fed}/{goal['dmp']}, MSSanté PS {sent}/{goal['mss']}, citoyen (étape MSSanté) 1/{goal['citizen']}"
+    )
     run.keep(rounds_done=rounds)
 
 

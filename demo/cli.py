@@ -34,17 +34,30 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--url", default=os.environ.get("SEGUR_DEMO_URL", DEFAULT_URL),
-                   help="the sandbox's control plane (env SEGUR_DEMO_URL; default %(default)s)")
-    p.add_argument("--tenant", default=os.environ.get("SEGUR_DEMO_TENANT", "default"),
-                   help="the tenant to run in (created with its bindings if missing)")
+    p.add_argument(
+        "--url",
+        default=os.environ.get("SEGUR_DEMO_URL", DEFAULT_URL),
+        help="the sandbox's control plane (env SEGUR_DEMO_URL; default %(default)s)",
+    )
+    p.add_argument(
+        "--tenant",
+        default=os.environ.get("SEGUR_DEMO_TENANT", "default"),
+        help="the tenant to run in (created with its bindings if missing)",
+    )
     p.add_argument("--step", action="store_true", help="pause after each step and show its journal entries")
-    p.add_argument("--fail", choices=sorted(PRESETS), help="inject a known error: " + "; ".join(
-        f"{k}: {v.what}" for k, v in sorted(PRESETS.items())))
+    p.add_argument(
+        "--fail",
+        choices=sorted(PRESETS),
+        help="inject a known error: " + "; ".join(f"{k}: {v.what}" for k, v in sorted(PRESETS.items())),
+    )
     p.add_argument("--json", action="store_true", help="machine-readable run log on stdout")
     p.add_argument("--rounds", type=int, help="letters of step 8 (default: until the thresholds)")
-    p.add_argument("--workdir", help="where credentials and documents are written (default: a temporary folder)")
-    p.add_argument("--embedded", action="store_true", help="start the sandbox in this process (the settings flags apply)")
+    p.add_argument(
+        "--workdir", help="where credentials and documents are written (default: a temporary folder)"
+    )
+    p.add_argument(
+        "--embedded", action="store_true", help="start the sandbox in this process (the settings flags apply)"
+    )
     p.set_defaults(handler=cmd_demo, needs_sandbox=False)
 
 
@@ -60,16 +73,33 @@ def cmd_demo(args: argparse.Namespace, config: Any) -> int:
         runner.start()
         url = runner.url("console")
     try:
-        return demo(url, tenant=args.tenant, pause=args.step, preset=args.fail, as_json_log=args.json,
-                    rounds=args.rounds, workdir=Path(args.workdir) if args.workdir else None)
+        return demo(
+            url,
+            tenant=args.tenant,
+            pause=args.step,
+            preset=args.fail,
+            as_json_log=args.json,
+            rounds=args.rounds,
+            workdir=Path(args.workdir) if args.workdir else None,
+        )
     finally:
         if runner is not None:
             runner.stop()
 
 
-def demo(url: str, *, tenant: str = "default", pause: bool = False, preset: str | None = None,
-         as_json_log: bool = False, rounds: int | None = None, workdir: Path | None = None,
-         cast: Cast | None = None, out: Any = None, stdin: Any = None) -> int:
+def demo(
+    url: str,
+    *,
+    tenant: str = "default",
+    pause: bool = False,
+    preset: str | None = None,
+    as_json_log: bool = False,
+    rounds: int | None = None,
+    workdir: Path | None = None,
+    cast: Cast | None = None,
+    out: Any = None,
+    stdin: Any = None,
+) -> int:
     """Run the workflow; the exit status of `segur-sandbox demo`."""
     text = out or (sys.stderr if as_json_log else sys.stdout)
     sandbox = Sandbox(url, tenant)
@@ -80,7 +110,9 @@ def demo(url: str, *, tenant: str = "default", pause: bool = False, preset: str 
         return 2
     folder = workdir or Path(tempfile.mkdtemp(prefix="segur-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    run = Run(sandbox, cast or Cast(), folder, out=text, pause=pause, preset=preset, rounds=rounds, stdin=stdin)
+    run = Run(
+        sandbox, cast or Cast(), folder, out=text, pause=pause, preset=preset, rounds=rounds, stdin=stdin
+    )
     print(f"Démonstration Ségur contre {url} (tenant {tenant}), fichiers dans {folder}", file=text)
     if preset:
         print(f"--fail {preset} : {PRESETS[preset].what}", file=text)
@@ -98,6 +130,14 @@ def demo(url: str, *, tenant: str = "default", pause: bool = False, preset: str 
     if missed:
         print(f"--fail {preset} : l'erreur attendue n'a pas été observée", file=text)
     if as_json_log:
-        print(as_json(run, {"seconds": round(total, 3), "failed": [r.id for r in failed],
-                            "balance": run.data.get("balance")}))
+        print(
+            as_json(
+                run,
+                {
+                    "seconds": round(total, 3),
+                    "failed": [r.id for r in failed],
+                    "balance": run.data.get("balance"),
+                },
+            )
+        )
     return 1 if failed or missed else 0

@@ -70,8 +70,8 @@ def _envelope(run: Run, action: str, to: str, body: etree._Element, *, signer: s
     env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12})
     header = etree.SubElement(env, f"{{{SOAP12}}}Header")
     must = {f"{{{SOAP12}}}mustUnderstand": "true"}
-    for tag, text, attrs in (("MessageID", f"urn:uuid:{uuid.uuid4()}", {}), ("To", to, {})):
-        etree.SubElement(header, f"{{{WSA}}}{tag}", nsmap={None: WSA}, **attrs).text = text
+    for tag, text in (("MessageID", f"urn:uuid:{uuid.uuid4()}"), ("To", to)):
+        etree.SubElement(header, f"{{{WSA}}}{tag}", nsmap={None: WSA}).text = text
     reply = etree.SubElement(header, f"{{{WSA}}}ReplyTo", nsmap={None: WSA}, **must)
     etree.SubElement(reply, f"{{{WSA}}}Address").text = f"{WSA}/anonymous"
     etree.SubElement(header, f"{{{WSA}}}Action", nsmap={None: WSA}, **must).text = action
@@ -101,8 +101,15 @@ def _read(response: httpx.Response) -> Answer:
     return Answer(response.status_code, root, parts)
 
 
-def call(run: Run, service: str, action: str, body: etree._Element, *, signer: str = "cps_sign",
-         attachments: dict[str, tuple[str, bytes]] | None = None) -> Answer:
+def call(
+    run: Run,
+    service: str,
+    action: str,
+    body: etree._Element,
+    *,
+    signer: str = "cps_sign",
+    attachments: dict[str, tuple[str, bytes]] | None = None,
+) -> Answer:
     """One DMP call over mutual TLS with the CPS authentication certificate; MTOM when
     `attachments` ({content id: (content type, bytes)}) are given."""
     url = _endpoint(run, service)
@@ -114,11 +121,19 @@ def call(run: Run, service: str, action: str, body: etree._Element, *, signer: s
     else:
         boundary = f"MIMEBoundary_{uuid.uuid4().hex}"
         root_type = f'application/xop+xml; charset=UTF-8; type="application/soap+xml"; action="{action}"'
-        chunks = [f"--{boundary}\r\nContent-Type: {root_type}\r\nContent-Transfer-Encoding: binary\r\n"
-                  f"Content-ID: <root@segur-demo>\r\n\r\n".encode(), envelope, b"\r\n"]
+        chunks = [
+            f"--{boundary}\r\nContent-Type: {root_type}\r\nContent-Transfer-Encoding: binary\r\n"
+            f"Content-ID: <root@segur-demo>\r\n\r\n".encode(),
+            envelope,
+            b"\r\n",
+        ]
         for cid, (ctype, data) in attachments.items():
-            chunks += [f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Transfer-Encoding: binary\r\n"
-                       f"Content-ID: <{cid}>\r\n\r\n".encode(), data, b"\r\n"]
+            chunks += [
+                f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Transfer-Encoding: binary\r\n"
+                f"Content-ID: <{cid}>\r\n\r\n".encode(),
+                data,
+                b"\r\n",
+            ]
         chunks.append(f"--{boundary}--\r\n".encode())
         content = b"".join(chunks)
         headers["Content-Type"] = (
@@ -137,7 +152,10 @@ def _part_2(answer: Answer, what: str) -> None:
 
 
 def _registry_errors(root: etree._Element) -> list[str]:
-    return [f"{e.get('errorCode')} {e.get('codeContext') or ''}".strip() for e in root.iter(f"{{{RS}}}RegistryError")]
+    return [
+        f"{e.get('errorCode')} {e.get('codeContext') or ''}".strip()
+        for e in root.iter(f"{{{RS}}}RegistryError")
+    ]
 
 
 def _registry_ok(answer: Answer, what: str) -> etree._Element:
@@ -149,7 +167,9 @@ def _registry_ok(answer: Answer, what: str) -> etree._Element:
     if response is None:
         response = next(answer.root.iter(f"{{{QUERY}}}AdhocQueryResponse"), None)
     if response is None or response.get("status") != SUCCESS:
-        raise Failed(f"{what} : {', '.join(_registry_errors(answer.root)) or 'statut ' + str(response.get('status') if response is not None else '?')}")
+        raise Failed(
+            f"{what} : {', '.join(_registry_errors(answer.root)) or 'statut ' + str(response.get('status') if response is not None else '?')}"
+        )
     return response
 
 
@@ -169,8 +189,16 @@ def _td02_body(run: Run) -> etree._Element:
     sub(msg, "processingCode", code="D")
     sub(msg, "processingModeCode", code="T")
     sub(msg, "acceptAckCode", code="AL")
-    for role, ident, name in (("receiver", "1.2.250.1.213.4.1.1.1", "DMP"), ("sender", "1.2.250.1.999.1", run.cast.lps_name)):
-        device = sub(sub(msg, role, typeCode="RCV" if role == "receiver" else "SND"), "device", classCode="DEV", determinerCode="INSTANCE")
+    for role, ident, name in (
+        ("receiver", "1.2.250.1.213.4.1.1.1", "DMP"),
+        ("sender", "1.2.250.1.999.1", run.cast.lps_name),
+    ):
+        device = sub(
+            sub(msg, role, typeCode="RCV" if role == "receiver" else "SND"),
+            "device",
+            classCode="DEV",
+            determinerCode="INSTANCE",
+        )
         sub(device, "id", root=ident)
         sub(device, "softwareName", name)
     act = sub(msg, "controlActProcess", classCode="CACT", moodCode="EVN")
@@ -225,9 +253,13 @@ def step_td03(run: Run) -> None:
     if run.dmp_authorisation == "VALIDE":
         run.say("autorisation VALIDE : TD0.3 non nécessaire")
         return
-    body = etree.Element("{urn:si-dmp-habilitations}setAuthorization", nsmap={None: "urn:si-dmp-habilitations"})
+    body = etree.Element(
+        "{urn:si-dmp-habilitations}setAuthorization", nsmap={None: "urn:si-dmp-habilitations"}
+    )
     etree.SubElement(body, "{urn:si-dmp-habilitations}action").text = "AJOUT"
-    answer = call(run, "habilitations", "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization", body)
+    answer = call(
+        run, "habilitations", "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization", body
+    )
     if answer.fault or answer.root is None:
         raise Failed(f"TD0.3 : {answer.fault}")
     status = answer.root.findtext(".//{urn:si-dmp-habilitations}status")
@@ -238,16 +270,27 @@ def step_td03(run: Run) -> None:
 
 
 # -- TD2.1 --------------------------------------------------------------------------------------------
-def feed(run: Run, letter: Letter, *, replaces_entry: str | None = None, signed: bool = True) -> tuple[str, Answer]:
+def feed(
+    run: Run, letter: Letter, *, replaces_entry: str | None = None, signed: bool = True
+) -> tuple[str, Answer]:
     """ITI-41 of one letter in a signed lot; returns the submission set uniqueId and the answer."""
     ss_uid, sig_uid, when = oid(), oid(), datetime.now(UTC).replace(microsecond=0)
-    body = xds.provide_and_register(run.cast, letter, ss_uid=ss_uid, sig_uid=sig_uid, when=when,
-                                    signed=signed, replaces_entry=replaces_entry)
+    body = xds.provide_and_register(
+        run.cast,
+        letter,
+        ss_uid=ss_uid,
+        sig_uid=sig_uid,
+        when=when,
+        signed=signed,
+        replaces_entry=replaces_entry,
+    )
     parts = {"document@segur-demo": ("text/xml; charset=UTF-8", letter.cda)}
     if signed:
         signature = sign_lot(run.creds["cps_sign"], ss_uid, {letter.unique_id: letter.cda})
         parts["signature@segur-demo"] = ("text/xml; charset=UTF-8", signature)
-    answer = call(run, "repository", "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b", body, attachments=parts)
+    answer = call(
+        run, "repository", "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b", body, attachments=parts
+    )
     return ss_uid, answer
 
 
@@ -264,13 +307,19 @@ def step_td21(run: Run) -> None:
     ss_uid, answer = feed(run, letter, signed=not unsigned)
     if unsigned:
         _part_2(answer, "ITI-41")
-        refused = answer.fault or ", ".join(_registry_errors(answer.root)) if answer.root is not None else answer.fault
+        refused = (
+            answer.fault or ", ".join(_registry_errors(answer.root))
+            if answer.root is not None
+            else answer.fault
+        )
         if refused:
             run.expect(f"lot non signé refusé : {refused}")
             return
         raise Failed("un lot sans XAdES devait être refusé")
     _registry_ok(answer, "ITI-41")
-    run.say(f"document {letter.unique_id[:24]}… accepté par le DMP (lot {ss_uid[:16]}…, RegistryResponse Success)")
+    run.say(
+        f"document {letter.unique_id[:24]}… accepté par le DMP (lot {ss_uid[:16]}…, RegistryResponse Success)"
+    )
     run.keep(dmp_fed=[letter.unique_id])
 
 
@@ -286,11 +335,30 @@ def find_documents(run: Run) -> list[dict[str, Any]]:
     response = _registry_ok(answer, "ITI-18")
     found = []
     for obj in response.iter(R + "ExtrinsicObject"):
-        unique = next((e.get("value") for e in obj.iter(R + "ExternalIdentifier") if e.get("identificationScheme") == xds.UUID["de.uniqueId"]), "")
+        unique = next(
+            (
+                e.get("value")
+                for e in obj.iter(R + "ExternalIdentifier")
+                if e.get("identificationScheme") == xds.UUID["de.uniqueId"]
+            ),
+            "",
+        )
         version = obj.find(R + "VersionInfo")
-        codes = [c.get("nodeRepresentation") for c in obj.iter(R + "Classification") if c.get("classificationScheme") == xds.UUID["de.confidentiality"]]
-        found.append({"entry": obj.get("id"), "lid": obj.get("lid"), "status": obj.get("status"), "unique_id": unique,
-                      "version": version.get("versionName") if version is not None else "1", "confidentiality": codes})
+        codes = [
+            c.get("nodeRepresentation")
+            for c in obj.iter(R + "Classification")
+            if c.get("classificationScheme") == xds.UUID["de.confidentiality"]
+        ]
+        found.append(
+            {
+                "entry": obj.get("id"),
+                "lid": obj.get("lid"),
+                "status": obj.get("status"),
+                "unique_id": unique,
+                "version": version.get("versionName") if version is not None else "1",
+                "confidentiality": codes,
+            }
+        )
     return found
 
 
@@ -330,7 +398,9 @@ def step_td32(run: Run) -> None:
 
         data = answer.parts.get(unquote(include.get("href", "")[4:]), b"")
     if data != run.letter.cda:
-        raise Failed(f"le document relu ({len(data)} octets) n'est pas celui envoyé ({len(run.letter.cda)} octets)")
+        raise Failed(
+            f"le document relu ({len(data)} octets) n'est pas celui envoyé ({len(run.letter.cda)} octets)"
+        )
     run.say(f"document relu en MTOM : {len(data)} octets, identiques à l'envoi")
 
 
@@ -354,15 +424,32 @@ def step_td33a(run: Run) -> None:
     entry = run.dmp_entry
 
     def build(objects: etree._Element, ids: xds.Ids) -> None:
-        xds.document_entry(objects, ids, run.cast, run.letter, "Document02", visibility=("MASQUE_PS",),
-                           lid=entry["lid"], status=APPROVED)
-        xds.association(objects, "assoc1", xds.HAS_MEMBER, "SubmissionSet01", "Document02",
-                        SubmissionSetStatus="Original", PreviousVersion=entry["version"])
+        xds.document_entry(
+            objects,
+            ids,
+            run.cast,
+            run.letter,
+            "Document02",
+            visibility=("MASQUE_PS",),
+            lid=entry["lid"],
+            status=APPROVED,
+        )
+        xds.association(
+            objects,
+            "assoc1",
+            xds.HAS_MEMBER,
+            "SubmissionSet01",
+            "Document02",
+            SubmissionSetStatus="Original",
+            PreviousVersion=entry["version"],
+        )
 
     _update(run, build)
     now = [d for d in find_documents(run) if d["lid"] == entry["lid"]]
     masked = now[0] if now else {}
-    run.say(f"métadonnées version {masked.get('version')} : {masked.get('confidentiality')} (entryUUID {masked.get('entry')})")
+    run.say(
+        f"métadonnées version {masked.get('version')} : {masked.get('confidentiality')} (entryUUID {masked.get('entry')})"
+    )
     if "MASQUE_PS" not in (masked.get("confidentiality") or []):
         raise Failed("le masquage n'apparaît pas dans la recherche")
     run.keep(dmp_entry=masked)
@@ -379,11 +466,16 @@ def step_td21_rplc(run: Run) -> None:
     _ss, answer = feed(run, letter, replaces_entry=run.dmp_entry["entry"])
     _registry_ok(answer, "ITI-41 RPLC")
     current = [d for d in find_documents(run) if d["unique_id"] in (letter.unique_id, previous.unique_id)]
-    run.say(f"version 2 {letter.unique_id[:24]}… acceptée ; documents approuvés de cette lettre : {[d['unique_id'][:12] for d in current]}")
+    run.say(
+        f"version 2 {letter.unique_id[:24]}… acceptée ; documents approuvés de cette lettre : {[d['unique_id'][:12] for d in current]}"
+    )
     if any(d["unique_id"] == previous.unique_id for d in current):
         raise Failed("la version remplacée est encore Approved")
-    run.keep(letter=letter, dmp_fed=[*run.dmp_fed, letter.unique_id],
-             dmp_entry=next(d for d in current if d["unique_id"] == letter.unique_id))
+    run.keep(
+        letter=letter,
+        dmp_fed=[*run.dmp_fed, letter.unique_id],
+        dmp_entry=next(d for d in current if d["unique_id"] == letter.unique_id),
+    )
 
 
 def step_td33c(run: Run) -> None:
@@ -395,8 +487,15 @@ def step_td33c(run: Run) -> None:
     entry = run.dmp_entry
 
     def build(objects: etree._Element, _ids: xds.Ids) -> None:
-        xds.association(objects, "assoc1", "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus",
-                        "SubmissionSet01", entry["entry"], OriginalStatus=APPROVED, NewStatus=DELETED)
+        xds.association(
+            objects,
+            "assoc1",
+            "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus",
+            "SubmissionSet01",
+            entry["entry"],
+            OriginalStatus=APPROVED,
+            NewStatus=DELETED,
+        )
 
     _update(run, build)
     left = [d for d in find_documents(run) if d["unique_id"] == entry["unique_id"]]

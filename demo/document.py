@@ -73,7 +73,14 @@ class Letter:
 def datamatrix_payload(p: Patient, oid_: str = DOCUMENT_INS_OID) -> str:
     """The INS DataMatrix payload: fixed header, then S1..S7 (GS after a short variable field)."""
     day = f"{p.naissance[8:10]}-{p.naissance[5:7]}-{p.naissance[0:4]}"
-    fields = [f"S1{p.ins}", f"S2{oid_}" + (GS if len(oid_) < 20 else ""), f"S3{p.prenoms}" + GS, f"S4{p.nom}" + GS, f"S5{p.sexe}", f"S6{day}"]
+    fields = [
+        f"S1{p.ins}",
+        f"S2{oid_}" + (GS if len(oid_) < 20 else ""),
+        f"S3{p.prenoms}" + GS,
+        f"S4{p.nom}" + GS,
+        f"S5{p.sexe}",
+        f"S6{day}",
+    ]
     if p.lieu:
         fields.append(f"S7{p.lieu}")
     return "IS01" + "0" * 22 + "".join(fields)
@@ -91,10 +98,14 @@ def font() -> str:
     for path in (os.environ.get("SEGUR_DEMO_FONT", ""), *FONTS):
         if path and Path(path).is_file():
             return path
-    raise Skip("aucune police TrueType trouvée pour le PDF/A (installez fonts-dejavu-core ou définissez SEGUR_DEMO_FONT)")
+    raise Skip(
+        "aucune police TrueType trouvée pour le PDF/A (installez fonts-dejavu-core ou définissez SEGUR_DEMO_FONT)"
+    )
 
 
-def pdf_a(run: Run, patient: Patient, recipients: list[tuple[str, str, str]], version: int, body: str) -> bytes:
+def pdf_a(
+    run: Run, patient: Patient, recipients: list[tuple[str, str, str]], version: int, body: str
+) -> bytes:
     """The letter as PDF/A-1b, the INS DataMatrix next to the patient's identity."""
     pdf = FPDF(enforce_compliance="PDFA_1B")
     pdf.set_title(TYPE[1])
@@ -105,15 +116,25 @@ def pdf_a(run: Run, patient: Patient, recipients: list[tuple[str, str, str]], ve
     pdf.set_font("Sans", size=15)
     pdf.cell(0, 10, TYPE[1], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Sans", size=10)
-    pdf.cell(0, 6, "CENTRE DE SANTE DES LILAS — Dr Camille LEMAIRE, médecine générale", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        "CENTRE DE SANTE DES LILAS — Dr Camille LEMAIRE, médecine générale",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.cell(0, 6, f"Version {version} — {datetime.now(UTC):%d/%m/%Y}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     top = pdf.get_y()
-    pdf.multi_cell(120, 6, (
-        f"Patient : {patient.nom} {patient.prenoms}\nNé(e) le {patient.naissance[8:10]}/{patient.naissance[5:7]}/"
-        f"{patient.naissance[:4]} ({patient.sexe}), lieu de naissance {patient.lieu}\n"
-        f"INS : {patient.matricule} {patient.cle} (identité qualifiée)"
-    ))
+    pdf.multi_cell(
+        120,
+        6,
+        (
+            f"Patient : {patient.nom} {patient.prenoms}\nNé(e) le {patient.naissance[8:10]}/{patient.naissance[5:7]}/"
+            f"{patient.naissance[:4]} ({patient.sexe}), lieu de naissance {patient.lieu}\n"
+            f"INS : {patient.matricule} {patient.cle} (identité qualifiée)"
+        ),
+    )
     png = datamatrix_png(datamatrix_payload(patient))
     pdf.image(io.BytesIO(png), x=150, y=top, w=30, h=30)
     pdf.set_xy(145, top + 31)
@@ -127,7 +148,9 @@ def pdf_a(run: Run, patient: Patient, recipients: list[tuple[str, str, str]], ve
     pdf.multi_cell(0, 6, body)
     pdf.ln(6)
     pdf.set_font("Sans", size=8)
-    pdf.multi_cell(0, 4, "Document de démonstration du bac à sable Ségur : personnes fictives, aucune donnée réelle.")
+    pdf.multi_cell(
+        0, 4, "Document de démonstration du bac à sable Ségur : personnes fictives, aucune donnée réelle."
+    )
     return bytes(pdf.output())
 
 
@@ -146,8 +169,17 @@ def _person_name(parent: etree._Element, given: str, family: str, prefix: str = 
     _el(name, "suffix", "DR")
 
 
-def cda_n1(run: Run, letter_pdf: bytes, patient: Patient, recipients: list[tuple[str, str, str]],
-           unique_id: str, set_id: str, version: int, created: datetime, replaces: str | None) -> bytes:
+def cda_n1(
+    run: Run,
+    letter_pdf: bytes,
+    patient: Patient,
+    recipients: list[tuple[str, str, str]],
+    unique_id: str,
+    set_id: str,
+    version: int,
+    created: datetime,
+    replaces: str | None,
+) -> bytes:
     """The CDA R2 N1 header (Structuration minimale) around the PDF."""
     cast = run.cast
     when = created.strftime("%Y%m%d%H%M%S+0000")
@@ -157,7 +189,14 @@ def cda_n1(run: Run, letter_pdf: bytes, patient: Patient, recipients: list[tuple
     for root in ("2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.2.20"):
         _el(doc, "templateId", root=root)
     _el(doc, "id", root=unique_id)
-    _el(doc, "code", code=TYPE[0], displayName=TYPE[1], codeSystem="2.16.840.1.113883.6.1", codeSystemName="LOINC")
+    _el(
+        doc,
+        "code",
+        code=TYPE[0],
+        displayName=TYPE[1],
+        codeSystem="2.16.840.1.113883.6.1",
+        codeSystemName="LOINC",
+    )
     _el(doc, "title", TYPE[1])
     _el(doc, "effectiveTime", value=when)
     _el(doc, "confidentialityCode", code="N", displayName="Normal", codeSystem="2.16.840.1.113883.5.25")
@@ -173,16 +212,26 @@ def cda_n1(run: Run, letter_pdf: bytes, patient: Patient, recipients: list[tuple
     _el(name, "family", patient.nom, qualifier="BR")
     _el(name, "given", patient.prenoms)
     _el(name, "given", patient.first_name, qualifier="BR")
-    _el(person, "administrativeGenderCode", code=patient.sexe,
-        displayName={"F": "Féminin", "M": "Masculin"}.get(patient.sexe, "Inconnu"), codeSystem="2.16.840.1.113883.5.1")
+    _el(
+        person,
+        "administrativeGenderCode",
+        code=patient.sexe,
+        displayName={"F": "Féminin", "M": "Masculin"}.get(patient.sexe, "Inconnu"),
+        codeSystem="2.16.840.1.113883.5.1",
+    )
     _el(person, "birthTime", value=patient.naissance.replace("-", ""))
     _el(_el(_el(_el(person, "birthplace"), "place"), "addr"), "county", patient.lieu)
     author = _el(doc, "author")
     _el(author, "time", value=when)
     assigned = _el(author, "assignedAuthor")
     _el(assigned, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
-    _el(assigned, "code", code=f"G15_{cast.profession}/{cast.specialty}", displayName="Médecin - Médecine Générale (SM)",
-        codeSystem="1.2.250.1.213.1.1.4.5")
+    _el(
+        assigned,
+        "code",
+        code=f"G15_{cast.profession}/{cast.specialty}",
+        displayName="Médecin - Médecine Générale (SM)",
+        codeSystem="1.2.250.1.213.1.1.4.5",
+    )
     _person_name(_el(assigned, "assignedPerson"), "Camille", "LEMAIRE")
     org = _el(assigned, "representedOrganization")
     _el(org, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
@@ -205,26 +254,47 @@ def cda_n1(run: Run, letter_pdf: bytes, patient: Patient, recipients: list[tuple
         related = _el(doc, "relatedDocument", typeCode="RPLC")
         _el(_el(related, "parentDocument"), "id", root=replaces)
     event = _el(_el(doc, "documentationOf"), "serviceEvent")
-    _el(event, "code", code=TYPE[0], displayName=TYPE[1], codeSystem="2.16.840.1.113883.6.1", codeSystemName="LOINC")
+    _el(
+        event,
+        "code",
+        code=TYPE[0],
+        displayName=TYPE[1],
+        codeSystem="2.16.840.1.113883.6.1",
+        codeSystemName="LOINC",
+    )
     _el(_el(event, "effectiveTime"), "low", value=when)
     performer = _el(_el(event, "performer", typeCode="PRF"), "assignedEntity")
     _el(performer, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
     porg = _el(performer, "representedOrganization")
     _el(porg, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
     _el(porg, "name", "CENTRE DE SANTE DES LILAS")
-    _el(porg, "standardIndustryClassCode", code="AMBULATOIRE", displayName="Ambulatoire",
-        codeSystem="1.2.250.1.213.1.1.4.9", codeSystemName="practiceSettingCode")
+    _el(
+        porg,
+        "standardIndustryClassCode",
+        code="AMBULATOIRE",
+        displayName="Ambulatoire",
+        codeSystem="1.2.250.1.213.1.1.4.9",
+        codeSystemName="practiceSettingCode",
+    )
     encounter = _el(_el(doc, "componentOf"), "encompassingEncounter")
     _el(_el(encounter, "effectiveTime"), "low", value=when)
     facility = _el(_el(encounter, "location"), "healthCareFacility")
     _el(facility, "code", code=cast.secteur, displayName="Centre de santé", codeSystem="1.2.250.1.71.4.2.4")
     body = _el(_el(doc, "component"), "nonXMLBody")
-    _el(body, "text", base64.b64encode(letter_pdf).decode(), mediaType="application/pdf", representation="B64")
+    _el(
+        body, "text", base64.b64encode(letter_pdf).decode(), mediaType="application/pdf", representation="B64"
+    )
     return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
 
 
-def make_letter(run: Run, patient: Patient, recipients: list[tuple[str, str, str]], *,
-                previous: Letter | None = None, body: str | None = None) -> Letter:
+def make_letter(
+    run: Run,
+    patient: Patient,
+    recipients: list[tuple[str, str, str]],
+    *,
+    previous: Letter | None = None,
+    body: str | None = None,
+) -> Letter:
     version = previous.version + 1 if previous else 1
     text = body or (
         "Chère Consœur, cher Confrère,\n\nJe vous adresse ma patiente pour avis. Antécédents : néant. "
@@ -235,10 +305,28 @@ def make_letter(run: Run, patient: Patient, recipients: list[tuple[str, str, str
     pdf = pdf_a(run, patient, recipients, version, text)
     unique_id, set_id = oid(), previous.set_id if previous else oid()
     created = datetime.now(UTC).replace(microsecond=0)
-    cda = cda_n1(run, pdf, patient, recipients, unique_id, set_id, version, created,
-                 previous.unique_id if previous else None)
-    return Letter(cda, pdf, unique_id, set_id, version, patient, created, recipients,
-                  previous.unique_id if previous else None)
+    cda = cda_n1(
+        run,
+        pdf,
+        patient,
+        recipients,
+        unique_id,
+        set_id,
+        version,
+        created,
+        previous.unique_id if previous else None,
+    )
+    return Letter(
+        cda,
+        pdf,
+        unique_id,
+        set_id,
+        version,
+        patient,
+        created,
+        recipients,
+        previous.unique_id if previous else None,
+    )
 
 
 def read_datamatrix(png: bytes) -> str:
@@ -260,7 +348,9 @@ def step_document(run: Run) -> None:
         from demo.identity import unqualified_patient
 
         patient = unqualified_patient(run)
-        run.say(f"--fail ins-non-qualifie : document pour {patient.nom} {patient.prenoms}, INS jamais qualifié par l'INSi")
+        run.say(
+            f"--fail ins-non-qualifie : document pour {patient.nom} {patient.prenoms}, INS jamais qualifié par l'INSi"
+        )
     recipients = [run.recipient] if run.has("recipient") else []
     letter = make_letter(run, patient, recipients)
     read = read_datamatrix(datamatrix_png(datamatrix_payload(patient)))
@@ -279,8 +369,11 @@ def step_document(run: Run) -> None:
 def validate(run: Run, cda: bytes, name: str) -> dict[str, object] | None:
     """The CDA engine's verdict (XSD, StrucMin, our rules); None when the engine is absent."""
     answer = run.sandbox.control.post(
-        "/cda/validate", params={"tenant": run.sandbox.tenant, "name": name, "wait": 90}, content=cda,
-        headers={"Content-Type": "application/xml"}, timeout=120,
+        "/cda/validate",
+        params={"tenant": run.sandbox.tenant, "name": name, "wait": 90},
+        content=cda,
+        headers={"Content-Type": "application/xml"},
+        timeout=120,
     )
     if answer.status_code == 404:
         run.say("moteur CDA absent de ce bac à sable : validation non faite")

@@ -64,7 +64,9 @@ class Patient:
 
 
 def _lps_context() -> etree._Element:
-    lps = etree.Element(f"{{{CTXLPS}}}ContexteLPS", nsmap={"ctxlps": CTXLPS}, Nature="CTXLPS", Version="01_00")
+    lps = etree.Element(
+        f"{{{CTXLPS}}}ContexteLPS", nsmap={"ctxlps": CTXLPS}, Nature="CTXLPS", Version="01_00"
+    )
     return lps
 
 
@@ -93,7 +95,11 @@ def _apcv_client(run: Run) -> tuple[Client, HistoryPlugin]:
     session.headers["X-Sandbox-Tenant"] = run.sandbox.tenant
     history = HistoryPlugin()
     url = run.sandbox.url("apcv") + "/apcv"
-    client = Client(url + "?wsdl", transport=Transport(session=session, timeout=30), plugins=[WsAddressingPlugin(), history])
+    client = Client(
+        url + "?wsdl",
+        transport=Transport(session=session, timeout=30),
+        plugins=[WsAddressingPlugin(), history],
+    )
     return client, history
 
 
@@ -130,8 +136,12 @@ def step_apcv(run: Run) -> None:
     beneficiaries = list(answer.Beneficiaire or [])
     for b in beneficiaries:
         rank = f" rang {b.RangGemellaire}" if b.RangGemellaire else ""
-        run.say(f"  bénéficiaire {b.numero} : {b.Prenom} {b.NomFamille} né(e) {b.DateNaissance}{rank}, qualité {b.Qualite}")
-    chosen = next((b for b in beneficiaries if b.Qualite == "00"), beneficiaries[0] if beneficiaries else None)
+        run.say(
+            f"  bénéficiaire {b.numero} : {b.Prenom} {b.NomFamille} né(e) {b.DateNaissance}{rank}, qualité {b.Qualite}"
+        )
+    chosen = next(
+        (b for b in beneficiaries if b.Qualite == "00"), beneficiaries[0] if beneficiaries else None
+    )
     if chosen is None:
         raise Failed("aucun bénéficiaire dans la réponse ApCV")
     run.say(f"bénéficiaire choisi : {chosen.Prenom} {chosen.NomFamille}")
@@ -140,11 +150,15 @@ def step_apcv(run: Run) -> None:
 
 # -- INSi ---------------------------------------------------------------------------------------------
 def _insi_envelope(run: Run, action: str, body: etree._Element, emetteur: str) -> bytes:
-    env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12, "ctxbam": CTXBAM, "ctxlps": CTXLPS, "wsa": WSA})
+    env = etree.Element(
+        f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12, "ctxbam": CTXBAM, "ctxlps": CTXLPS, "wsa": WSA}
+    )
     header = etree.SubElement(env, f"{{{SOAP12}}}Header")
     bam = etree.SubElement(header, f"{{{CTXBAM}}}ContexteBAM", Version="01_02")
     etree.SubElement(bam, f"{{{CTXBAM}}}Id").text = str(uuid.uuid4())
-    etree.SubElement(bam, f"{{{CTXBAM}}}Temps").text = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    etree.SubElement(bam, f"{{{CTXBAM}}}Temps").text = (
+        datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
     etree.SubElement(bam, f"{{{CTXBAM}}}Emetteur").text = emetteur
     etree.SubElement(bam, f"{{{CTXBAM}}}COUVERTURE")
     header.append(_fill_lps(run, _lps_context(), emetteur))
@@ -207,7 +221,9 @@ def _vitale_body(od: Any, b: Any) -> etree._Element:
     children = []
     if getattr(b, "NIRCertifie", None) is not None:
         nir = b.NIRCertifie
-        children.append(_e(q, "MatriculeIndividu", None, _e(q, "NumIdentifiant", nir._value_1), _e(q, "Cle", nir.cle)))
+        children.append(
+            _e(q, "MatriculeIndividu", None, _e(q, "NumIdentifiant", nir._value_1), _e(q, "Cle", nir.cle))
+        )
     children.append(_e(q, "MatriculeOD", None, _e(q, "NumIdentifiant", od._value_1), _e(q, "Cle", od.cle)))
     children.append(_e(q, "NomNaissance", b.NomFamille))
     date = b.DateNaissance or ""
@@ -219,7 +235,12 @@ def _vitale_body(od: Any, b: Any) -> etree._Element:
 
 def traits_body(nom: str, prenom: str, sexe: str, naissance: str, lieu: str | None = None) -> etree._Element:
     q = RECSANS
-    children = [_e(q, "NomNaissance", nom), _e(q, "Prenom", prenom), _e(q, "Sexe", sexe), _e(q, "DateNaissance", naissance)]
+    children = [
+        _e(q, "NomNaissance", nom),
+        _e(q, "Prenom", prenom),
+        _e(q, "Sexe", sexe),
+        _e(q, "DateNaissance", naissance),
+    ]
     if lieu:
         children.append(_e(q, "LieuNaissance", lieu))
     return _e(q, "RECSANSVITALE", None, *children)

@@ -17,15 +17,15 @@ from __future__ import annotations
 import imaplib
 import smtplib
 import time
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 
+from demo import xdm
 from demo.document import TYPE, Letter
 from demo.psc import fresh_token
 from demo.run import Failed, Run
-from demo import xdm
 
 APP_MAILBOX = "lgc@cds-lilas.mssante.fr"
 PER_MAILBOX = "camille.lemaire@medecin.mssante.fr"
@@ -38,8 +38,17 @@ def subject(letter: Letter) -> str:
     return f"XDM/1.0/DDM+{TYPE[1][:40]} {p.nom} {p.first_name} {p.naissance[8:10]}/{p.naissance[5:7]}/{p.naissance[:4]}"
 
 
-def message(run: Run, letter: Letter, sender: tuple[str, str], to: list[str], *, reply_to: str | None = None,
-            receipt: bool = False, body: str = "", broken: bool = False) -> EmailMessage:
+def message(
+    run: Run,
+    letter: Letter,
+    sender: tuple[str, str],
+    to: list[str],
+    *,
+    reply_to: str | None = None,
+    receipt: bool = False,
+    body: str = "",
+    broken: bool = False,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = f"{sender[0]} <{sender[1]}>"
     msg["To"] = ", ".join(to)
@@ -54,7 +63,12 @@ def message(run: Run, letter: Letter, sender: tuple[str, str], to: list[str], *,
     if receipt:
         msg["Disposition-Notification-To"] = sender[1]
     msg.set_content(body or f"Bonjour,\n\nVeuillez trouver ci-joint : {letter.title}.\n\n{NOTICE}\n")
-    msg.add_attachment(xdm.archive(run.cast, letter, to, broken=broken), maintype="application", subtype="zip", filename="IHE_XDM.ZIP")
+    msg.add_attachment(
+        xdm.archive(run.cast, letter, to, broken=broken),
+        maintype="application",
+        subtype="zip",
+        filename="IHE_XDM.ZIP",
+    )
     msg.add_attachment(letter.pdf, maintype="application", subtype="pdf", filename="LETTRE.PDF")
     return msg
 
@@ -77,8 +91,14 @@ def _findings(run: Run, mark: int) -> list[str]:
 
 def send_app(run: Run, letter: Letter, recipient: str, *, broken: bool = False) -> str:
     """One IHE_XDM message from the applicative mailbox (certificate, no AUTH); its Message-ID."""
-    msg = message(run, letter, ("Centre de santé des Lilas - logiciel", APP_MAILBOX), [recipient],
-                  reply_to="Dr Camille LEMAIRE <camille.lemaire@cds-lilas.mssante.fr>", broken=broken)
+    msg = message(
+        run,
+        letter,
+        ("Centre de santé des Lilas - logiciel", APP_MAILBOX),
+        [recipient],
+        reply_to="Dr Camille LEMAIRE <camille.lemaire@cds-lilas.mssante.fr>",
+        broken=broken,
+    )
     with _smtp(run, run.creds["org_auth_cli"]) as smtp:
         smtp.send_message(msg, rcpt_options=["NOTIFY=SUCCESS"])
     return str(msg["Message-ID"])
@@ -105,7 +125,9 @@ def step_app(run: Run) -> None:
         if any(f.startswith("MSS-XDM-HASH") for f in found):
             run.expect("constat MSS-XDM-HASH : le hash de METADATA.XML n'est pas celui du fichier")
         elif not part2(run):
-            run.say("contrôles IHE_XDM non servis par ce bac à sable (MSSanté partie 2) : constat non vérifiable")
+            run.say(
+                "contrôles IHE_XDM non servis par ce bac à sable (MSSanté partie 2) : constat non vérifiable"
+            )
         else:
             raise Failed("le constat MSS-XDM-HASH était attendu")
     run.keep(mss_sent=[mid])
@@ -128,8 +150,14 @@ def step_per(run: Run) -> None:
     token = fresh_token(run)
     patient_box = f"{letter.patient.ins}@patient.mssante.fr"
     to = [patient_box, CITIZEN_TEST]
-    msg = message(run, letter, ("Dr Camille LEMAIRE", PER_MAILBOX), to, receipt=True,
-                  body=f"Bonjour,\n\nVotre médecin vous transmet : {letter.title}.\n\nDr Camille LEMAIRE\n")
+    msg = message(
+        run,
+        letter,
+        ("Dr Camille LEMAIRE", PER_MAILBOX),
+        to,
+        receipt=True,
+        body=f"Bonjour,\n\nVotre médecin vous transmet : {letter.title}.\n\nDr Camille LEMAIRE\n",
+    )
     auth = f"user={PER_MAILBOX}\x01auth=Bearer {token}\x01\x01"
     with _smtp(run) as smtp:
         smtp.auth("XOAUTH2", lambda _=None: auth, initial_response_ok=True)
@@ -153,13 +181,16 @@ def step_imap(run: Run) -> None:
         imap = imaplib.IMAP4(host, port, timeout=30)
         try:
             imap.starttls(ssl_context=run.tls())
-            imap.authenticate("XOAUTH2", lambda _: f"user={PER_MAILBOX}\x01auth=Bearer {token}\x01\x01".encode())
+            imap.authenticate(
+                "XOAUTH2", lambda _: f"user={PER_MAILBOX}\x01auth=Bearer {token}\x01\x01".encode()
+            )
             imap.select("INBOX", readonly=True)
             _typ, data = imap.search(None, "ALL")
             dsn = mdn = 0
             for num in data[0].split():
                 _typ, fetched = imap.fetch(num, "(BODY.PEEK[HEADER])")
-                head = message_from_bytes(fetched[0][1])
+                first = fetched[0]
+                head = message_from_bytes(first[1] if isinstance(first, tuple) else b"")
                 report = head.get_param("report-type", header="content-type") or ""
                 dsn += report == "delivery-status"
                 mdn += report == "disposition-notification"

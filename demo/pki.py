@@ -85,4 +85,6 @@ def step_credentials(run: Run) -> None:
     if run.sandbox.tenant != "default":
         # mail sessions carry no tenant header: bind the PSC client id and the APP certificate
         run.sandbox.ensure_tenant([cast.psc_client, creds["org_auth_cli"].serial])
-        run.say(f"tenant {run.sandbox.tenant} (liaisons : client PSC {cast.psc_client}, certificat ORG AUTH_CLI)")
+        run.say(
+            f"tenant {run.sandbox.tenant} (liaisons : client PSC {cast.psc_client}, certificat ORG AUTH_CLI)"
+        )

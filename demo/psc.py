@@ -58,7 +58,9 @@ def _approve(run: Run, national_id: str, refuse: bool = False) -> str:
     """The professional's phone: find the pending e-CPS push of this login and decide it."""
     for _ in range(50):
         pending = run.sandbox.get("/psc/pending").json()
-        mine = [p for p in pending if p["national_id"] == national_id and p["client_id"] == run.cast.psc_client]
+        mine = [
+            p for p in pending if p["national_id"] == national_id and p["client_id"] == run.cast.psc_client
+        ]
         if mine:
             decision = "refuse" if refuse else "approve"
             run.sandbox.post(f"/psc/pending/{mine[-1]['id']}/{decision}").raise_for_status()
@@ -105,7 +107,9 @@ def step_login(run: Run) -> None:
         run.say(f"notification e-CPS envoyée au téléphone de {cast.professional}")
         refuse = run.preset == "ecps-refusee"
         push = _approve(run, cast.professional, refuse=refuse)
-        run.say(f"notification {push} {'refusée' if refuse else 'validée'} sur le téléphone (API de contrôle)")
+        run.say(
+            f"notification {push} {'refusée' if refuse else 'validée'} sur le téléphone (API de contrôle)"
+        )
         back = browser.get(waiting)
         location = back.headers.get("location", "")
         query = parse_qs(urlsplit(location).query)
@@ -131,14 +135,20 @@ def step_login(run: Run) -> None:
         tokens = token.json()
         keys = KeySet.import_key_set(client.get(meta["jwks_uri"]).json())
         claims = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"]).claims
-        if claims.get("nonce") != nonce or claims.get("iss") != meta["issuer"] or claims.get("aud") not in (
-            cast.psc_client,
-            [cast.psc_client],
+        if (
+            claims.get("nonce") != nonce
+            or claims.get("iss") != meta["issuer"]
+            or claims.get("aud")
+            not in (
+                cast.psc_client,
+                [cast.psc_client],
+            )
         ):
             raise Failed(f"ID token incohérent : iss={claims.get('iss')} aud={claims.get('aud')}")
         info = client.get(
             meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {tokens['access_token']}"}
         ).json()
+    run.say(f"UserInfo : {info.get('SubjectOrganization')}, secteur {info.get('Secteur_Activite')}")
     run.say(
         f"connectée : {claims.get('given_name')} {claims.get('family_name')} ({claims['SubjectNameID']}), "
         f"acr={claims.get('acr')}, authMode={claims.get('authMode')}"

@@ -137,7 +137,11 @@ class Run:
 
     def tls(self, credential: Any = None) -> ssl.SSLContext:
         """TLS trusting the sandbox's TEST roots, presenting `credential` (demo.pki.Credential)."""
-        return tls(self.data["roots"], credential.cert if credential else None, credential.key if credential else None)
+        return tls(
+            self.data["roots"],
+            credential.cert if credential else None,
+            credential.key if credential else None,
+        )
 
     # -- output ----------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -164,10 +168,14 @@ class Run:
         missing = [s for s in step.services if not self.sandbox.ready(s)]
         if missing:
             states = ", ".join(f"{s} : {self.sandbox.state(s)}" for s in missing)
-            return self._done(step, "skipped", started, [], f"service indisponible ({states}) : étape ignorée")
+            return self._done(
+                step, "skipped", started, [], f"service indisponible ({states}) : étape ignorée"
+            )
         absent = [n for n in step.needs if not self.has(n)]
         if absent:
-            return self._done(step, "skipped", started, [], f"prérequis absent ({', '.join(absent)}) : étape ignorée")
+            return self._done(
+                step, "skipped", started, [], f"prérequis absent ({', '.join(absent)}) : étape ignorée"
+            )
         mark = self._mark()
         retried = False
         try:
@@ -187,7 +195,9 @@ class Run:
         except TRANSPORT_ERRORS as exc:
             return self._done(step, "failed", started, [], f"{type(exc).__name__}: {exc}", retried)
         except Exception as exc:  # noqa: BLE001 - a demo step's bug or an unexpected answer: reported, the run goes on
-            return self._done(step, "failed", started, self._since(mark), f"{type(exc).__name__}: {exc}", retried)
+            return self._done(
+                step, "failed", started, self._since(mark), f"{type(exc).__name__}: {exc}", retried
+            )
         return self._done(step, "ok", started, self._since(mark), "", retried)
 
     def _mark(self) -> int:
@@ -249,7 +259,11 @@ def describe(entry: dict[str, Any]) -> str:
     if entry.get("outcome"):
         line += f" {entry['outcome']}"
     if findings:
-        line += f" ({len(findings)} constat(s) : " + ", ".join(sorted({str(f.get('rule')) for f in findings})) + ")"
+        line += (
+            f" ({len(findings)} constat(s) : "
+            + ", ".join(sorted({str(f.get("rule")) for f in findings}))
+            + ")"
+        )
     return line
 
 

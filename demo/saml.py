@@ -33,7 +33,9 @@ def now() -> str:
 
 def sign(assertion: etree._Element, signer: Credential) -> etree._Element:
     """Enveloped XML-DSig of the assertion (Reference URI = #ID), then Signature moved after Issuer."""
-    signed = XMLSigner(signature_algorithm="rsa-sha256", digest_algorithm="sha256", c14n_algorithm=EXC_C14N).sign(
+    signed = XMLSigner(
+        signature_algorithm="rsa-sha256", digest_algorithm="sha256", c14n_algorithm=EXC_C14N
+    ).sign(
         assertion, key=signer.key_pem(), cert=signer.cert_pem().decode(), reference_uri=assertion.get("ID")
     )
     signature = signed.find(f"{{{DS}}}Signature")
@@ -59,7 +61,9 @@ def assertion_ps(cast: Cast, signer: Credential) -> etree._Element:
     a = etree.Element(
         f"{{{SAML}}}Assertion", nsmap={"saml2": SAML}, ID=ident, IssueInstant=now(), Version="2.0"
     )
-    issuer = etree.SubElement(a, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName")
+    issuer = etree.SubElement(
+        a, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
+    )
     issuer.text = f"CN={cast.professional}"
     subject = etree.SubElement(a, f"{{{SAML}}}Subject")
     etree.SubElement(subject, f"{{{SAML}}}NameID", NameQualifier="CPS").text = cast.professional
@@ -71,7 +75,9 @@ def assertion_ps(cast: Cast, signer: Credential) -> etree._Element:
 
 def _role(parent: etree._Element, tag: str, code: str, system: str, display: str = "") -> None:
     value = etree.SubElement(parent, f"{{{SAML}}}AttributeValue")
-    el = etree.SubElement(value, f"{{urn:hl7-org:v3}}{tag}", nsmap={None: "urn:hl7-org:v3"}, code=code, codeSystem=system)
+    el = etree.SubElement(
+        value, f"{{urn:hl7-org:v3}}{tag}", nsmap={None: "urn:hl7-org:v3"}, code=code, codeSystem=system
+    )
     if display:
         el.set("displayName", display)
     el.set(f"{{{XSI}}}type", "CE")
@@ -87,14 +93,22 @@ def vihf(cast: Cast, ins: str, oid: str, signer: Credential | None) -> etree._El
     ident = f"_{uuid.uuid4()}"
     instant = now()
     a = etree.Element(
-        f"{{{SAML}}}Assertion", nsmap={"saml2": SAML, "xsi": XSI}, ID=ident, IssueInstant=instant, Version="2.0"
+        f"{{{SAML}}}Assertion",
+        nsmap={"saml2": SAML, "xsi": XSI},
+        ID=ident,
+        IssueInstant=instant,
+        Version="2.0",
     )
-    issuer = etree.SubElement(a, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName")
+    issuer = etree.SubElement(
+        a, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
+    )
     issuer.text = rfc2253(signer.certificate()) if signer else f"CN={cast.professional}"
     subject = etree.SubElement(a, f"{{{SAML}}}Subject")
     etree.SubElement(subject, f"{{{SAML}}}NameID").text = cast.professional
     authn = etree.SubElement(a, f"{{{SAML}}}AuthnStatement", AuthnInstant=instant)
-    ref = etree.SubElement(etree.SubElement(authn, f"{{{SAML}}}AuthnContext"), f"{{{SAML}}}AuthnContextClassRef")
+    ref = etree.SubElement(
+        etree.SubElement(authn, f"{{{SAML}}}AuthnContext"), f"{{{SAML}}}AuthnContextClassRef"
+    )
     ref.text = "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI"
     st = etree.SubElement(a, f"{{{SAML}}}AttributeStatement")
     _attr(st, "Identifiant_Structure", cast.structure)
@@ -106,7 +120,9 @@ def vihf(cast: Cast, ins: str, oid: str, signer: Credential | None) -> etree._El
     _attr(st, "Authentification_mode", "DIRECTE")
     _attr(st, "urn:oasis:names:tc:xacml:2.0:resource:resource-id", f"{ins}^^^&{oid}&ISO^NH")
     _attr(st, "Ressource_URN", "urn:dmp")
-    purpose = etree.SubElement(st, f"{{{SAML}}}Attribute", Name="urn:oasis:names:tc:xspa:1.0:subject:purposeofuse")
+    purpose = etree.SubElement(
+        st, f"{{{SAML}}}Attribute", Name="urn:oasis:names:tc:xspa:1.0:subject:purposeofuse"
+    )
     _role(purpose, "PurposeOfUse", "normal", "1.2.250.1.213.1.1.4.248", "Accès normal")
     _attr(st, "LPS_ID", "1")
     _attr(st, "LPS_Nom", cast.lps_name)

@@ -44,8 +44,16 @@ class Preset:
 PRESETS = {
     p.name: p
     for p in (
-        Preset("vihf-cle-auth", "6.1", "VIHF signé avec la clé d'authentification de la CPS → faute DMPInvalidCertificate"),
-        Preset("ins-non-qualifie", "5", "document pour un INS jamais qualifié par l'INSi → constat CDA-INS-NOT-QUALIFIED"),
+        Preset(
+            "vihf-cle-auth",
+            "6.1",
+            "VIHF signé avec la clé d'authentification de la CPS → faute DMPInvalidCertificate",
+        ),
+        Preset(
+            "ins-non-qualifie",
+            "5",
+            "document pour un INS jamais qualifié par l'INSi → constat CDA-INS-NOT-QUALIFIED",
+        ),
         Preset("xdm-casse", "7.1", "IHE_XDM dont METADATA.XML porte un hash faux → constat MSS-XDM-HASH"),
         Preset("xades-absente", "6.3", "lot ITI-41 sans signature XAdES → refus du DMP"),
         Preset("ecps-refusee", "2", "notification e-CPS refusée sur le téléphone → error=access_denied"),

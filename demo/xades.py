@@ -58,7 +58,9 @@ def document_digest(cda: bytes) -> str:
     return _b64(hashlib.sha256(etree.tostring(tree, method="c14n", with_comments=True)).digest())
 
 
-def _e(tag: str, *children: etree._Element, text: str | None = None, ns: str = DS, **attrs: str) -> etree._Element:
+def _e(
+    tag: str, *children: etree._Element, text: str | None = None, ns: str = DS, **attrs: str
+) -> etree._Element:
     el = etree.Element(f"{{{ns}}}{tag}", **attrs)
     el.text = text
     el.extend(children)
@@ -71,50 +73,105 @@ def sign_lot(signer: Credential, submission_set: str, documents: dict[str, bytes
     key = serialization.load_pem_private_key(signer.key_pem(), None)
     assert isinstance(key, rsa.RSAPrivateKey)
     sig_id = f"_{uuid.uuid4()}"
-    refs = [_e("Reference", _e("DigestMethod", Algorithm=SHA256), _e("DigestValue", text="AA=="), URI=f"urn:oid:{submission_set}")]
-    for unique_id, data in documents.items():
-        refs.append(_e(
+    refs = [
+        _e(
             "Reference",
-            _e("Transforms", _e("Transform", Algorithm=C14N_COMMENTS)),
             _e("DigestMethod", Algorithm=SHA256),
-            _e("DigestValue", text=document_digest(data)),
-            URI=f"urn:oid:{unique_id}",
-        ))
+            _e("DigestValue", text="AA=="),
+            URI=f"urn:oid:{submission_set}",
+        )
+    ]
+    for unique_id, data in documents.items():
+        refs.append(
+            _e(
+                "Reference",
+                _e("Transforms", _e("Transform", Algorithm=C14N_COMMENTS)),
+                _e("DigestMethod", Algorithm=SHA256),
+                _e("DigestValue", text=document_digest(data)),
+                URI=f"urn:oid:{unique_id}",
+            )
+        )
     manifest = _e("Manifest", *refs, Id="IHEManifest")
     chain = [cert, *x509.load_pem_x509_certificates(signer.cert.read_bytes())[1:]]
     certs = [
-        _e("Cert",
-           _e("CertDigest", _e("DigestMethod", Algorithm=SHA1),
-              _e("DigestValue", text=_b64(hashlib.sha1(c.public_bytes(serialization.Encoding.DER)).digest())), ns=XADES),  # noqa: S324 - the official profile's CertDigest
-           _e("IssuerSerial", _e("X509IssuerName", text=c.issuer.rfc4514_string()),
-              _e("X509SerialNumber", text=str(c.serial_number)), ns=XADES), ns=XADES)
+        _e(
+            "Cert",
+            _e(
+                "CertDigest",
+                _e("DigestMethod", Algorithm=SHA1),
+                _e(
+                    "DigestValue",
+                    text=_b64(hashlib.sha1(c.public_bytes(serialization.Encoding.DER)).digest()),
+                ),
+                ns=XADES,
+            ),  # noqa: S324 - the official profile's CertDigest
+            _e(
+                "IssuerSerial",
+                _e("X509IssuerName", text=c.issuer.rfc4514_string()),
+                _e("X509SerialNumber", text=str(c.serial_number)),
+                ns=XADES,
+            ),
+            ns=XADES,
+        )
         for c in chain
     ]
     signed_props = _e(
         "SignedProperties",
-        _e("SignedSignatureProperties",
-           _e("SigningTime", text=datetime.now(UTC).isoformat(timespec="milliseconds")),
-           _e("SigningCertificate", *certs, ns=XADES),
-           _e("SignaturePolicyIdentifier", _e("SignaturePolicyImplied", ns=XADES), ns=XADES), ns=XADES),
+        _e(
+            "SignedSignatureProperties",
+            _e("SigningTime", text=datetime.now(UTC).isoformat(timespec="milliseconds")),
+            _e("SigningCertificate", *certs, ns=XADES),
+            _e("SignaturePolicyIdentifier", _e("SignaturePolicyImplied", ns=XADES), ns=XADES),
+            ns=XADES,
+        ),
         _e("SignedDataObjectProperties", ns=XADES),
-        ns=XADES, Id="S0-SignedProperties",
+        ns=XADES,
+        Id="S0-SignedProperties",
     )
     signed_info = _e(
         "SignedInfo",
         _e("CanonicalizationMethod", Algorithm=C14N_COMMENTS),
         _e("SignatureMethod", Algorithm=RSA_SHA256),
-        _e("Reference", _e("DigestMethod", Algorithm=SHA256), _e("DigestValue"), Type=DS + "Manifest", URI="#IHEManifest"),
-        _e("Reference", _e("DigestMethod", Algorithm=SHA256), _e("DigestValue"), Type=XADES + "SignedProperties", URI="#S0-SignedProperties"),
+        _e(
+            "Reference",
+            _e("DigestMethod", Algorithm=SHA256),
+            _e("DigestValue"),
+            Type=DS + "Manifest",
+            URI="#IHEManifest",
+        ),
+        _e(
+            "Reference",
+            _e("DigestMethod", Algorithm=SHA256),
+            _e("DigestValue"),
+            Type=XADES + "SignedProperties",
+            URI="#S0-SignedProperties",
+        ),
     )
     signature = etree.Element(f"{{{DS}}}Signature", nsmap={None: DS}, Id=sig_id)
-    signature.extend([
-        signed_info,
-        _e("SignatureValue"),
-        _e("KeyInfo", _e("X509Data", _e("X509Certificate", text=_b64(cert.public_bytes(serialization.Encoding.DER))))),
-        _e("Object", manifest),
-        _e("Object", _e("SignatureProperties", _e("SignatureProperty", text=PURPOSE_SOURCE, Id="purposeOfSignature", Target=f"#{sig_id}"))),
-        _e("Object", _e("QualifyingProperties", signed_props, ns=XADES, Target=f"#{sig_id}")),
-    ])
+    signature.extend(
+        [
+            signed_info,
+            _e("SignatureValue"),
+            _e(
+                "KeyInfo",
+                _e(
+                    "X509Data",
+                    _e("X509Certificate", text=_b64(cert.public_bytes(serialization.Encoding.DER))),
+                ),
+            ),
+            _e("Object", manifest),
+            _e(
+                "Object",
+                _e(
+                    "SignatureProperties",
+                    _e(
+                        "SignatureProperty", text=PURPOSE_SOURCE, Id="purposeOfSignature", Target=f"#{sig_id}"
+                    ),
+                ),
+            ),
+            _e("Object", _e("QualifyingProperties", signed_props, ns=XADES, Target=f"#{sig_id}")),
+        ]
+    )
     signature = etree.fromstring(etree.tostring(signature), _PARSER)  # settle the namespace maps
     info = signature.find(f"{{{DS}}}SignedInfo")
     targets = (signature.find(f".//{{{DS}}}Manifest"), signature.find(f".//{{{XADES}}}SignedProperties"))
@@ -132,6 +189,8 @@ def verify(xml: bytes, signer: Credential) -> None:
     verifier = XMLVerifier()
     verifier.excise_empty_xmlns_declarations = True
     verifier.verify(
-        etree.fromstring(xml, _PARSER), x509_cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
-        expect_config=config, validate_schema=False,
+        etree.fromstring(xml, _PARSER),
+        x509_cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        expect_config=config,
+        validate_schema=False,
     )

@@ -34,7 +34,9 @@ def metadata(cast: Cast, letter: Letter, recipients: list[str], *, broken: bool 
         for s in entry.iter(f"{{{xds.RIM}}}Slot"):
             if s.get("name") == "hash":
                 s.find(f"{{{xds.RIM}}}ValueList/{{{xds.RIM}}}Value").text = "0" * 40
-    xds.association(objects, "assoc1", xds.HAS_MEMBER, "SubmissionSet01", "Document01", SubmissionSetStatus="Original")
+    xds.association(
+        objects, "assoc1", xds.HAS_MEMBER, "SubmissionSet01", "Document01", SubmissionSetStatus="Original"
+    )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

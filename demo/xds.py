@@ -63,17 +63,39 @@ def slot(parent: etree._Element, name: str, *values: str) -> None:
 
 
 def _name(parent: etree._Element, tag: str, value: str) -> None:
-    _r(_r(parent, tag), "LocalizedString", charset="UTF8", value=value, **{"{http://www.w3.org/XML/1998/namespace}lang": "FR"})
+    _r(
+        _r(parent, tag),
+        "LocalizedString",
+        charset="UTF8",
+        value=value,
+        **{"{http://www.w3.org/XML/1998/namespace}lang": "FR"},
+    )
 
 
-def coded(parent: etree._Element, scheme: str, obj: str, ident: str, code: str, system: str, label: str) -> None:
-    cl = _r(parent, "Classification", classificationScheme=UUID[scheme], classifiedObject=obj, id=ident, nodeRepresentation=code)
+def coded(
+    parent: etree._Element, scheme: str, obj: str, ident: str, code: str, system: str, label: str
+) -> None:
+    cl = _r(
+        parent,
+        "Classification",
+        classificationScheme=UUID[scheme],
+        classifiedObject=obj,
+        id=ident,
+        nodeRepresentation=code,
+    )
     slot(cl, "codingScheme", system)
     _name(cl, "Name", label)
 
 
 def external(parent: etree._Element, scheme: str, obj: str, ident: str, value: str, label: str) -> None:
-    ei = _r(parent, "ExternalIdentifier", id=ident, identificationScheme=UUID[scheme], registryObject=obj, value=value)
+    ei = _r(
+        parent,
+        "ExternalIdentifier",
+        id=ident,
+        identificationScheme=UUID[scheme],
+        registryObject=obj,
+        value=value,
+    )
     _name(ei, "Name", label)
 
 
@@ -101,30 +123,67 @@ def patient_cx(letter: Letter) -> str:
 
 
 def _author(parent: etree._Element, scheme: str, obj: str, ids: Ids, cast: Cast) -> None:
-    cl = _r(parent, "Classification", classificationScheme=UUID[scheme], classifiedObject=obj, id=ids("cla"), nodeRepresentation="")
+    cl = _r(
+        parent,
+        "Classification",
+        classificationScheme=UUID[scheme],
+        classifiedObject=obj,
+        id=ids("cla"),
+        nodeRepresentation="",
+    )
     slot(cl, "authorPerson", xcn(cast))
-    slot(cl, "authorSpecialty", f"G15_{cast.profession}/{cast.specialty}^Médecin - Médecine Générale (SM)^1.2.250.1.213.1.1.4.5")
+    slot(
+        cl,
+        "authorSpecialty",
+        f"G15_{cast.profession}/{cast.specialty}^Médecin - Médecine Générale (SM)^1.2.250.1.213.1.1.4.5",
+    )
     slot(cl, "authorInstitution", xon(cast))
 
 
-def submission_set(parent: etree._Element, ids: Ids, cast: Cast, letter: Letter, unique_id: str, when: datetime,
-                   recipients: list[str] | None = None) -> None:
+def submission_set(
+    parent: etree._Element,
+    ids: Ids,
+    cast: Cast,
+    letter: Letter,
+    unique_id: str,
+    when: datetime,
+    recipients: list[str] | None = None,
+) -> None:
     ss = _r(parent, "RegistryPackage", id="SubmissionSet01")
     slot(ss, "submissionTime", utc(when))
     if recipients:
         slot(ss, "intendedRecipient", *recipients)
     _name(ss, "Name", letter.title)
     _author(ss, "ss.author", "SubmissionSet01", ids, cast)
-    coded(ss, "ss.contentType", "SubmissionSet01", ids("cla"), "04", "1.2.250.1.213.2.2", "Hospitalisation de jour")
+    coded(
+        ss,
+        "ss.contentType",
+        "SubmissionSet01",
+        ids("cla"),
+        "04",
+        "1.2.250.1.213.2.2",
+        "Hospitalisation de jour",
+    )
     _r(ss, "Classification", classificationNode=SS_NODE, classifiedObject="SubmissionSet01", id=ids("cla"))
-    external(ss, "ss.patientId", "SubmissionSet01", ids("ei"), patient_cx(letter), "XDSSubmissionSet.patientId")
+    external(
+        ss, "ss.patientId", "SubmissionSet01", ids("ei"), patient_cx(letter), "XDSSubmissionSet.patientId"
+    )
     external(ss, "ss.sourceId", "SubmissionSet01", ids("ei"), SOURCE_ID, "XDSSubmissionSet.sourceId")
     external(ss, "ss.uniqueId", "SubmissionSet01", ids("ei"), unique_id, "XDSSubmissionSet.uniqueId")
 
 
-def document_entry(parent: etree._Element, ids: Ids, cast: Cast, letter: Letter, ident: str, *,
-                   visibility: tuple[str, ...] = (), uri: str | None = None, lid: str | None = None,
-                   status: str | None = None) -> etree._Element:
+def document_entry(
+    parent: etree._Element,
+    ids: Ids,
+    cast: Cast,
+    letter: Letter,
+    ident: str,
+    *,
+    visibility: tuple[str, ...] = (),
+    uri: str | None = None,
+    lid: str | None = None,
+    status: str | None = None,
+) -> etree._Element:
     attrs = {"id": ident, "mimeType": "text/xml", "objectType": DOCUMENT_ENTRY}
     if lid:
         attrs["lid"] = lid
@@ -140,7 +199,13 @@ def document_entry(parent: etree._Element, ids: Ids, cast: Cast, letter: Letter,
     slot(de, "serviceStopTime", utc(letter.created))
     slot(de, "size", str(len(letter.cda)))
     slot(de, "sourcePatientId", patient_cx(letter))
-    slot(de, "sourcePatientInfo", f"PID-5|{p.nom}^{p.first_name}^^^^^L", f"PID-7|{p.naissance.replace('-', '')}", f"PID-8|{p.sexe}")
+    slot(
+        de,
+        "sourcePatientInfo",
+        f"PID-5|{p.nom}^{p.first_name}^^^^^L",
+        f"PID-7|{p.naissance.replace('-', '')}",
+        f"PID-8|{p.sexe}",
+    )
     if uri:
         slot(de, "URI", uri)
     _name(de, "Name", letter.title)
@@ -150,7 +215,15 @@ def document_entry(parent: etree._Element, ids: Ids, cast: Cast, letter: Letter,
     coded(de, "de.confidentiality", ident, ids("cla"), "N", "2.16.840.1.113883.5.25", "Normal")
     for code in visibility:
         coded(de, "de.confidentiality", ident, ids("cla"), code, "1.2.250.1.213.1.1.4.13", VISIBILITY[code])
-    coded(de, "de.format", ident, ids("cla"), "urn:ihe:iti:xds-sd:pdf:2008", "1.3.6.1.4.1.19376.1.2.3", "Document à corps non structuré en Pdf/A-1")
+    coded(
+        de,
+        "de.format",
+        ident,
+        ids("cla"),
+        "urn:ihe:iti:xds-sd:pdf:2008",
+        "1.3.6.1.4.1.19376.1.2.3",
+        "Document à corps non structuré en Pdf/A-1",
+    )
     coded(de, "de.hcf", ident, ids("cla"), cast.secteur, "1.2.250.1.71.4.2.4", "Centre de santé")
     coded(de, "de.practice", ident, ids("cla"), "AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire")
     external(de, "de.patientId", ident, ids("ei"), patient_cx(letter), "XDSDocumentEntry.patientId")
@@ -158,29 +231,75 @@ def document_entry(parent: etree._Element, ids: Ids, cast: Cast, letter: Letter,
     return de
 
 
-def signature_entry(parent: etree._Element, ids: Ids, cast: Cast, letter: Letter, unique_id: str, when: datetime) -> None:
+def signature_entry(
+    parent: etree._Element, ids: Ids, cast: Cast, letter: Letter, unique_id: str, when: datetime
+) -> None:
     """The XAdES of the lot as a DocumentEntry with the fixed codes of the official example."""
     de = _r(parent, "ExtrinsicObject", id="Signature01", mimeType="text/xml", objectType=DOCUMENT_ENTRY)
-    for name, value in (("creationTime", utc(when)), ("languageCode", "art"), ("legalAuthenticator", xcn(cast)),
-                        ("serviceStartTime", utc(when)), ("serviceStopTime", utc(when)), ("sourcePatientId", patient_cx(letter))):
+    for name, value in (
+        ("creationTime", utc(when)),
+        ("languageCode", "art"),
+        ("legalAuthenticator", xcn(cast)),
+        ("serviceStartTime", utc(when)),
+        ("serviceStopTime", utc(when)),
+        ("sourcePatientId", patient_cx(letter)),
+    ):
         slot(de, name, value)
     _name(de, "Name", "Source")
     _author(de, "de.author", "Signature01", ids, cast)
-    coded(de, "de.class", "Signature01", ids("cla"), "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1", "URN", "Digital Signature")
+    coded(
+        de,
+        "de.class",
+        "Signature01",
+        ids("cla"),
+        "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
+        "URN",
+        "Digital Signature",
+    )
     coded(de, "de.type", "Signature01", ids("cla"), "E1762", "ASTM", "Full Document")
     coded(de, "de.confidentiality", "Signature01", ids("cla"), "N", "2.16.840.1.113883.5.25", "Normal")
-    coded(de, "de.confidentiality", "Signature01", ids("cla"), "MASQUE_PS", "1.2.250.1.213.1.1.4.13", VISIBILITY["MASQUE_PS"])
-    coded(de, "de.confidentiality", "Signature01", ids("cla"), "INVISIBLE_PATIENT", "1.2.250.1.213.1.1.4.13", VISIBILITY["INVISIBLE_PATIENT"])
-    coded(de, "de.format", "Signature01", ids("cla"), "http://www.w3.org/2000/09/xmldsig#", "URN", "Default Signature Style")
+    coded(
+        de,
+        "de.confidentiality",
+        "Signature01",
+        ids("cla"),
+        "MASQUE_PS",
+        "1.2.250.1.213.1.1.4.13",
+        VISIBILITY["MASQUE_PS"],
+    )
+    coded(
+        de,
+        "de.confidentiality",
+        "Signature01",
+        ids("cla"),
+        "INVISIBLE_PATIENT",
+        "1.2.250.1.213.1.1.4.13",
+        VISIBILITY["INVISIBLE_PATIENT"],
+    )
+    coded(
+        de,
+        "de.format",
+        "Signature01",
+        ids("cla"),
+        "http://www.w3.org/2000/09/xmldsig#",
+        "URN",
+        "Default Signature Style",
+    )
     coded(de, "de.hcf", "Signature01", ids("cla"), cast.secteur, "1.2.250.1.71.4.2.4", "Centre de santé")
     coded(de, "de.practice", "Signature01", ids("cla"), "AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire")
-    coded(de, "de.event", "Signature01", ids("cla"), "1.2.840.10065.1.12.1.14", "1.2.840.10065.1.12", "Source")
+    coded(
+        de, "de.event", "Signature01", ids("cla"), "1.2.840.10065.1.12.1.14", "1.2.840.10065.1.12", "Source"
+    )
     external(de, "de.patientId", "Signature01", ids("ei"), patient_cx(letter), "XDSDocumentEntry.patientId")
     external(de, "de.uniqueId", "Signature01", ids("ei"), unique_id, "XDSDocumentEntry.uniqueId")
 
 
-def association(parent: etree._Element, ident: str, kind: str, source: str, target: str, **slots: str) -> None:
-    assoc = _r(parent, "Association", associationType=kind, id=ident, sourceObject=source, targetObject=target)
+def association(
+    parent: etree._Element, ident: str, kind: str, source: str, target: str, **slots: str
+) -> None:
+    assoc = _r(
+        parent, "Association", associationType=kind, id=ident, sourceObject=source, targetObject=target
+    )
     for name, value in slots.items():
         slot(assoc, name, value)
 
@@ -190,22 +309,38 @@ SIGNS = "urn:ihe:iti:2007:AssociationType:signs"
 RPLC = "urn:ihe:iti:2007:AssociationType:RPLC"
 
 
-def provide_and_register(cast: Cast, letter: Letter, *, ss_uid: str, sig_uid: str, when: datetime,
-                         signed: bool = True, replaces_entry: str | None = None,
-                         visibility: tuple[str, ...] = ()) -> etree._Element:
+def provide_and_register(
+    cast: Cast,
+    letter: Letter,
+    *,
+    ss_uid: str,
+    sig_uid: str,
+    when: datetime,
+    signed: bool = True,
+    replaces_entry: str | None = None,
+    visibility: tuple[str, ...] = (),
+) -> etree._Element:
     """ProvideAndRegisterDocumentSetRequest: the lot, the CDA and its XAdES as xop:Include parts
     `cid:document`, `cid:signature`."""
-    root = etree.Element(f"{{{XDSB}}}ProvideAndRegisterDocumentSetRequest", nsmap={None: RIM, "lcm": LCM, "xdsb": XDSB})
+    root = etree.Element(
+        f"{{{XDSB}}}ProvideAndRegisterDocumentSetRequest", nsmap={None: RIM, "lcm": LCM, "xdsb": XDSB}
+    )
     objects = _r(etree.SubElement(root, f"{{{LCM}}}SubmitObjectsRequest"), "RegistryObjectList")
     ids = Ids()
     submission_set(objects, ids, cast, letter, ss_uid, when)
     document_entry(objects, ids, cast, letter, "Document01", visibility=visibility)
     if signed:
         signature_entry(objects, ids, cast, letter, sig_uid, when)
-    association(objects, "assoc1", HAS_MEMBER, "SubmissionSet01", "Document01", SubmissionSetStatus="Original")
+    association(
+        objects, "assoc1", HAS_MEMBER, "SubmissionSet01", "Document01", SubmissionSetStatus="Original"
+    )
     if signed:
-        association(objects, "assoc2", HAS_MEMBER, "SubmissionSet01", "Signature01", SubmissionSetStatus="Original")
-        association(objects, "assoc3", SIGNS, "Signature01", "SubmissionSet01", SubmissionSetStatus="Original")
+        association(
+            objects, "assoc2", HAS_MEMBER, "SubmissionSet01", "Signature01", SubmissionSetStatus="Original"
+        )
+        association(
+            objects, "assoc3", SIGNS, "Signature01", "SubmissionSet01", SubmissionSetStatus="Original"
+        )
     if replaces_entry:
         association(objects, "assoc4", RPLC, "Document01", replaces_entry)
     for ident, cid in (("Document01", "document"), *((("Signature01", "signature"),) if signed else ())):

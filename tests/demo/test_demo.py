@@ -23,7 +23,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 import zxingcpp
-from PIL import Image
 
 from demo import cli, pki
 from demo.cast import Cast
@@ -79,14 +78,19 @@ def _run(url: str, tmp: Path, *args: str, **kw: object) -> tuple[int, dict[str, 
     return code, {"tenant": tenant}, out.getvalue()
 
 
-def test_whole_workflow(sandbox: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_whole_workflow(
+    sandbox: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     started = time.monotonic()
     tenant = f"demo-{uuid.uuid4().hex[:8]}"
     code = cli.demo(str(sandbox["url"]), tenant=tenant, workdir=tmp_path, as_json_log=True, out=io.StringIO())
     elapsed = time.monotonic() - started
     log = json.loads(capsys.readouterr().out)
     by_id = {s["id"]: s for s in log["steps"]}
-    print(f"demo run: {elapsed:.1f} s;", ", ".join(f"{s['id']} {s['status']} {s['seconds']:.2f}s" for s in log["steps"]))
+    print(
+        f"demo run: {elapsed:.1f} s;",
+        ", ".join(f"{s['id']} {s['status']} {s['seconds']:.2f}s" for s in log["steps"]),
+    )
     assert code == 0, log
     assert [s["id"] for s in log["steps"]] == [s.id for s in STEPS]
     for step_id, step in by_id.items():
@@ -107,7 +111,9 @@ def test_whole_workflow(sandbox: dict[str, object], tmp_path: Path, capsys: pyte
     with _ctx(str(sandbox["url"]), tenant) as sb:
         facts = sb.get("/evidence", kind="mss.message.accepted").json()
         assert len(facts) >= 11  # 10 to Dr FONTAINE (step 7.1 and the rounds) + 1 to the patients
-        messages = sb.get("/mss/mailboxes/hugo.fontaine@ch-tours-sandbox.mssante.fr/messages").json()["messages"]
+        messages = sb.get("/mss/mailboxes/hugo.fontaine@ch-tours-sandbox.mssante.fr/messages").json()[
+            "messages"
+        ]
         assert len(messages) >= 10
     # the files the LGC produced
     _check_pdf(tmp_path / "lettre.pdf")
@@ -137,7 +143,9 @@ def _check_pdf(path: Path) -> None:
     found = zxingcpp.read_barcodes(image)
     assert found and found[0].format == zxingcpp.BarcodeFormat.DataMatrix
     payload = bytes(found[0].bytes).decode("latin-1")
-    assert payload.startswith("IS01" + "0" * 22 + "S1284057505641289S21.2.250.1.213.1.4.10S3SOPHIE MARIE\x1dS4GIRARD\x1d")
+    assert payload.startswith(
+        "IS01" + "0" * 22 + "S1284057505641289S21.2.250.1.213.1.4.10S3SOPHIE MARIE\x1dS4GIRARD\x1d"
+    )
     assert payload.endswith("S5FS617-05-1984S775056")
 
 
@@ -145,7 +153,9 @@ def _check_pdf(path: Path) -> None:
 def test_fail_presets(sandbox: dict[str, object], tmp_path: Path, preset: str) -> None:
     """Each preset shows the sandbox's answer; the ones of services not on main yet say so."""
     out = io.StringIO()
-    code = cli.demo(str(sandbox["url"]), tenant=f"demo-{uuid.uuid4().hex[:8]}", preset=preset, workdir=tmp_path, out=out)
+    code = cli.demo(
+        str(sandbox["url"]), tenant=f"demo-{uuid.uuid4().hex[:8]}", preset=preset, workdir=tmp_path, out=out
+    )
     text = out.getvalue()
     if preset in ("xades-absente",):  # DMP part 2 not served: the target step is skipped
         assert "DMP partie 2" in text and code == 1
@@ -171,14 +181,18 @@ def test_xades_accepted_by_the_sandbox_verifier(sandbox: dict[str, object], tmp_
     sb = Sandbox(str(sandbox["url"]))
     sb.discover()
     run = Run(sb, Cast(), tmp_path, out=io.StringIO())
-    run.execute([Step("1", pki.step_credentials), Step("3.2", identity.step_insi), Step("5", document.step_document)])
+    run.execute(
+        [Step("1", pki.step_credentials), Step("3.2", identity.step_insi), Step("5", document.step_document)]
+    )
     assert all(r.status == "ok" for r in run.results), [r.error for r in run.results]
     letter = run.letter
     signature = xades.sign_lot(run.creds["cps_sign"], "2.25.42", {letter.unique_id: letter.cda})
     xades.verify(signature, run.creds["cps_sign"])
     runner = sandbox["runner"]
     assert isinstance(runner, Runner)
-    verdict = verify_xades(runner.sandbox.pki, signature, {letter.unique_id: letter.cda}, submission_set="2.25.42")
+    verdict = verify_xades(
+        runner.sandbox.pki, signature, {letter.unique_id: letter.cda}, submission_set="2.25.42"
+    )
     assert verdict.valid, verdict.failures
     assert verdict.signer is not None and verdict.signer.kind == "cps_sign" and verdict.dummy_submission_set
     sb.close()
@@ -195,8 +209,15 @@ def test_wrong_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_trainer_mode_pauses_and_shows_the_journal(sandbox: dict[str, object], tmp_path: Path) -> None:
     out = io.StringIO()
-    code = cli.demo(str(sandbox["url"]), tenant=f"demo-{uuid.uuid4().hex[:8]}", preset="vihf-cle-auth", pause=True,
-                    workdir=tmp_path, out=out, stdin=io.StringIO("\n" * 20))
+    code = cli.demo(
+        str(sandbox["url"]),
+        tenant=f"demo-{uuid.uuid4().hex[:8]}",
+        preset="vihf-cle-auth",
+        pause=True,
+        workdir=tmp_path,
+        out=out,
+        stdin=io.StringIO("\n" * 20),
+    )
     text = out.getvalue()
     assert code == 0, text
     assert text.count("[Entrée] pour continuer") == 7  # steps 1 … 6.1 of the preset
