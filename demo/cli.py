@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +111,10 @@ def demo(
         return 2
     folder = workdir or Path(tempfile.mkdtemp(prefix="segur-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    run = Run(
-        sandbox, cast or Cast(), folder, out=text, pause=pause, preset=preset, rounds=rounds, stdin=stdin
-    )
+    if cast is None:
+        # one PSC client per tenant: a client id binds mail sessions to a single tenant
+        cast = Cast() if tenant == "default" else replace(Cast(), psc_client=f"segur-demo-{tenant}")
+    run = Run(sandbox, cast, folder, out=text, pause=pause, preset=preset, rounds=rounds, stdin=stdin)
     print(f"Démonstration Ségur contre {url} (tenant {tenant}), fichiers dans {folder}", file=text)
     if preset:
         print(f"--fail {preset} : {PRESETS[preset].what}", file=text)

@@ -35,7 +35,7 @@ NOTICE = "Ce message a été envoyé automatiquement par le logiciel du centre d
 
 def subject(letter: Letter) -> str:
     p = letter.patient
-    return f"XDM/1.0/DDM+{TYPE[1][:40]} {p.nom} {p.first_name} {p.naissance[8:10]}/{p.naissance[5:7]}/{p.naissance[:4]}"
+    return f"XDM/1.0/DDM+{TYPE[1]} {p.nom} {p.first_name} {p.naissance[8:10]}/{p.naissance[5:7]}/{p.naissance[:4]}"
 
 
 def message(

@@ -70,6 +70,10 @@ def step_credentials(run: Run) -> None:
     count = answer.text.count("BEGIN CERTIFICATE")
     run.say(f"ancres de confiance : {count} AC de l'IGC-Santé TEST du bac à sable → {roots.name}")
     cast = run.cast
+    if run.sandbox.tenant != "default":
+        # a tenant is bound to what mail clients present: its own APP certificate (a fresh
+        # serial; the previous certificate stays valid for the tenants bound to it)
+        run.sandbox.control.post(f"/pki/personas/{cast.structure}/org_auth_cli/renew").raise_for_status()
     creds = {}
     for persona, kind in (
         (cast.professional, "cps_auth"),

@@ -145,7 +145,8 @@ def step_login(run: Run) -> None:
             )
         ):
             raise Failed(f"ID token incohérent : iss={claims.get('iss')} aud={claims.get('aud')}")
-        info = client.get(
+    with _client(run) as api:  # the resource call carries the bearer token only
+        info = api.get(
             meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {tokens['access_token']}"}
         ).json()
     run.say(f"UserInfo : {info.get('SubjectOrganization')}, secteur {info.get('Secteur_Activite')}")
