@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -222,7 +223,7 @@ def test_trainer_mode_pauses_and_shows_the_journal(sandbox: dict[str, object], t
     assert code == 0, text
     assert text.count("[Entrée] pour continuer") == 7  # steps 1 … 6.1 of the preset
     assert "Journal du bac à sable pour cette étape" in text
-    assert "DMP PRPA_IN201307UV02 =>" in text or "DMP TD0.2" in text
+    assert re.search(r"#\d+ DMP \S+ => 500 .*DMPInvalidCertificate|#\d+ DMP \S+ => 500", text), text
 
 
 def test_disabled_service_and_restart(tmp_path: Path) -> None:
@@ -264,3 +265,16 @@ def test_disabled_service_and_restart(tmp_path: Path) -> None:
         assert results[3].retried and not results[4].retried
     finally:
         box["runner"].stop()
+
+
+def test_docs_examples(sandbox: dict[str, object], tmp_path: Path) -> None:
+    """docs/demo.md's examples, as a reader pastes them (default ports rewritten to this sandbox's)."""
+    from tests.doc_examples import ROOT, blocks, run
+
+    runner = sandbox["runner"]
+    assert isinstance(runner, Runner)
+    found = blocks(ROOT / "docs" / "demo.md")
+    assert len(found) == 2
+    for block in found:
+        result = run(block, runner, tmp_path, timeout=120)
+        assert result.returncode == 0, f"{block.id}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
