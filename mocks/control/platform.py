@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
 
-from mocks.control.api import ApiError, BlueprintRoutes, Param, json_response
+from mocks.control.api import ApiError, BlueprintRoutes, Param, json_response, parse_json
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def tokens_introspect() -> Response:
     tenant = _tenant(sandbox)
     token = request.form.get("token") if request.mimetype == "application/x-www-form-urlencoded" else None
     if token is None and request.is_json:
-        data = request.get_json(silent=True)
+        data = parse_json(request.get_data(cache=True) or b"null")
         token = data.get("token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token:
         raise ApiError(400, "missing form parameter: token")
