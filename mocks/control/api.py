@@ -66,6 +66,16 @@ class Param:
     where: str = "query"
     type: str = "string"
     required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
 
 
 @dataclass
@@ -149,7 +159,7 @@ class Api:
                     "in": p.where,
                     "required": p.required or p.where == "path",
                     "description": p.description,
-                    "schema": {"type": p.type},
+                    "schema": p.schema(),
                 }
                 for p in r.params
             ]
@@ -186,12 +196,14 @@ class Api:
 
 def _openapi30(schema: Any) -> Any:
     """Pydantic writes JSON Schema 2020-12; OpenAPI 3.0 (what the bundled Swagger UI reads) spells
-    an optional value `nullable: true` instead of `anyOf: [..., {type: null}]`."""
+    an optional value `nullable: true` instead of `anyOf: [..., {type: null}]`, and has no `const`."""
     if isinstance(schema, list):
         return [_openapi30(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
     out = {k: _openapi30(v) for k, v in schema.items()}
+    if "const" in out:  # 3.0 has no const: a one-value enum
+        out["enum"] = [out.pop("const")]
     if isinstance(out.get("exclusiveMinimum"), int | float):  # 3.0 has a boolean flag instead
         out["minimum"], out["exclusiveMinimum"] = out["exclusiveMinimum"], True
     variants = out.get("anyOf")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from flask import Flask, Response, redirect, request, send_from_directory
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from werkzeug.exceptions import HTTPException
 
 import mocks
@@ -39,8 +39,17 @@ BLUEPRINTS = [
 ]
 
 TENANT_PARAM = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'default')")
-JOURNAL_PARAMS = [Param(k, f"journal filter {k}") for k in FILTERS]
 MAX_ID = 2**63 - 1  # SQLite integers
+JOURNAL_PARAMS = [
+    Param(k, f"journal filter {k}", type="integer", minimum=0, maximum=MAX_ID)
+    if k in INT_FILTERS
+    else Param(k, f"journal filter {k}", type="boolean")
+    if k == "has_findings"
+    else Param(k, f"journal filter {k}")
+    for k in FILTERS
+]
+RULE_ID = Param("rule_id", "the rule's id", "path", "integer", minimum=0, maximum=MAX_ID)
+ENTRY_ID = Param("entry_id", "the entry's id", "path", "integer", minimum=0, maximum=MAX_ID)
 MAX_BODY = 256 * 1024 * 1024  # a state import of a busy tenant
 
 
@@ -65,14 +74,28 @@ class TenantCreate(Strict):
 RANGE = f"between {iso(EARLIEST)} and {iso(LATEST)}"
 
 
-class ClockSet(Strict):
-    mode: Literal["real", "offset", "frozen"]
-    at: datetime | None = Field(
-        None, description=f"for frozen or offset: the sandbox time to jump to, {RANGE}"
-    )
+SPAN = (LATEST - EARLIEST).total_seconds()
+
+
+class ClockReal(Strict):
+    mode: Literal["real"] = Field(description="follow real time")
+
+
+class ClockFrozen(Strict):
+    mode: Literal["frozen"] = Field(description="stop at an instant")
+    at: datetime | None = Field(None, description=f"the instant (default: now), {RANGE}")
+
+
+class ClockOffset(Strict):
+    mode: Literal["offset"] = Field(description="run on from a shifted instant")
+    at: datetime | None = Field(None, description=f"the sandbox time to jump to, {RANGE}")
     offset_seconds: float | None = Field(
-        None, description=f"for offset: seconds ahead of real time (finite; the result {RANGE})"
+        None, ge=-SPAN, le=SPAN, description=f"seconds ahead of real time (the result {RANGE})"
     )
+
+
+class ClockSet(RootModel[Annotated[ClockReal | ClockFrozen | ClockOffset, Field(discriminator="mode")]]):
+    """Real time, a frozen instant, or an offset (`at` or `offset_seconds`, exactly one)."""
 
 
 class ClockAdvance(Strict):
@@ -274,15 +297,11 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     )
     def clock_set() -> Response:
         tenant = tenant_arg(sandbox)
-        req = body(ClockSet)
+        req = body(ClockSet).root
         try:
-            if req.mode == "real":
-                if req.at or req.offset_seconds is not None:
-                    raise ApiError(400, "mode real takes neither 'at' nor 'offset_seconds'")
+            if isinstance(req, ClockReal):
                 sandbox.clock.set_real(tenant)
-            elif req.mode == "frozen":
-                if req.offset_seconds is not None:
-                    raise ApiError(400, "mode frozen takes 'at' (default: now), not 'offset_seconds'")
+            elif isinstance(req, ClockFrozen):
                 sandbox.clock.set_time(tenant, req.at or sandbox.now(tenant), frozen=True)
             else:
                 if (req.at is None) == (req.offset_seconds is None):
@@ -357,14 +376,14 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def faults_clear() -> Response:
         return json_response({"deleted": sandbox.faults.clear(tenant_arg(sandbox))})
 
-    @api.route("GET", "/faults/{rule_id}", "One rule", "faults", [TENANT_PARAM])
+    @api.route("GET", "/faults/{rule_id}", "One rule", "faults", [TENANT_PARAM, RULE_ID])
     def faults_get(rule_id: str) -> Response:
         rule = sandbox.faults.get(tenant_arg(sandbox), _int(rule_id, "rule id", 0, MAX_ID))
         if rule is None:
             raise ApiError(404, f"unknown fault rule: {rule_id}")
         return json_response(rule)
 
-    @api.route("DELETE", "/faults/{rule_id}", "Remove one rule", "faults", [TENANT_PARAM])
+    @api.route("DELETE", "/faults/{rule_id}", "Remove one rule", "faults", [TENANT_PARAM, RULE_ID])
     def faults_delete(rule_id: str) -> Response:
         if not sandbox.faults.delete(tenant_arg(sandbox), _int(rule_id, "rule id", 0, MAX_ID)):
             raise ApiError(404, f"unknown fault rule: {rule_id}")
@@ -391,8 +410,8 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         return flt
 
     paging = [
-        Param("limit", "at most this many (default 100)", type="integer"),
-        Param("offset", "skip", type="integer"),
+        Param("limit", "at most this many (default 100)", type="integer", minimum=1, maximum=10000),
+        Param("offset", "skip", type="integer", minimum=0, maximum=MAX_ID),
         Param("bodies", "include request and response bodies", type="boolean"),
         Param("order", "desc (newest first, default) or asc"),
     ]
@@ -419,8 +438,8 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         "journal",
         [
             *JOURNAL_PARAMS,
-            Param("timeout", "seconds, at most 300 (default 10)", type="number"),
-            Param("count", "how many (default 1)", type="integer"),
+            Param("timeout", "seconds, at most 300 (default 10)", type="number", minimum=0, maximum=300),
+            Param("count", "how many (default 1)", type="integer", minimum=1, maximum=10000),
         ],
     )
     def journal_wait() -> Response:
@@ -434,7 +453,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             )
         return json_response(found)
 
-    @api.route("GET", "/journal/{entry_id}", "One exchange with its bodies", "journal")
+    @api.route("GET", "/journal/{entry_id}", "One exchange with its bodies", "journal", [ENTRY_ID])
     def journal_get(entry_id: str) -> Response:
         entry = sandbox.journal.get(_int(entry_id, "entry id", 0, MAX_ID))
         if entry is None:

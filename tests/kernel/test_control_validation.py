@@ -73,8 +73,9 @@ def test_clock_range_is_documented_and_its_edges_accepted(ctl: httpx.Client, tid
     assert ctl.get(f"/clock?tenant={tid}").json()["now"] == "2199-12-31T23:59:59Z"
     at = ctl.put(f"/clock?tenant={tid}", json={"mode": "frozen", "at": "1970-01-01T00:00:00Z"})
     assert at.json()["now"] == "1970-01-01T00:00:00Z"
-    schema = ctl.get("/openapi.json").json()["components"]["schemas"]["ClockSet"]
-    assert "2199-12-31T23:59:59Z" in schema["properties"]["at"]["description"]
+    schemas = ctl.get("/openapi.json").json()["components"]["schemas"]
+    assert "2199-12-31T23:59:59Z" in schemas["ClockFrozen"]["properties"]["at"]["description"]
+    assert schemas["ClockOffset"]["properties"]["offset_seconds"]["maximum"] == 7258118399.0
 
 
 def test_clock_advance_of_an_offset_clock_past_the_range(ctl: httpx.Client, tid: str) -> None:
