@@ -43,7 +43,7 @@ def all_ports() -> list[tuple[str, Setting]]:
 
 
 def variable(setting: Setting) -> str:
-    return "${%s:-%s}" % (setting.env, setting.default)
+    return "${" + f"{setting.env}:-{setting.default}" + "}"
 
 
 # -- packaging ---------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def test_every_service_package_is_packaged_and_type_checked() -> None:
 def test_every_service_keeps_the_contract() -> None:
     for entry in entries():
         module = entry.module
-        assert module.NAME == entry.name
+        assert entry.name == module.NAME
         assert entry.title and entry.title != entry.name, f"{entry.name}: TITLE"
         assert callable(module.create), f"{entry.name}: create(sandbox)"
         for setting in entry.settings:
