@@ -43,7 +43,6 @@ CURL = (
 )
 
 
-
 @dataclass(frozen=True)
 class Block:
     path: Path
