@@ -338,6 +338,15 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             }
         )
 
+    @api.route(
+        "GET",
+        "/faults/operations",
+        "Every service's operation names that a rule can name (null: the service declares none)",
+        "faults",
+    )
+    def faults_operations() -> Response:
+        return json_response({name: entry.operations for name, entry in sandbox.services.items()})
+
     @api.route("GET", "/faults", "The tenant's fault rules", "faults", [TENANT_PARAM])
     def faults_list() -> Response:
         return json_response(sandbox.faults.list(tenant_arg(sandbox)))

@@ -251,6 +251,7 @@ def test_fault_rule_operation_must_be_the_services(ctl: httpx.Client, tid: str) 
         "unknown operation",
     )
     assert ctl.get(f"/faults?tenant={tid}").json() == []
+    assert ctl.get("/faults/operations").json() == {"echo": ["echo"]}
     ok = ctl.post(f"/faults?tenant={tid}", json={"service": "echo", "operation": "echo", "error": "busy"})
     assert ok.status_code == 201 and "warning" not in ok.json() and "Warning" not in ok.headers
 
