@@ -138,6 +138,16 @@ def test_docker_docs_container_table_matches_the_settings() -> None:
     assert got == want, f"docs/docker.md ## Containers and ports should list exactly:\n{table}"
 
 
+def test_configuration_docs_list_every_kernel_setting() -> None:
+    rows = table_rows(ROOT / "docs" / "configuration.md", "## Kernel settings")
+    documented = {r[0] for r in rows}
+    for setting in KERNEL_SETTINGS:
+        assert setting.name in documented, f"docs/configuration.md ## Kernel settings: add `{setting.name}`"
+        row = next(r for r in rows if r[0] == setting.name)
+        default = "" if setting.default == "" else str(setting.default).lower()
+        assert row[1].lower() == default, f"docs/configuration.md: {setting.name} default {setting.default!r}"
+
+
 def test_env_example_and_image_expose_every_port() -> None:
     env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ import pytest
 
 from tests.docker.stack import PORT_OFFSETS, ROOT, base_image, compose_command, engine_problem
 
+pytest_plugins = ["pytester"]
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 PROJECT = "segur-plugin-e2e"
 BASE = 4900
