@@ -146,6 +146,27 @@ class Journal:
                     deleted += conn.execute("DELETE FROM journal WHERE id <= ?", (cut[0],)).rowcount
         return deleted
 
+    def attach_findings(self, entry_id: int, findings: list[dict[str, Any]], details: dict[str, Any]) -> bool:
+        """Add findings (and details keys) to an existing entry: a verdict that arrives after the
+        answer (the CDA engine in report mode). False when the entry is gone (pruned)."""
+        with self.store.tx() as conn:
+            row = conn.execute("SELECT findings, details FROM journal WHERE id = ?", (entry_id,)).fetchone()
+            if row is None:
+                return False
+            merged = json.loads(row[0]) + findings
+            conn.execute(
+                "UPDATE journal SET findings = ?, finding_count = ?, details = ? WHERE id = ?",
+                (
+                    json.dumps(merged, ensure_ascii=False),
+                    len(merged),
+                    json.dumps({**json.loads(row[1]), **details}, ensure_ascii=False, default=str),
+                    entry_id,
+                ),
+            )
+        with self._appended:
+            self._appended.notify_all()
+        return True
+
     # -- queries -----------------------------------------------------------------------------
     @staticmethod
     def parse_filter(raw: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ SERVICES: dict[str, str] = {
     "pki": "mocks.pki.service",
     "insi": "insi.service",
     "psc": "psc.service",
+    "annuaire": "annuaire.service",
 }
 
 
@@ -82,8 +83,15 @@ def available() -> dict[str, ServiceEntry]:
     return found
 
 
+# kernel components that declare settings (module exposing SETTINGS)
+COMPONENT_SETTINGS = ["mocks.cda.settings"]
+
+
 def service_settings() -> list[Setting]:
     settings: list[Setting] = []
+    for path in COMPONENT_SETTINGS:
+        module = optional_module(path)
+        settings.extend(getattr(module, "SETTINGS", []) if module else [])
     for entry in available().values():
         settings.extend(entry.settings)
         settings.append(

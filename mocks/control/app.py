@@ -188,7 +188,12 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def health() -> Response:
         services = health_data()
         ok = all(s["state"] in ("ready", "disabled", "stopped") for s in services.values())
-        return json_response({"status": "ok" if ok else "degraded", "services": services})
+        out: dict[str, Any] = {"status": "ok" if ok else "degraded", "services": services}
+        if optional_module("mocks.cda.engine") is not None:  # the CDA engine: not installed is fine
+            cda = sandbox.cda.health()
+            out["cda"] = {k: cda[k] for k in ("state", "detail", "path") if k in cda}
+            out["status"] = "degraded" if cda["state"] == "failed" else out["status"]
+        return json_response(out)
 
     @api.route("GET", "/livez", "The control plane answers", "info")
     def livez() -> Response:
