@@ -1,6 +1,14 @@
-"""The wallet's pages, in French, as a professional sees them (Jinja, autoescaped by Flask)."""
+"""The wallet's pages, in French, as a professional sees them (Jinja, autoescaped), and the
+pages the issuer shows (logout, errors) in the same style. `html(title, body, **values)` renders
+one; it needs no Flask context (the protocols render error pages after the app has returned)."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+_ENV = Environment(autoescape=True)
 
 LAYOUT = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -42,8 +50,9 @@ WAIT = """
 <p><strong>Validez sur votre téléphone.</strong> Vérifiez que le code affiché est :</p>
 <p class="code" id="binding">{{ binding }}</p>
 <p class="note">Cette page se met à jour toute seule. Délai restant : {{ remaining }} s.</p>
-<p class="note">Simulation : <a href="{{ phone }}" id="phone">ouvrir le téléphone simulé</a>
-(ou approuver depuis la console du bac à sable).</p>"""
+<p class="note">Simulation : <a href="{{ phone }}" id="phone">ouvrir le téléphone simulé</a>,
+ou valider depuis la console du bac à sable (<a href="{{ console }}" id="console">{{ console }}</a>),
+ou par l'API : <code id="approve-api">POST {{ approve_api }}</code>.</p>"""
 
 PHONE = """
 <p>Application e-CPS de <strong>{{ name }}</strong> ({{ national_id }}).</p>
@@ -60,7 +69,8 @@ PIN = """
 <label for="pin">Code porteur (simulé, 4 chiffres)</label>
 <input id="pin" name="pin" type="password" inputmode="numeric" maxlength="8" autocomplete="off">
 <button type="submit" id="validate">Valider</button></form>
-<p class="note">Bac à sable : le code porteur des cartes simulées est indiqué dans la documentation.</p>"""
+<p class="note">Bac à sable : le code porteur des cartes simulées est <strong id="test-pin">{{ pin }}</strong>
+(réglage <code>psc_card_pin</code>) ; trois codes faux bloquent la carte.</p>"""
 
 MESSAGE = """<p id="message">{{ message }}</p>
 {% if retry %}<form method="post" action="{{ retry }}"><input type="hidden" name="request" value="{{ rid }}">
@@ -68,12 +78,22 @@ MESSAGE = """<p id="message">{{ message }}</p>
 <button type="submit" name="method" value="{{ method }}" id="retry">Réessayer</button></form>{% endif %}
 {% if back %}<p><a href="{{ back }}" id="back">Retour au service</a></p>{% endif %}"""
 
-KEYCLOAK_ERROR = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Erreur</title></head>
-<body><div id="kc-content"><h1 id="kc-page-title">Nous sommes désolés...</h1>
-<p id="kc-error-message" class="instruction">{{ message }}</p></div></body></html>"""
+# Keycloak's error page (login theme "error.ftl", French locale), in the wallet's style
+ERROR = """<div id="kc-content"><p id="kc-error-message" class="instruction">{{ message }}</p>
+{% if trace %}<p class="note">Référence de l'incident (journal du bac à sable) : <code id="trace">{{ trace }}</code></p>{% endif %}</div>"""
 
-LOGGED_OUT = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Déconnexion</title></head>
-<body><div id="kc-content"><h1 id="kc-page-title">Vous êtes déconnecté</h1>
-<p class="instruction">{{ message }}</p></div></body></html>"""
+LOGGED_OUT = """<div id="kc-content"><p class="instruction" id="message">{{ message }}</p></div>"""
+
+
+def render(template: str, **values: Any) -> str:
+    return _ENV.from_string(template).render(**values)
+
+
+def html(title: str, body: str, error: str = "", refresh: int = 0, **values: Any) -> str:
+    """A full page: `body` (one of the templates above) rendered with `values` inside LAYOUT."""
+    inner = render(body, **values)
+    return render(LAYOUT, title=title, body=inner, error=error, refresh=refresh)
+
+
+def error_page(message: str, title: str = "Nous sommes désolés...", trace: str = "") -> str:
+    return html(title, ERROR, message=message, trace=trace)
