@@ -35,7 +35,7 @@ from mocks.config import (
     all_settings,
     load,
 )
-from mocks.registry import available, optional_module, service_settings
+from mocks.registry import COMPONENT_SETTINGS, available, optional_module, service_settings
 
 # Kernel components that add their own sub-commands: module with register(subparsers)
 COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli", "mocks.cda.cli"]
@@ -45,6 +45,11 @@ def setting_groups() -> list[tuple[str, list[Setting]]]:
     """The settings by component, as the help shows them: the kernel's, then each service's."""
     groups = [("settings", list(KERNEL_SETTINGS))]
     names = {s.name for s in KERNEL_SETTINGS}
+    for path in COMPONENT_SETTINGS:  # kernel components with settings of their own (the CDA engine)
+        module = optional_module(path)
+        own = [s for s in getattr(module, "SETTINGS", []) if s.name not in names] if module else []
+        names.update(s.name for s in own)
+        groups.append((f"settings of {path.split('.')[1]}", own))
     for name, entry in available().items():
         own = [s for s in service_settings() if s.name.startswith(name + "_") and s.name not in names]
         names.update(s.name for s in own)

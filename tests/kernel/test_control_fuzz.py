@@ -30,6 +30,9 @@ from mocks.testing import make_config
 
 pytestmark = pytest.mark.slow
 WAIT_CAP = 0.05
+# 4xx answers that write by design, each with its reason (reported to the lead):
+# the CDA engine keeps the report of an unreadable document (CDA-PARSE) and answers it with 400
+WRITES_ON_4XX = {("POST", "/_sandbox/cda/validate"): "the report of an unreadable document is kept"}
 EXAMPLES = 20  # per operation and mode
 TENANT = "fuzz"
 
@@ -89,7 +92,7 @@ def test_no_5xx_and_no_change_on_4xx(
         response = case.call()
         status = response.status_code
         assert status < 500, f"{case.method} {case.formatted_path} -> {status}: {response.text[:500]}"
-        if 400 <= status < 500:
+        if 400 <= status < 500 and (case.method, case.path) not in WRITES_ON_4XX:
             assert conn.total_changes == before, (
                 f"{case.method} {case.formatted_path} answered {status} but changed the store: "
                 f"{response.text[:300]}"
