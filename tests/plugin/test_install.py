@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 import venv
 from pathlib import Path
 
@@ -102,3 +103,25 @@ def test_embedded_plugin_from_the_installed_package(installed: tuple[Path, Path,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "2 passed" in result.stdout
+
+
+def test_every_data_file_of_the_packages_is_installed(installed: tuple[Path, Path, dict[str, str]]) -> None:
+    """A template, stylesheet or table a package reads must be in the wheel (package-data)."""
+    python, work, env = installed
+    site = Path(
+        run(
+            [str(python), "-c", "import mocks, os; print(os.path.dirname(os.path.dirname(mocks.__file__)))"],
+            work,
+            env,
+        ).stdout.strip()
+    )
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    tops = [p.rstrip("*") for p in include]
+    listed = subprocess.run(["git", "ls-files", *tops], cwd=ROOT, capture_output=True, text=True, check=True)
+    missing = [
+        name for name in listed.stdout.split() if not name.endswith(".py") and not (site / name).is_file()
+    ]
+    assert not missing, f"not in the wheel (pyproject.toml [tool.setuptools.package-data]): {missing}"
+    assert (site / "mocks" / "_data" / "personas" / "demo.json").is_file()
