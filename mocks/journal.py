@@ -45,6 +45,10 @@ MIGRATIONS = [
     """
 ]
 
+# Appended to the kernel's migrations (mocks.kernel, after every older step): a tenant's page of
+# the journal, newest first, reads 50 rows of this index instead of sorting all the tenant's rows.
+TENANT_ORDER_INDEX = "CREATE INDEX journal_tenant_id ON journal(tenant, id)"
+
 # filter name -> SQL condition (parameter bound by name)
 FILTERS = {
     "tenant": "tenant = :tenant",

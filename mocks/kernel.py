@@ -75,6 +75,7 @@ KERNEL_MIGRATIONS = [
         updated_at TEXT NOT NULL
     )
     """,
+    journal_mod.TENANT_ORDER_INDEX,
 ]
 
 

@@ -18,6 +18,7 @@ SERVICES: dict[str, str] = {
     "insi": "insi.service",
     "psc": "psc.service",
     "annuaire": "annuaire.service",
+    "mss": "mssante.service",
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment
 
+from mocks.console.style import SHARED_CSS  # one look with the console (mocks/console/static/segur.css)
+
 _ENV = Environment(autoescape=True)
 
 LAYOUT = """<!doctype html>
@@ -15,20 +17,12 @@ LAYOUT = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
 <title>{{ title }} - Pro Santé Connect (bac à sable Ségur)</title>
-<style>
-body{font-family:system-ui,sans-serif;background:#f5f5fe;margin:0;color:#161616}
-header{background:#000091;color:#fff;padding:12px 24px;font-weight:bold}
-main{max-width:560px;margin:32px auto;background:#fff;padding:24px 32px;border-radius:6px;box-shadow:0 1px 4px #0002}
-label{display:block;margin:12px 0 4px}input,select{width:100%;padding:8px;box-sizing:border-box}
-button{margin:16px 8px 0 0;padding:10px 18px;background:#000091;color:#fff;border:0;border-radius:4px;cursor:pointer}
-button.secondary{background:#fff;color:#000091;border:1px solid #000091}
-.error{color:#ce0500;font-weight:bold}.note{color:#666;font-size:.9em}.code{font-size:2.4em;letter-spacing:.2em}
-</style></head>
-<body><header>Pro Santé Connect — bac à sable (Ségur Sandbox)</header><main>
+<style>{% raw %}/*SHARED_CSS*/{% endraw %}</style></head>
+<body><header class="top">Pro Santé Connect — bac à sable (Ségur Sandbox)</header><main class="narrow">
 <h1>{{ title }}</h1>
 {% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
 {{ body|safe }}
-</main></body></html>"""
+</main></body></html>""".replace("/*SHARED_CSS*/", SHARED_CSS)
 
 LOGIN = """
 <p>Le service <strong>{{ client_id }}</strong> vous demande de vous identifier.</p>

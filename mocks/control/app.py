@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from flask import Flask, Response, redirect, request, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from werkzeug.exceptions import HTTPException
 
@@ -145,13 +145,16 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     @app.before_request
     def _tenant_grammar() -> None:
         # one tenant-id grammar for every control route, the components' blueprints included
+        # (the console's pages, at /, answer in their own shape)
+        if not request.path.startswith("/_sandbox/"):
+            return
         for where, value in (("tenant", request.args.get("tenant")), (HEADER, request.headers.get(HEADER))):
             if value and not valid_id(value):
                 raise ApiError(400, f"invalid tenant id in {where} {value!r}: {GRAMMAR}", tenant=value)
 
-    @app.get("/")
-    def _root() -> Any:
-        return redirect("/_sandbox/")
+    from mocks.console import mount as mount_console
+
+    mount_console(app, sandbox)  # the web console at / (mocks/console, docs/console.md)
 
     # -- health and info ---------------------------------------------------------------------
     def health_data() -> dict[str, Any]:
