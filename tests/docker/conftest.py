@@ -49,6 +49,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = {
         f"SEGUR_{name.upper()}_PORT": str(PORT_BASE + offset) for name, offset in PORT_OFFSETS.items()
     }
+    for name in ("mss_test_smtp", "mss_test_imap"):  # ranges of 5 ports (compose.yaml)
+        if name in PORT_OFFSETS:
+            first = PORT_BASE + PORT_OFFSETS[name]
+            settings[f"SEGUR_{name.upper()}_PORTS"] = f"{first}-{first + 4}"
     settings["SEGUR_BASE_IMAGE"] = base_image(env)
     settings["SEGUR_IMAGE_TAG"] = env.get("SEGUR_IMAGE_TAG", "e2e")  # never replaces the user's :local
     settings["SEGUR_NETWORK"] = NETWORK

@@ -7,6 +7,7 @@ by adding its package, its compose entry and its rows; a failure says which row 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,11 @@ def test_every_service_keeps_the_contract() -> None:
 
 def test_every_service_has_a_docs_page() -> None:
     for entry in entries():
-        page = ROOT / "docs" / ("pki.md" if entry.name == "pki" else f"services/{entry.name}.md")
-        assert page.is_file(), (
-            f"{entry.name}: {page.relative_to(ROOT)} is missing (scripts/new-service writes one)"
+        # docs/services/<name>.md, or a longer name of it (mss: mssante.md); the PKI's is docs/pki.md
+        pages = [ROOT / "docs" / "pki.md"] if entry.name == "pki" else []
+        pages += sorted((ROOT / "docs" / "services").glob(f"{entry.name}*.md"))
+        assert pages and pages[0].is_file(), (
+            f"{entry.name}: docs/services/{entry.name}.md is missing (scripts/new-service writes one)"
         )
 
 
@@ -91,7 +94,11 @@ def test_compose_has_one_container_per_service_with_its_ports() -> None:
     env = COMPOSE["x-environment"]
     for container, setting in all_ports():
         published = f"127.0.0.1:{variable(setting)}:{variable(setting)}"
-        assert published in services[container]["ports"], f"compose.yaml {container}.ports: add {published!r}"
+        # a setting that is the first port of a range is published as the range, its own variable
+        ranged = "127.0.0.1:${" + f"{setting.env}S:-{setting.default}-"
+        assert any(p == published or p.startswith(ranged) for p in services[container]["ports"]), (
+            f"compose.yaml {container}.ports: add {published!r}"
+        )
         assert env.get(setting.env) == variable(setting), (
             f"compose.yaml x-environment: {setting.env}: {variable(setting)}"
         )
@@ -122,9 +129,16 @@ def table_rows(path: Path, heading: str) -> list[list[str]]:
     return rows[1:]  # the header row
 
 
+def pairs(port_cell: str, setting_cell: str) -> list[tuple[str, str]]:
+    """(port, setting) of a row; a row may name several ("4590–4594, 4150–4154" and two settings)."""
+    ports = re.findall(r"\b(\d{4,5})(?:\s*[–-]\s*\d{4,5})?", port_cell)
+    names = re.findall(r"[a-z][a-z0-9_]*_port\b", setting_cell)
+    return list(zip(ports, names, strict=True))
+
+
 def test_readme_port_table_matches_the_settings() -> None:
     rows = table_rows(ROOT / "README.md", "## Ports")
-    got = [(r[0], r[1]) for r in rows]
+    got = [pair for r in rows for pair in pairs(r[0], r[1])]
     want = [(str(s.default), s.name) for _, s in all_ports()]
     table = "\n".join(f"| {s.default} | `{s.name}` | {s.help} |" for _, s in all_ports())
     assert sorted(got) == sorted(want), f"README.md ## Ports should list exactly:\n{table}"
@@ -132,7 +146,11 @@ def test_readme_port_table_matches_the_settings() -> None:
 
 def test_docker_docs_container_table_matches_the_settings() -> None:
     rows = table_rows(ROOT / "docs" / "docker.md", "## Containers and ports")
-    got = sorted((r[0], r[1], r[2]) for r in rows)
+    got = sorted(
+        (r[0], port, "SEGUR_" + name.upper())
+        for r in rows
+        for port, name in pairs(r[1], r[2].lower().replace("segur_", ""))
+    )
     want = sorted((c, str(s.default), s.env) for c, s in all_ports())
     table = "\n".join(f"| `{c}` | {s.default} | `{s.env}` | {s.help} |" for c, s in all_ports())
     assert got == want, f"docs/docker.md ## Containers and ports should list exactly:\n{table}"
@@ -151,13 +169,14 @@ def test_configuration_docs_list_every_kernel_setting() -> None:
 def test_env_example_and_image_expose_every_port() -> None:
     env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
-    expose = next(line for line in dockerfile.splitlines() if line.startswith("EXPOSE "))
+    expose = next(line for line in dockerfile.splitlines() if line.startswith("EXPOSE ")).split()[1:]
+    firsts = [p.split("-")[0] for p in expose]  # a range (4590-4594) stands for its first port's setting
     for _, setting in all_ports():
         assert f"\n{setting.env}={setting.default}\n" in env_example, (
             f".env.example: {setting.env}={setting.default}"
         )
-        assert str(setting.default) in expose.split(), f"docker/Dockerfile EXPOSE: add {setting.default}"
-    assert len(expose.split()) - 1 == len(all_ports()), "docker/Dockerfile EXPOSE lists a port no setting has"
+        assert str(setting.default) in firsts, f"docker/Dockerfile EXPOSE: add {setting.default}"
+    assert len(firsts) == len(all_ports()), "docker/Dockerfile EXPOSE lists a port no setting has"
 
 
 def test_default_ports_are_unique() -> None:

@@ -63,6 +63,7 @@ def test_compose_mode_one_stack_under_xdist(
     monkeypatch.setenv("SEGUR_NETWORK", PROJECT)
     for name, offset in PORT_OFFSETS.items():
         monkeypatch.setenv(f"SEGUR_{name.upper()}_PORT", str(BASE + offset))
+        monkeypatch.setenv(f"SEGUR_{name.upper()}_PORTS", f"{BASE + offset}-{BASE + offset + 4}")  # ranges
     pytester.makepyfile(LGC_SUITE)
     try:
         result = pytester.runpytest_subprocess(
