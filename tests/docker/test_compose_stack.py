@@ -56,7 +56,8 @@ def test_image_small_non_root_with_own_healthcheck(stack: Stack) -> None:
     assert f"segur-sandbox:{image}" in out
     inspect = ["docker", "image", "inspect", f"segur-sandbox:{image}"]
     info = json.loads(subprocess.run(inspect, capture_output=True, text=True, check=True).stdout)[0]
-    assert info["Size"] < 300 * 1000 * 1000, f"image is {info['Size'] / 1e6:.0f} MB"
+    # 217 MB without the CDA engine's extra; SaxonC-HE's native library alone is about 100 MB
+    assert info["Size"] < 400 * 1000 * 1000, f"image is {info['Size'] / 1e6:.0f} MB"
     TIMINGS["image size"] = info["Size"] / 1e6
     config = info["Config"]
     assert config["User"] not in ("", "root", "0")
