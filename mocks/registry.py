@@ -19,6 +19,8 @@ SERVICES: dict[str, str] = {
     "psc": "psc.service",
     "annuaire": "annuaire.service",
     "mss": "mssante.service",
+    "dmp": "dmp.service",
+    "apcv": "apcv.service",
 }
 
 
