@@ -242,6 +242,7 @@ def cda_n1(
     for idnat, who, _mailbox in recipients:
         recipient = _el(_el(doc, "informationRecipient"), "intendedRecipient")
         _el(recipient, "id", root="1.2.250.1.71.4.2.1", extension=idnat)
+        _el(recipient, "telecom", value=f"mailto:{_mailbox}", use="WP")
         given, _, family = who.partition(" ")
         _person_name(_el(recipient, "informationRecipient"), given, family)
     legal = _el(doc, "legalAuthenticator")
@@ -262,7 +263,9 @@ def cda_n1(
         codeSystem="2.16.840.1.113883.6.1",
         codeSystemName="LOINC",
     )
-    _el(_el(event, "effectiveTime"), "low", value=when)
+    span = _el(event, "effectiveTime")
+    _el(span, "low", value=when)
+    _el(span, "high", value=when)
     performer = _el(_el(event, "performer", typeCode="PRF"), "assignedEntity")
     _el(performer, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
     porg = _el(performer, "representedOrganization")

@@ -164,6 +164,22 @@ def step_per(run: Run) -> None:
         smtp.send_message(msg, rcpt_options=["NOTIFY=SUCCESS"])
     run.say(f"{PER_MAILBOX} → {', '.join(to)} (XOAUTH2, Disposition-Notification-To)")
     run.keep(mss_per=str(msg["Message-ID"]))
+    if part2(run):
+        _patient_reads(run, patient_box, str(msg["Message-ID"]))
+
+
+def _patient_reads(run: Run, mailbox: str, message_id: str) -> None:
+    """The patient opens the message in Mon espace santé (a citizen mailbox answers a read
+    receipt when it is read, not on delivery): the control API's "mark read", as the console's
+    citizen inbox does."""
+    listed = run.sandbox.get(f"/mss/mailboxes/{mailbox}/messages").json().get("messages", [])
+    mine = [m for m in listed if m.get("message_id") == message_id]
+    if not mine:
+        raise Failed(f"le message n'est pas dans la boîte Mon espace santé {mailbox}")
+    answer = run.sandbox.post(f"/mss/mailboxes/{mailbox}/messages/{mine[0]['id']}/read")
+    if answer.status_code != 200:
+        raise Failed(f"lecture dans Mon espace santé : HTTP {answer.status_code} {answer.text[:200]}")
+    run.say(f"la patiente lit le message dans Mon espace santé : accusé de lecture {'émis' if answer.json().get('mdn') else 'non émis'}")
 
 
 def step_imap(run: Run) -> None:
@@ -198,7 +214,7 @@ def step_imap(run: Run) -> None:
             imap.logout()
         if (dsn and (mdn or not wanted_mdn)) or time.monotonic() > deadline:
             break
-        time.sleep(0.5)
+        time.sleep(1)
     run.say(f"INBOX de {PER_MAILBOX} : {dsn} accusé(s) de réception (DSN), {mdn} accusé(s) de lecture (MDN)")
     if not dsn:
         raise Failed("aucun DSN reçu (NOTIFY=SUCCESS demandé)")
