@@ -179,7 +179,9 @@ def _patient_reads(run: Run, mailbox: str, message_id: str) -> None:
     answer = run.sandbox.post(f"/mss/mailboxes/{mailbox}/messages/{mine[0]['id']}/read")
     if answer.status_code != 200:
         raise Failed(f"lecture dans Mon espace santé : HTTP {answer.status_code} {answer.text[:200]}")
-    run.say(f"la patiente lit le message dans Mon espace santé : accusé de lecture {'émis' if answer.json().get('mdn') else 'non émis'}")
+    run.say(
+        f"la patiente lit le message dans Mon espace santé : accusé de lecture {'émis' if answer.json().get('mdn') else 'non émis'}"
+    )
 
 
 def step_imap(run: Run) -> None:
