@@ -14,6 +14,10 @@ signature key for the VIHF and the XAdES), SOAP 1.2 with WS-Addressing and the V
 Requests are built with lxml and sent with httpx; the MTOM request is a `multipart/related`
 written here (the shape of DRIMbox's, research dmp.md §1.2), the MTOM answer read with
 requests-toolbelt's MultipartDecoder.
+
+Over 400 lines on purpose: the eight DMP transactions of the workflow stay side by side in one
+module an editor copies whole (each is a short step function; the metadata are in demo/xds.py,
+the signature in demo/xades.py).
 """
 
 from __future__ import annotations
