@@ -279,3 +279,53 @@ def test_docs_examples(sandbox: dict[str, object], tmp_path: Path) -> None:
     for block in found:
         result = run(block, runner, tmp_path, timeout=120)
         assert result.returncode == 0, f"{block.id}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+
+
+def test_iti41_request_read_by_the_soap_kit(sandbox: dict[str, object], tmp_path: Path) -> None:
+    """The demo's ITI-41 as the DMP part 2 will read it (the kernel's SOAP kit): SOAP 1.2 in
+    MTOM, its action, the two xop:Include parts byte-identical to the CDA and the XAdES, the
+    VIHF signed with the CPS signature key; the XAdES valid for the sandbox's verifier."""
+    import httpx
+
+    from demo import dmp, document, identity
+    from mocks import soap
+    from mocks.pki.xades import verify_xades
+
+    sb = Sandbox(str(sandbox["url"]))
+    sb.discover()
+    run = Run(sb, Cast(), tmp_path, out=io.StringIO())
+    run.execute(
+        [Step("1", pki.step_credentials), Step("3.2", identity.step_insi), Step("5", document.step_document)]
+    )
+    captured: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        captured.append(request)
+        return httpx.Response(500, content=b"")
+
+    real = httpx.Client
+    dmp.httpx.Client = lambda **kw: real(transport=httpx.MockTransport(handler), **kw)  # type: ignore[attr-defined]
+    try:
+        dmp.feed(run, run.letter)
+    finally:
+        dmp.httpx.Client = real  # type: ignore[attr-defined]
+    sb.close()
+    request = captured[0]
+    req = soap.read_request(request.content, request.headers["content-type"])
+    assert req.action.value == "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
+    assert req.multipart is not None
+    datas = [bytes(b.data) for b in req.binaries()]
+    assert run.letter.cda in datas and len(datas) == 2
+    signature = next(d for d in datas if d != run.letter.cda)
+    runner = sandbox["runner"]
+    assert isinstance(runner, Runner)
+    security = soap.read_security(req.envelope, pki=runner.sandbox.pki, tenant="default")
+    assert security.assertion is not None
+    ss_uid = req.envelope.root.xpath(
+        "//r:ExternalIdentifier[@identificationScheme='urn:uuid:96fdda7c-d067-4183-912e-bf5ee74998a8']/@value",
+        namespaces={"r": "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"},
+    )[0]
+    verdict = verify_xades(
+        runner.sandbox.pki, signature, {run.letter.unique_id: run.letter.cda}, submission_set=ss_uid
+    )
+    assert verdict.valid, verdict.failures
