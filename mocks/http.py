@@ -71,6 +71,7 @@ TENANT_PREFIX = re.compile(r"^/_t/([^/]+)(/.*)?$")
 TRACE_HEADER = "X-Sandbox-Trace-Id"
 DEFAULT_THREADS = 32
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DRAIN_SILENCE = 1.0  # a refused client that stops sending for this long is closed
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,9 @@ async def tls_handshake(
         )
     except (OSError, EOFError, TimeoutError, asyncio.TimeoutError, ssl.SSLError) as exc:
         what = describe_tls_refusal(exc, timeout)
-        level = logging.INFO if "within" in what or "closed the connection" in what else logging.WARNING
+        # a stalled client is worth a line, a TCP probe (connect, close) is not
+        closed = "closed the connection" in what
+        level = logging.DEBUG if closed else logging.INFO if "within" in what else logging.WARNING
         log.log(level, "%s: TLS refused for %s: %s", name.upper(), peer, what)
         transport.abort()  # type: ignore[attr-defined]
         return None
@@ -261,6 +264,7 @@ class _Connection(asyncio.Protocol):
         self.drained = False  # the refused request has been read whole
         self.raw_drain = False  # refused before its head was read: count bytes, no parsing
         self.head_started = False
+        self.peer_eof = False
         self.early = b""  # TLS: bytes that arrived with the handshake's end, before connection_made
         self.write_paused = False
         self.closed = False
@@ -318,7 +322,8 @@ class _Connection(asyncio.Protocol):
             self._next_cycle()
 
     def eof_received(self) -> bool | None:
-        if self.busy and not self.draining and "HTTPS" not in self.env_base:
+        self.peer_eof = True
+        if self.busy and "HTTPS" not in self.env_base:
             return True  # a half-closed plain TCP client still gets the answer being made
         self._close()
         return None
@@ -326,10 +331,14 @@ class _Connection(asyncio.Protocol):
     def _expired(self) -> None:
         if self.closed:
             return
-        if self.busy and not self.write_paused:
-            self.timer.touch() if self.timer else None  # the app is working: not the client's fault
+        if self.busy and not self.write_paused and not self.draining:
+            if self.timer is not None:  # the app is working: not the client's doing
+                self.timer.touch()
             return
-        self._abort()
+        if self.write_paused:
+            self._abort()  # the client reads nothing: what is buffered cannot be flushed
+        else:
+            self._close()
 
     def _close(self) -> None:
         if not self.closed and self.transport is not None:
@@ -396,12 +405,15 @@ class _Connection(asyncio.Protocol):
         if len(request.target) > self.limits.max_url:
             self._refuse(414, f"request URL longer than {self.limits.max_url} bytes")
             return
+        if sum(len(n) + len(v) + 4 for n, v in request.headers) > self.limits.max_head:
+            self._refuse(431, f"request head larger than {self.limits.max_head} bytes")
+            return
         length = _content_length(request)
         if length is not None and length > self.server.max_body:
             self._refuse(413, f"request body larger than {self.server.max_body} bytes")
             return
         if self.h11.they_are_waiting_for_100_continue and self.transport is not None:
-            self.transport.write(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+            self.transport.write(self.h11.send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")))
 
     def _unreadable(self, exc: h11.RemoteProtocolError) -> None:
         if self.request is None and self._line_too_long():
@@ -488,7 +500,7 @@ class _Connection(asyncio.Protocol):
             self._abort()
             return
         self.transport.write(out)
-        if close or self.h11.our_state is h11.MUST_CLOSE:
+        if close or self.peer_eof or self.h11.our_state is h11.MUST_CLOSE:
             self._close()
             return
         if not self.write_paused:
@@ -551,16 +563,24 @@ class _Connection(asyncio.Protocol):
         self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         # the client may still be sending its request: read it (bounded) before closing
         self.draining = self.limits.drain_bytes
-        if self.timer is not None:
-            self.timer.cancel()
+        if self.peer_eof:
+            self._close()
+            return
+        if self.raw_drain and self.transport.can_write_eof():
+            self.transport.write_eof()  # plain TCP: tell the client the answer is whole
+        if self.timer is not None:  # from now on: closed after a second of silence
+            self.timer.touch(DRAIN_SILENCE)
         self.loop.call_later(self.limits.drain_seconds, self._close)
         self._drain(b"")
 
     def _drain(self, data: bytes) -> None:
         self.draining -= len(data)
         self._discard(data)
-        if not self.busy and (self.draining <= 0 or self.drained):
-            self._close()
+        if not self.busy:
+            if self.draining <= 0 or self.drained:
+                self._close()
+            elif data and self.timer is not None:
+                self.timer.touch(DRAIN_SILENCE)
 
     def _discard(self, data: bytes) -> None:
         """Feed h11 and drop the body, noting when the refused request has been read whole."""

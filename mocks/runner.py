@@ -2,7 +2,7 @@
 
     runner = Runner(config); runner.start(); ...; runner.stop()
 
-Each listener gets its own cheroot server; `port 0` in the configuration binds an ephemeral port
+Each listener gets its own server (mocks.http: an asyncio edge and a work pool); `port 0` in the configuration binds an ephemeral port
 (tests do that), and `sandbox.url(listener)` then gives the real one. Every process (the embedded
 one, or one compose container per service) runs the control plane too, so that
 `segur-sandbox health` can ask its own process; compose publishes the console container's only.
