@@ -93,20 +93,32 @@ def main() -> None:
             bare = HttpServer("bare", "127.0.0.1", 0, bare_app, context)
             bare.start()
             req = [loadgen.post("/lps", body, CT)]
-            print(f"keep-alive mTLS clients (one process each, benchmarks/loadgen.py), {args.seconds:.0f} s each")
+            print(
+                f"keep-alive mTLS clients (one process each, benchmarks/loadgen.py), {args.seconds:.0f} s each"
+            )
             outcome = f"CR=00 for {who.nom} {who.prenoms[0]}" if who else "CR=01 (no population)"
             try:
                 for n in counts:
                     rows = {}
                     if args.only != "insi":
-                        rows["bare"] = loadgen.run(loadgen.Target("127.0.0.1", bare.port, ca, cert, key), [req], args.seconds, n)
-                        print(f"  {n:2} clients  " + rows["bare"].line("bare endpoint (same server + TLS context)"))
+                        rows["bare"] = loadgen.run(
+                            loadgen.Target("127.0.0.1", bare.port, ca, cert, key), [req], args.seconds, n
+                        )
+                        print(
+                            f"  {n:2} clients  "
+                            + rows["bare"].line("bare endpoint (same server + TLS context)")
+                        )
                     if args.only != "bare":
                         target = loadgen.Target("127.0.0.1", sandbox.port("insi"), ca, cert, key)
                         rows["insi"] = loadgen.run(target, [req], args.seconds, n)
-                        print(f"  {n:2} clients  " + rows["insi"].line(f"INSi RECSANSVITALE ({outcome}, journaled)"))
+                        print(
+                            f"  {n:2} clients  "
+                            + rows["insi"].line(f"INSi RECSANSVITALE ({outcome}, journaled)")
+                        )
                     if len(rows) == 2:
-                        print(f"  {n:2} clients  ratio INSi / bare: {rows['insi'].rate / rows['bare'].rate:.2f}")
+                        print(
+                            f"  {n:2} clients  ratio INSi / bare: {rows['insi'].rate / rows['bare'].rate:.2f}"
+                        )
             finally:
                 bare.stop()
         finally:

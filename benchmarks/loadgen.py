@@ -11,6 +11,7 @@ and bench_edge.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import socket
 import ssl
@@ -51,7 +52,8 @@ class Result:
         return (
             f"{name}: {self.rate:,.0f} req/s   p50 {self.quantile(50) * 1000:.1f} ms   "
             f"p95 {self.quantile(95) * 1000:.1f} ms   p99 {self.quantile(99) * 1000:.1f} ms   "
-            f"statuses {dict(sorted(self.statuses.items()))}" + (f"   errors {self.errors}" if self.errors else "")
+            f"statuses {dict(sorted(self.statuses.items()))}"
+            + (f"   errors {self.errors}" if self.errors else "")
         )
 
 
@@ -114,13 +116,13 @@ class Connection:
         self.buffer = b""
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.sock.close()
-        except OSError:
-            pass
 
 
-def _worker(target: Target, requests: Sequence[bytes], seconds: float, limit: int, out: Any, ready: Any, go: Any) -> None:
+def _worker(
+    target: Target, requests: Sequence[bytes], seconds: float, limit: int, out: Any, ready: Any, go: Any
+) -> None:
     conn = Connection(target)
     result = Result(seconds)
     try:

@@ -141,7 +141,7 @@ async def tls_handshake(
             server_side=True,
             ssl_handshake_timeout=timeout,
         )
-    except (OSError, EOFError, TimeoutError, asyncio.TimeoutError, ssl.SSLError) as exc:
+    except (OSError, EOFError, TimeoutError, ssl.SSLError) as exc:
         what = describe_tls_refusal(exc, timeout)
         # a stalled client is worth a line, a TCP probe (connect, close) is not
         closed = "closed the connection" in what
@@ -230,7 +230,9 @@ def drop(environ: dict[str, Any]) -> None:
     raise DropConnection("connection dropped by a fault rule")
 
 
-def plain_refusal(environ: dict[str, Any], status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+def plain_refusal(
+    environ: dict[str, Any], status: int, message: str
+) -> tuple[str, list[tuple[str, str]], bytes]:
     """The refusal page of a listener without a service protocol (the console, the PKI)."""
     from mocks.harness import REASONS
 
@@ -295,7 +297,10 @@ class _Connection(asyncio.Protocol):
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "segur.peercert": obj.getpeercert(binary_form=True) if obj is not None else None,
-            "segur.tls": {"protocol": obj.version() if obj else None, "cipher": cipher[0] if cipher else None},
+            "segur.tls": {
+                "protocol": obj.version() if obj else None,
+                "cipher": cipher[0] if cipher else None,
+            },
         }
         if obj is not None:
             self.env_base["HTTPS"] = "on"
@@ -376,7 +381,9 @@ class _Connection(asyncio.Protocol):
                 return
             if event is h11.NEED_DATA:
                 if self.request is None and self._line_too_long():
-                    self._refuse(414, f"request URL longer than {self.limits.max_url} bytes", parse_rest=False)
+                    self._refuse(
+                        414, f"request URL longer than {self.limits.max_url} bytes", parse_rest=False
+                    )
                 return
             if event is h11.PAUSED:
                 return
@@ -413,7 +420,9 @@ class _Connection(asyncio.Protocol):
             self._refuse(413, f"request body larger than {self.server.max_body} bytes")
             return
         if self.h11.they_are_waiting_for_100_continue and self.transport is not None:
-            self.transport.write(self.h11.send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")))
+            self.transport.write(
+                self.h11.send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue"))
+            )
 
     def _unreadable(self, exc: h11.RemoteProtocolError) -> None:
         if self.request is None and self._line_too_long():
@@ -539,7 +548,9 @@ class _Connection(asyncio.Protocol):
         self.draining = 1
         self.raw_drain = request is None or not parse_rest
         self.body = bytearray()
-        future = self.loop.run_in_executor(self.server.pool, self.server.call_refuse, environ, status, message)
+        future = self.loop.run_in_executor(
+            self.server.pool, self.server.call_refuse, environ, status, message
+        )
         future.add_done_callback(lambda f: self._refused(f, status, message))
 
     def _first_line_target(self) -> bytes:
@@ -662,14 +673,18 @@ class HttpServer:
         except DropConnection:
             return None
         except Exception:  # noqa: BLE001 - an app without the harness: a plain 500, logged
-            log.exception("%s: %s %s failed", self.name.upper(), environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            log.exception(
+                "%s: %s %s failed", self.name.upper(), environ["REQUEST_METHOD"], environ["PATH_INFO"]
+            )
             body = b"Internal Server Error\n"
             return "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], body
         if not captured:
             return None
         return captured[0], captured[1], b"".join(chunks)
 
-    def call_refuse(self, environ: dict[str, Any], status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    def call_refuse(
+        self, environ: dict[str, Any], status: int, message: str
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
         trace = annotate(environ)
         try:
             line, headers, body = self.refuse(environ, status, message)
@@ -739,7 +754,8 @@ class _Handshake(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport.pause_reading()  # type: ignore[attr-defined] - start_tls takes the stream over
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # start_tls takes the stream over
         self.task = self.server.loop.create_task(self._upgrade(transport))
 
     async def _upgrade(self, transport: asyncio.BaseTransport) -> None:

@@ -98,7 +98,9 @@ class Runner:
         app = self.sandbox.harness.wrap(service, listener) if listener.protocol is not None else listener.app
         harness = self.sandbox.harness
 
-        def refuse(environ: dict[str, Any], status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        def refuse(
+            environ: dict[str, Any], status: int, message: str
+        ) -> tuple[str, list[tuple[str, str]], bytes]:
             reply = harness.refuse(service, listener, environ, status, message)
             return reply.status_line(), reply.header_list(), reply.body
 

@@ -104,13 +104,16 @@ def test_pipelined_requests_are_answered_in_order(small_pool: HttpServer) -> Non
 def test_expect_100_continue(small_pool: HttpServer) -> None:
     """curl sends `Expect: 100-continue` for large bodies: under the cap it gets 100 then the
     answer; over the cap the refusal at once, without sending the body."""
-    sock = _raw(small_pool.port, b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+    sock = _raw(
+        small_pool.port, b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+    )
     assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n")
     sock.sendall(b"abcd")
     assert b"POST /e 4" in sock.recv(1000)
     sock.close()
     sock = _raw(
-        small_pool.port, b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nExpect: 100-continue\r\n\r\n"
+        small_pool.port,
+        b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\nExpect: 100-continue\r\n\r\n",
     )
     sock.shutdown(socket.SHUT_WR)
     data = _answer(sock)
@@ -171,14 +174,19 @@ def test_an_unreadable_request_is_a_400_in_the_services_shape_and_journaled(
 ) -> None:
     before = ctl.get("/journal", params={"limit": 1}).json()
     after_id = before[0]["id"] if before else 0
-    sock = _raw(echo_runner.sandbox.port("echo"), b"GET /echo/x HTTP/1.1\r\nHost x\r\nBad header line\r\n\r\n")
+    sock = _raw(
+        echo_runner.sandbox.port("echo"), b"GET /echo/x HTTP/1.1\r\nHost x\r\nBad header line\r\n\r\n"
+    )
     data = _answer(sock)
     sock.close()
     assert data.startswith(b"HTTP/1.1 400 ") and b'{"error": "unreadable request' in data
     entries = ctl.get("/journal", params={"after_id": after_id, "status": 400}).json()
     assert any(e["details"].get("edge_refusal") == 400 for e in entries)
     # an over-long head: 431
-    sock = _raw(echo_runner.sandbox.port("echo"), b"GET /echo/x HTTP/1.1\r\nHost: x\r\n" + b"X-Big: y\r\n" * 8000 + b"\r\n")
+    sock = _raw(
+        echo_runner.sandbox.port("echo"),
+        b"GET /echo/x HTTP/1.1\r\nHost: x\r\n" + b"X-Big: y\r\n" * 8000 + b"\r\n",
+    )
     assert _answer(sock).startswith(b"HTTP/1.1 431 ")
     sock.close()
 

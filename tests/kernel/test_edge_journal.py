@@ -49,7 +49,9 @@ def test_appends_never_prune_a_background_thread_does(store: Store, monkeypatch:
     assert threads and threading.current_thread().name not in threads
     assert set(threads) == {"journal-prune"}
     assert journal.count({}) == 150
-    assert journal.find({}, limit=1)[0]["operation"] == f"op{journal_mod.PRUNE_EVERY * 3 - 1}"  # the newest kept
+    assert (
+        journal.find({}, limit=1)[0]["operation"] == f"op{journal_mod.PRUNE_EVERY * 3 - 1}"
+    )  # the newest kept
 
 
 def test_body_bytes_bound_holds_through_the_running_totals(store: Store) -> None:

@@ -11,7 +11,6 @@ import ssl
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -72,7 +71,9 @@ def test_idle_and_stalled_handshakes_do_not_block_a_normal_call(
         time.sleep(0.2)
         for _ in range(3):  # each on a new connection: a new handshake behind the stuck ones
             started = time.perf_counter()
-            resp = tls_client.post("/lps", content=b"<not-soap/>", headers={"Content-Type": CT, "Connection": "close"})
+            resp = tls_client.post(
+                "/lps", content=b"<not-soap/>", headers={"Content-Type": CT, "Connection": "close"}
+            )
             assert resp.status_code == 500 and _fault(resp) is not None  # INSi answered
             assert time.perf_counter() - started < 4
     finally:
@@ -126,7 +127,9 @@ def test_insi_refuses_an_over_long_url_with_a_soap_fault_journaled(
     running_sandbox: Runner, tls_client: httpx.Client
 ) -> None:
     trace = uuid.uuid4().hex
-    resp = tls_client.post("/lps?" + "q" * 9000, content=b"", headers={"Content-Type": CT, "X-Sandbox-Trace-Id": trace})
+    resp = tls_client.post(
+        "/lps?" + "q" * 9000, content=b"", headers={"Content-Type": CT, "X-Sandbox-Trace-Id": trace}
+    )
     assert resp.status_code == 414 and _fault(resp) is not None
     entry = running_sandbox.sandbox.journal.find({"trace_id": trace})[0]
     assert entry["status"] == 414 and entry["details"]["edge_refusal"] == 414
