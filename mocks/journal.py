@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mocks.store import Store
@@ -76,12 +79,27 @@ FILTERS = {
 }
 INT_FILTERS = {"status", "after_id"}
 BOOL_FILTERS = {"has_findings"}
+INSERT = (
+    "INSERT INTO journal(at, tenant, service, operation, caller, persona, status, outcome, duration_ms, "
+    "request_size, response_size, trace_id, findings, finding_count, details, request_body, response_body, "
+    "body_bytes) VALUES (:at, :tenant, :service, :operation, :caller, :persona, :status, :outcome, "
+    ":duration_ms, :request_size, :response_size, :trace_id, :findings, :finding_count, :details, "
+    ":request_body, :response_body, :body_bytes)"
+)
 PRUNE_EVERY = 200
 PRUNER_IDLE = 30.0  # seconds the pruning thread waits for work before it ends
 PRUNE_LAST = "SELECT MAX(id) FROM journal"
 PRUNE_STATS = "SELECT entries, body_bytes FROM journal_stats WHERE id = 1"
 PRUNE_BELOW = "DELETE FROM journal WHERE id < ?"
 PRUNE_OLDEST = "SELECT id, body_bytes FROM journal WHERE id > ? ORDER BY id LIMIT 500"
+
+
+@dataclass
+class _Pending:
+    row: dict[str, Any]
+    then: Callable[[sqlite3.Connection, int], None] | None
+    id: int | None = None
+    error: BaseException | None = None
 
 
 class Journal:
@@ -97,8 +115,16 @@ class Journal:
         self._prune_wanted = threading.Event()
         self._pruner: threading.Thread | None = None
         self._pruned = 0
+        self._pending: list[_Pending] = []
+        self._pending_lock = threading.Lock()
+        self._writer = threading.Lock()
 
-    def append(self, entry: dict[str, Any]) -> int:
+    def append(
+        self, entry: dict[str, Any], then: Callable[[sqlite3.Connection, int], None] | None = None
+    ) -> int:
+        """Journal an exchange (committed when this returns); `then(conn, id)` runs in the same
+        transaction (the evidence link). Concurrent appends share one commit (group commit): the
+        first thread in writes every entry waiting, the others find theirs written."""
         findings = entry.get("findings") or []
         request_body = entry.get("request_body") if self.keep_bodies else None
         response_body = entry.get("response_body") if self.keep_bodies else None
@@ -122,10 +148,18 @@ class Journal:
             "response_body": response_body,
             "body_bytes": len(request_body or "") + len(response_body or ""),
         }
-        cursor = self.store.execute(
-            f"INSERT INTO journal({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
-        )
-        new_id = int(cursor.lastrowid or 0)
+        item = _Pending(row, then)
+        with self._pending_lock:
+            self._pending.append(item)
+        with self._writer:
+            if item.id is None and item.error is None:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._write(batch)
+        if item.error is not None:
+            raise item.error
+        assert item.id is not None
+        new_id = item.id
         self._log(row)
         with self._appended:
             self._appended.notify_all()
@@ -136,6 +170,19 @@ class Journal:
         if prune:
             self._wake_pruner()
         return new_id
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            with self.store.tx() as conn:
+                for item in batch:
+                    cursor = conn.execute(INSERT, item.row)
+                    item.id = int(cursor.lastrowid or 0)
+                    if item.then is not None:
+                        item.then(conn, item.id)
+        except BaseException as exc:  # noqa: BLE001 - every waiting append learns it
+            for item in batch:
+                item.id, item.error = None, exc
+            raise
 
     def _wake_pruner(self) -> None:
         with self._prune_lock:
