@@ -130,7 +130,7 @@ def _worker(
         ready.put(1)
         go.wait()
         deadline = time.perf_counter() + seconds
-        i = 0
+        i = 1 if limit else 0  # one use each: the warm-up used the first
         while time.perf_counter() < deadline and (not limit or i < limit):
             t0 = time.perf_counter()
             try:
