@@ -17,6 +17,7 @@ SERVICES: dict[str, str] = {
     "pki": "mocks.pki.service",
     "insi": "insi.service",
     "psc": "psc.service",
+    "annuaire": "annuaire.service",
 }
 
 
