@@ -39,6 +39,17 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
 
+    def merge(self, other: Result) -> Result:
+        statuses = dict(self.statuses)
+        for k, v in other.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+        return Result(
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            statuses,
+            self.errors + other.errors,
+        )
+
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0

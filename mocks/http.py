@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import re
 import socket
 import ssl
@@ -51,7 +52,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
@@ -470,12 +470,14 @@ class _Connection(asyncio.Protocol):
         self.busy = True
         if self.transport is not None:
             self.transport.pause_reading()
-        future = self.loop.run_in_executor(self.server.pool, self.server.call_app, environ)
-        future.add_done_callback(lambda f: self._respond(f, environ))
+        self.server.pool.submit(
+            self.server.call_app, (environ,), lambda answer: self._respond(answer, environ)
+        )
 
-    def _respond(self, future: asyncio.Future[Any], environ: dict[str, Any]) -> None:
+    def _respond(
+        self, answer: tuple[str, list[tuple[str, str]], bytes] | None, environ: dict[str, Any]
+    ) -> None:
         self.busy = False
-        answer = future.result()
         if answer is None:  # a fault rule dropped the connection (or the app answered nothing)
             log.debug(
                 "%s: %s %s: connection dropped by a fault rule (trace %s)",
@@ -548,22 +550,23 @@ class _Connection(asyncio.Protocol):
         self.draining = 1
         self.raw_drain = request is None or not parse_rest
         self.body = bytearray()
-        future = self.loop.run_in_executor(
-            self.server.pool, self.server.call_refuse, environ, status, message
+        self.server.pool.submit(
+            self.server.call_refuse,
+            (environ, status, message),
+            lambda answer: self._refused(answer, status, message),
         )
-        future.add_done_callback(lambda f: self._refused(f, status, message))
 
     def _first_line_target(self) -> bytes:
         buffered, _ = self.h11.trailing_data
         parts = buffered.split(b"\r\n", 1)[0].split(b" ")
         return parts[1] if len(parts) > 1 else b"/"
 
-    def _refused(self, future: asyncio.Future[Any], status: int, message: str) -> None:
+    def _refused(self, answer: tuple[str, list[tuple[str, str]], bytes], status: int, message: str) -> None:
         self.busy = False
         log.info("%s: refused (%s): %s", self.server.name.upper(), status, message)
         if self.closed or self.transport is None:
             return
-        line, headers, body = future.result()
+        line, headers, body = answer
         head = [f"HTTP/1.1 {line}"]
         names = {k.lower() for k, _ in headers}
         head += [f"{k}: {v}" for k, v in headers if k.lower() not in ("connection", "content-length")]
@@ -618,6 +621,58 @@ def _content_length(request: h11.Request) -> int | None:
     return None
 
 
+# -- the work pool ---------------------------------------------------------------------------
+class WorkPool:
+    """Threads that run a function and hand its result to a callback in the loop: lighter than
+    `run_in_executor` (no futures chained), started on demand up to `size`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int, name: str):
+        self.loop, self.size, self.name = loop, size, name
+        self._jobs: queue.SimpleQueue[
+            tuple[Callable[..., Any], tuple[Any, ...], Callable[[Any], None]] | None
+        ] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...], done: Callable[[Any], None]) -> None:
+        """From the loop: run fn(*args) in a worker, then done(result) in the loop."""
+        with self._lock:
+            start = self._idle <= 0 and self._threads < self.size
+            if start:
+                self._threads += 1
+            else:
+                self._idle -= 1  # a waiting worker takes it (or it queues behind the busy ones)
+        self._jobs.put((fn, args, done))
+        if start:
+            threading.Thread(target=self._work, name=f"{self.name}-{self._threads}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fn, args, done = job
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - call_app and call_refuse catch their own
+                log.exception("%s: a worker failed", self.name)
+                result = exc
+            if not self.loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile
+                    self.loop.call_soon_threadsafe(done, result)
+            with self._lock:
+                self._idle += 1
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    def shutdown(self) -> None:
+        for _ in range(self._threads):
+            self._jobs.put(None)
+
+
 # -- the listener -----------------------------------------------------------------------------
 class HttpServer:
     """One listening socket serving a WSGI app: its event loop in a thread, its work pool."""
@@ -642,8 +697,8 @@ class HttpServer:
         self.max_body = max_body
         self.refuse = refuse or plain_refusal
         self.limits = limits
-        self.pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix=f"http-{name}")
         self.loop = asyncio.new_event_loop()
+        self.pool = WorkPool(self.loop, max(1, threads), f"http-{name}")
         self.connections: set[_Connection] = set()
         self.thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -741,7 +796,7 @@ class HttpServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.thread = None
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown()
         if not self.loop.is_running():
             self.loop.close()
 

@@ -85,7 +85,7 @@ def test_slow_clients_do_not_hold_workers(small_pool: HttpServer) -> None:
 
 def test_pool_size_is_the_http_threads_setting(echo_runner: Runner) -> None:
     assert echo_runner.config["http_threads"] == 32
-    assert echo_runner.servers["echo"].pool._max_workers == 32
+    assert echo_runner.servers["echo"].pool.size == 32
 
 
 def test_pipelined_requests_are_answered_in_order(small_pool: HttpServer) -> None:
