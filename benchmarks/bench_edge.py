@@ -61,11 +61,13 @@ def calls(target: loadgen.Target, req: bytes, n: int, fresh: bool) -> list[float
     """n calls from the client process, each on a new connection (`fresh`) or one keep-alive
     connection; seconds each (TIMEOUT for a call that failed or timed out)."""
     if CLIENT is not None:
-        return list(CLIENT.apply(_calls, (target, req, n, fresh)))
-    return _calls(target, req, n, fresh)
+        return list(CLIENT.apply(_calls, (target, req, n, fresh, TIMEOUT)))
+    return _calls(target, req, n, fresh, TIMEOUT)
 
 
-def _calls(target: loadgen.Target, req: bytes, n: int, fresh: bool) -> list[float]:
+def _calls(target: loadgen.Target, req: bytes, n: int, fresh: bool, timeout: float) -> list[float]:
+    global TIMEOUT
+    TIMEOUT = timeout
     out: list[float] = []
     conn = None if fresh else loadgen.Connection(target, TIMEOUT)
     for _ in range(n):
@@ -185,7 +187,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--only", default="handshakes,slow,journal,body")
+    parser.add_argument("--journal-calls", type=int, default=3000)
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds a call may take")
     args = parser.parse_args()
+    global TIMEOUT
+    TIMEOUT = args.timeout
     wanted = set(args.only.split(","))
     global CLIENT
     CLIENT = mp.get_context("spawn").Pool(1)
@@ -217,7 +223,7 @@ def main() -> None:
             if "slow" in wanted:
                 slow(target, req, args.calls, context)
             if "journal" in wanted:
-                journal(target, req, 3000)
+                journal(target, req, args.journal_calls)
             if "body" in wanted:
                 body(target, 100_000_000)
         finally:

@@ -93,9 +93,11 @@ def main() -> None:
             Path(cert).write_bytes(creds.cert_pem)
             Path(key).write_bytes(creds.key_pem)
             context = sandbox.pki.server_context(TlsPolicy(client_auth="required"), sandbox.config.hostnames)
-            bare = HttpServer(
-                "bare", "127.0.0.1", 0, bare_app, context, threads=int(sandbox.config["http_threads"])
-            )
+            try:
+                threads = int(sandbox.config["http_threads"])
+                bare = HttpServer("bare", "127.0.0.1", 0, bare_app, context, threads=threads)
+            except (TypeError, KeyError):  # the previous stack (cheroot), for before/after figures
+                bare = HttpServer("bare", "127.0.0.1", 0, bare_app, context)
             bare.start()
             req = [loadgen.post("/lps", body, CT)]
             print(
