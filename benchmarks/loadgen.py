@@ -57,7 +57,7 @@ class Result:
     def quantile(self, q: int) -> float:
         if len(self.latencies) < 2:
             return self.latencies[0] if self.latencies else 0.0
-        return statistics.quantiles(self.latencies, n=100)[q - 1]
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[q - 1]
 
     def line(self, name: str) -> str:
         return (
