@@ -14,13 +14,14 @@ Serialisation eras (setting `insi_serialisation`):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from xml.sax.saxutils import escape
 
 from lxml import etree
+
+from mocks import soap
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -48,7 +49,6 @@ ERAS: tuple[str, ...] = ("live", "2022", "cnda")
 LIBELLES = {"00": "OK", "01": "Aucune identite trouvee", "02": "Plusieurs identites trouvees"}
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False)
-_ACTION_PARAM = re.compile(r"""(?:^|;)\s*action\s*=\s*"?([^";]+)"?""", re.IGNORECASE)
 
 
 class MalformedRequest(ValueError):
@@ -197,8 +197,8 @@ def _traits(el: etree._Element, ns: str) -> Traits:
 
 
 def action_from_content_type(content_type: str | None) -> str | None:
-    match = _ACTION_PARAM.search(content_type or "")
-    return match.group(1).strip() if match else None
+    action = soap.action_of(content_type).http
+    return action.strip() if action else None
 
 
 def operation_of(action: str | None) -> str | None:
@@ -398,29 +398,17 @@ class FaultSpec:
 
 
 def fault_response(spec: FaultSpec, era: str = "live") -> bytes:
-    """A SOAP 1.2 fault (HTTP 500) as the platform of `era` writes it."""
-    if era == "live":
-        p, lang = "soap:", "fr"
-        body_open = f'<env:Body xmlns:env="{SOAP12}">'
-        fault_open = "<soap:Fault>"
-    else:
-        p, lang = "S:", "en"
-        body_open = f'<env:Body xmlns:S="{SOAP12}" xmlns:env="{SOAP12}">'
-        fault_open = f'<S:Fault xmlns:ns4="{SOAP11}">'
+    """A SOAP 1.2 fault (HTTP 500) as the platform of `era` writes it (the SOAP kit's INSi styles:
+    mocks.soap.fault INSI_LIVE / INSI_2022)."""
     attrs = {"code": spec.code, "severite": spec.severite, "messageID": spec.message_id}
     attr_text = "".join(
         f' {name}="{escape(str(attrs[name]), {chr(34): "&quot;"})}"'
         for name in spec.attribute_order
         if attrs.get(name) is not None
     )
-    subcode = f"<{p}Subcode><{p}Value>{p}{spec.subcode}</{p}Value></{p}Subcode>" if spec.subcode else ""
     detail = f'<siram:Erreur{attr_text} xmlns:siram="{SIRAM}">{escape(spec.text)}</siram:Erreur>'
-    fault = (
-        f"{fault_open}<{p}Code><{p}Value>{p}{spec.role}</{p}Value>{subcode}</{p}Code>"
-        f'<{p}Reason><{p}Text xml:lang="{lang}">{escape(spec.reason)}</{p}Text></{p}Reason>'
-        f"<{p}Detail>{detail}</{p}Detail></{p}Fault>"
-    )
-    return (XML_DECL + ENVELOPE_OPEN + body_open + fault + "</env:Body></soap:Envelope>").encode("utf-8")
+    fault = soap.Fault(spec.reason, code=spec.role, subcode=spec.subcode, detail=detail)
+    return soap.fault_envelope(fault, soap.INSI_LIVE if era == "live" else soap.INSI_2022)
 
 
 # -- verification answer [inferred: research 2.3 gives only the request and a namespace] ----------

@@ -7,13 +7,27 @@ Ségur scoreboard) rely on, apart from the journal.
 
 A fact is `{id, tenant, kind, subject, at (tenant clock), data, service, journal_id, trace_id}`.
 It is tenant-keyed (reset and export see it like any per-tenant table) and is **not** pruned
-with the journal: a fact stays true after the exchange that proved it is gone. Kinds in use (each
-documented where it is written):
+with the journal: a fact stays true after the exchange that proved it is gone. Kinds in use (this
+list is the contract between the services that write them and the readers, the Ségur
+scoreboard first; a writer may add fields, never rename these):
 
-    ins.qualified            INSi CR 00 (and ApCV): {ins, oid, traits_hash, auth_mode, caller, via}
-    dmp.document.accepted    DMP ITI-41 accepted document
-    mss.message.accepted     MSSanté submission accepted
-    mss.delivered.citizen    a message reached the configured test citizen address
+    ins.qualified            subject: the INS matricule (13 characters, as INSi returns it)
+                             {ins, oid, traits_hash, auth_mode, caller, operation, via: insi|apcv}
+    dmp.document.accepted    subject: the document uniqueId (ITI-41 accepted by the DMP)
+                             {ins, ins_qualified: bool, type_code, format_code, class_code,
+                              author_rpps, structure (idNat_Struct), auth_mode (DIRECTE|INDIRECTE|
+                              INDIRECTE_RENFORCEE), caller, confidentiality: [codes], replaces
+                              (uniqueId or ""), cda_errors: int | None (None: no verdict yet),
+                              via_third_party: bool}
+    dmp.document.updated     subject: the uniqueId (ITI-57 accepted) {action: mask|unmask|
+                              invisible_patient|visible_patient|delete|archive|unarchive, caller}
+    mss.message.accepted     subject: the Message-ID (an SMTP submission accepted by MSSanté)
+                             {sender (address), sender_rpps, structure, sender_kind: PER|ORG|APP|CAB,
+                              recipients: [{address, kind: PER|ORG|APP|CAB|patient|citizen_test|
+                              external}], documents: [{uniqueId, type_code, ins, ins_qualified}],
+                              xdm: bool, via_third_party: bool}
+    mss.delivered.citizen    subject: the Message-ID of a message that reached the configured test
+                              citizen address {address, sender, sender_rpps, structure}
 """
 
 from __future__ import annotations

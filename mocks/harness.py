@@ -202,6 +202,7 @@ class Harness:
             with sandbox.exchange(service, operation, DEFAULT, environ) as ex:
                 environ[EXCHANGE_KEY] = ex
                 ex.details["listener"] = listener.name
+                ex.details["request"] = _request_line(environ)  # the console's copy-as-curl
                 reply = self._serve(ex, environ, app, protocol, presented, max_body)
                 if reply is None:
                     return []  # connection dropped by a fault rule
@@ -320,6 +321,15 @@ def _read_body(environ: dict[str, Any], cap: int) -> bytes | None:
     # a known length is read exactly; an unknown one (chunked) up to one byte past the cap
     data = bytes(stream.read(length if length >= 0 else cap + 1) if length else b"")
     return None if len(data) > cap else data
+
+
+def _request_line(environ: dict[str, Any]) -> dict[str, str]:
+    return {
+        "method": str(environ.get("REQUEST_METHOD") or ""),
+        "path": str(environ.get("PATH_INFO") or "/")[:500],
+        "query": str(environ.get("QUERY_STRING") or "")[:2000],
+        "content_type": str(environ.get("CONTENT_TYPE") or "")[:200],
+    }
 
 
 def _text(data: bytes | None) -> str | None:

@@ -63,6 +63,10 @@ STATS_MIGRATIONS = [
     """,
 ]
 
+# Appended to the kernel's migrations (mocks.kernel, after every older step): a tenant's page of
+# the journal, newest first, reads 50 rows of this index instead of sorting all the tenant's rows.
+TENANT_ORDER_INDEX = "CREATE INDEX journal_tenant_id ON journal(tenant, id)"
+
 # filter name -> SQL condition (parameter bound by name)
 FILTERS = {
     "tenant": "tenant = :tenant",
@@ -262,6 +266,27 @@ class Journal:
                 if cut is not None:
                     deleted += conn.execute(PRUNE_BELOW, (cut + 1,)).rowcount
         return deleted
+
+    def attach_findings(self, entry_id: int, findings: list[dict[str, Any]], details: dict[str, Any]) -> bool:
+        """Add findings (and details keys) to an existing entry: a verdict that arrives after the
+        answer (the CDA engine in report mode). False when the entry is gone (pruned)."""
+        with self.store.tx() as conn:
+            row = conn.execute("SELECT findings, details FROM journal WHERE id = ?", (entry_id,)).fetchone()
+            if row is None:
+                return False
+            merged = json.loads(row[0]) + findings
+            conn.execute(
+                "UPDATE journal SET findings = ?, finding_count = ?, details = ? WHERE id = ?",
+                (
+                    json.dumps(merged, ensure_ascii=False),
+                    len(merged),
+                    json.dumps({**json.loads(row[1]), **details}, ensure_ascii=False, default=str),
+                    entry_id,
+                ),
+            )
+        with self._appended:
+            self._appended.notify_all()
+        return True
 
     # -- queries -----------------------------------------------------------------------------
     @staticmethod

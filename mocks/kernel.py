@@ -11,6 +11,7 @@
     sandbox.harness     the request harness every emulated HTTP endpoint goes through (mocks.harness)
     sandbox.population  the synthetic world (mocks.population), built on first use
     sandbox.pki         the fake IGC-Santé (mocks.pki), built on first use
+    sandbox.cda         the CDA conformance engine (mocks.cda), built on first use
 
 An HTTP request reaches a service through the harness, which opens its `Exchange`; a mail
 transaction opens one with `sandbox.exchange(...)`. `ex.fault(persona)` applies the fault rules.
@@ -49,6 +50,7 @@ from mocks.tenants import Tenants
 from mocks.tokens import TokenTrust
 
 if TYPE_CHECKING:
+    from mocks.cda.engine import CdaEngine
     from mocks.pki import Pki
     from mocks.population import Population
 
@@ -73,6 +75,7 @@ KERNEL_MIGRATIONS = [
         updated_at TEXT NOT NULL
     )
     """,
+    journal_mod.TENANT_ORDER_INDEX,
 ]
 
 
@@ -206,6 +209,13 @@ class Sandbox:
         from mocks.pki import Pki
 
         return Pki(self)
+
+    @cached_property
+    def cda(self) -> CdaEngine:
+        """The CDA conformance engine (mocks/cda): validate, submit, render."""
+        from mocks.cda.engine import CdaEngine
+
+        return CdaEngine(self)
 
     def component_rules(self) -> dict[str, Mapping[str, Rule]]:
         """Findings catalogues of kernel components (the CDA engine), by component name."""

@@ -18,6 +18,9 @@ SERVICES: dict[str, str] = {
     "insi": "insi.service",
     "psc": "psc.service",
     "annuaire": "annuaire.service",
+    "mss": "mssante.service",
+    "dmp": "dmp.service",
+    "apcv": "apcv.service",
 }
 
 
@@ -76,8 +79,15 @@ def available() -> dict[str, ServiceEntry]:
     return found
 
 
+# kernel components that declare settings (module exposing SETTINGS)
+COMPONENT_SETTINGS = ["mocks.cda.settings"]
+
+
 def service_settings() -> list[Setting]:
     settings: list[Setting] = []
+    for path in COMPONENT_SETTINGS:
+        module = optional_module(path)
+        settings.extend(getattr(module, "SETTINGS", []) if module else [])
     for entry in available().values():
         settings.extend(entry.settings)
         settings.append(

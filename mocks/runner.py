@@ -17,6 +17,7 @@ from typing import Any
 from mocks.config import Config
 from mocks.http import DEFAULT_MAX_BODY, DEFAULT_THREADS, HttpServer
 from mocks.kernel import Sandbox
+from mocks.registry import optional_module
 from mocks.service import Listener, MailServer, Service
 
 log = logging.getLogger("segur")
@@ -69,6 +70,8 @@ class Runner:
             urls = {lst.name: sandbox.url(lst.name) for lst in service.listeners()}
             sandbox.set_status(name, "ready", urls=urls)
         self.started_in = time.perf_counter() - self._t0
+        if optional_module("mocks.cda.engine") is not None:
+            sandbox.cda.start()  # spawns the CDA worker process (compiles in the background)
 
     def _serve_listener(self, service: str, listener: Listener) -> None:
         from mocks.service import TlsPolicy
@@ -132,6 +135,8 @@ class Runner:
         return rows
 
     def stop(self) -> None:
+        if "cda" in vars(self.sandbox):
+            self.sandbox.cda.stop()
         for name in self.local:
             try:
                 self.sandbox.instances[name].stop()

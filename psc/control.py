@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 from psc.claims import ACR_MODES
-from psc.rules import Client, Realm
+from psc.clients import AUTH_METHODS, Client
+from psc.realm import Realm
 
 if TYPE_CHECKING:
     from mocks.kernel import Sandbox
@@ -53,8 +54,9 @@ class ClientBody(BaseModel):
     redirect_uris: list[str] = Field(default_factory=list)
     post_logout_redirect_uris: list[str] = Field(default_factory=list)
     grant_types: list[str] | None = None
-    auth_method: str = "client_secret_basic"
+    auth_method: str = Field("client_secret_basic", description=" | ".join(AUTH_METHODS))
     tls_subject: str = ""
+    jwks: dict[str, Any] | None = Field(None, description="private_key_jwt: the client's public JWKS")
     description: str = ""
 
 
@@ -126,27 +128,27 @@ def index() -> Response:
             "token_exchange_endpoint": sb.url(
                 "psc-exchange", "/realms/signsessiondata/protocol/openid-connect/token"
             ),
-            "auto_approve_after_seconds": r.auto_approve(t),
+            "auto_approve_after_seconds": r.logins.auto_approve(t),
             "card_pin": str(sb.config["psc_card_pin"]),
-            "pending": len(r.pending(t)),
+            "pending": len(r.logins.pending(t)),
         }
     )
 
 
 @route("GET", "/pending", "pending e-CPS pushes, card prompts and CIBA requests")
 def pending() -> Response:
-    return json_response([_request_json(r) for r in realm().pending(tenant())])
+    return json_response([_request_json(r) for r in realm().logins.pending(tenant())])
 
 
 def _decide(request_id: str, status: str) -> Response:
     r, t = realm(), tenant()
-    found = r.request(request_id)
+    found = r.logins.get(request_id)
     if found is None or found["tenant"] != t:
         raise ApiError(404, f"unknown request: {request_id}")
     if found["status"] != "pending":
         raise ApiError(409, f"request {request_id} is {found['status']}, not pending")
-    r.resolve(request_id, status, "console")
-    return json_response(_request_json(r.request(request_id) or found))
+    r.logins.resolve(request_id, status, "console")
+    return json_response(_request_json(r.logins.get(request_id) or found))
 
 
 @route(
@@ -165,18 +167,18 @@ def refuse(request_id: str) -> Response:
 def auto_approve() -> Response:
     data: AutoApprove = body(AutoApprove)
     t = tenant()
-    realm().set_auto_approve(t, data.after_seconds)
-    return json_response({"tenant": t, "auto_approve_after_seconds": realm().auto_approve(t)})
+    realm().logins.set_auto_approve(t, data.after_seconds)
+    return json_response({"tenant": t, "auto_approve_after_seconds": realm().logins.auto_approve(t)})
 
 
 @route("GET", "/clients", "clients of the tenant")
 def clients() -> Response:
-    return json_response([_client_json(c, s) for c, s in realm().clients(tenant())])
+    return json_response([_client_json(c, s) for c, s in realm().clients.all(tenant())])
 
 
 @route("GET", "/clients/{client_id}", "one client")
 def get_client(client_id: str) -> Response:
-    for c, s in realm().clients(tenant()):
+    for c, s in realm().clients.all(tenant()):
         if c.client_id == client_id:
             return json_response(_client_json(c, s))
     raise ApiError(404, f"unknown client: {client_id}")
@@ -200,7 +202,7 @@ def _validated(client_id: str, data: dict[str, Any]) -> Client:
 def put_client(client_id: str) -> Response:
     data: ClientBody = body(ClientBody)
     client = _validated(client_id, data.model_dump())
-    realm().put_client(tenant(), client)
+    realm().clients.put(tenant(), client)
     return json_response(_client_json(client, "control"))
 
 
@@ -213,22 +215,22 @@ def post_client() -> Response:
         raise ApiError(400, "invalid client: client_id: required")
     t = tenant()
     client = _validated(str(raw["client_id"]), {k: v for k, v in raw.items() if k != "client_id"})
-    if realm().client(t, client.client_id) is not None:
+    if realm().clients.get(t, client.client_id) is not None:
         raise ApiError(409, f"client {client.client_id} exists; PUT /clients/{client.client_id} replaces it")
-    realm().put_client(t, client)
+    realm().clients.put(t, client)
     return json_response(_client_json(client, "control"), 201)
 
 
 @route("DELETE", "/clients/{client_id}", "delete a client registered through this API")
 def delete_client(client_id: str) -> Response:
-    if not realm().delete_client(tenant(), client_id):
+    if not realm().clients.delete(tenant(), client_id):
         raise ApiError(404, f"no client {client_id} registered through the control API in this tenant")
     return Response(status=204)
 
 
 @route("GET", "/quirks", "per-persona acr quirks of the tenant")
 def quirks() -> Response:
-    return json_response(realm().quirks(tenant()))
+    return json_response(realm().tokens.quirks(tenant()))
 
 
 @route("PUT", "/quirks/{national_id}", "set a persona's acr quirk", model=Quirk)
@@ -237,7 +239,7 @@ def put_quirk(national_id: str) -> Response:
     if sandbox().population.professional(national_id) is None:
         raise ApiError(404, f"unknown professional: {national_id}")
     try:
-        realm().set_quirk(tenant(), national_id, data.acr)
+        realm().tokens.set_quirk(tenant(), national_id, data.acr)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
     return json_response({"national_id": national_id, "acr": data.acr})

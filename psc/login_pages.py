@@ -1,26 +1,28 @@
-"""The wallet's pages, in French, as a professional sees them (Jinja, autoescaped by Flask)."""
+"""The wallet's pages, in French, as a professional sees them (Jinja, autoescaped), and the
+pages the issuer shows (logout, errors) in the same style. `html(title, body, **values)` renders
+one; it needs no Flask context (the protocols render error pages after the app has returned)."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+from mocks.console.style import SHARED_CSS  # one look with the console (mocks/console/static/segur.css)
+
+_ENV = Environment(autoescape=True)
 
 LAYOUT = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {% if refresh %}<meta http-equiv="refresh" content="{{ refresh }}">{% endif %}
 <title>{{ title }} - Pro Santé Connect (bac à sable Ségur)</title>
-<style>
-body{font-family:system-ui,sans-serif;background:#f5f5fe;margin:0;color:#161616}
-header{background:#000091;color:#fff;padding:12px 24px;font-weight:bold}
-main{max-width:560px;margin:32px auto;background:#fff;padding:24px 32px;border-radius:6px;box-shadow:0 1px 4px #0002}
-label{display:block;margin:12px 0 4px}input,select{width:100%;padding:8px;box-sizing:border-box}
-button{margin:16px 8px 0 0;padding:10px 18px;background:#000091;color:#fff;border:0;border-radius:4px;cursor:pointer}
-button.secondary{background:#fff;color:#000091;border:1px solid #000091}
-.error{color:#ce0500;font-weight:bold}.note{color:#666;font-size:.9em}.code{font-size:2.4em;letter-spacing:.2em}
-</style></head>
-<body><header>Pro Santé Connect — bac à sable (Ségur Sandbox)</header><main>
+<style>{% raw %}/*SHARED_CSS*/{% endraw %}</style></head>
+<body><header class="top">Pro Santé Connect — bac à sable (Ségur Sandbox)</header><main class="narrow">
 <h1>{{ title }}</h1>
 {% if error %}<p class="error" id="error">{{ error }}</p>{% endif %}
 {{ body|safe }}
-</main></body></html>"""
+</main></body></html>""".replace("/*SHARED_CSS*/", SHARED_CSS)
 
 LOGIN = """
 <p>Le service <strong>{{ client_id }}</strong> vous demande de vous identifier.</p>
@@ -42,8 +44,9 @@ WAIT = """
 <p><strong>Validez sur votre téléphone.</strong> Vérifiez que le code affiché est :</p>
 <p class="code" id="binding">{{ binding }}</p>
 <p class="note">Cette page se met à jour toute seule. Délai restant : {{ remaining }} s.</p>
-<p class="note">Simulation : <a href="{{ phone }}" id="phone">ouvrir le téléphone simulé</a>
-(ou approuver depuis la console du bac à sable).</p>"""
+<p class="note">Simulation : <a href="{{ phone }}" id="phone">ouvrir le téléphone simulé</a>,
+ou valider depuis la console du bac à sable (<a href="{{ console }}" id="console">{{ console }}</a>),
+ou par l'API : <code id="approve-api">POST {{ approve_api }}</code>.</p>"""
 
 PHONE = """
 <p>Application e-CPS de <strong>{{ name }}</strong> ({{ national_id }}).</p>
@@ -60,7 +63,8 @@ PIN = """
 <label for="pin">Code porteur (simulé, 4 chiffres)</label>
 <input id="pin" name="pin" type="password" inputmode="numeric" maxlength="8" autocomplete="off">
 <button type="submit" id="validate">Valider</button></form>
-<p class="note">Bac à sable : le code porteur des cartes simulées est indiqué dans la documentation.</p>"""
+<p class="note">Bac à sable : le code porteur des cartes simulées est <strong id="test-pin">{{ pin }}</strong>
+(réglage <code>psc_card_pin</code>) ; trois codes faux bloquent la carte.</p>"""
 
 MESSAGE = """<p id="message">{{ message }}</p>
 {% if retry %}<form method="post" action="{{ retry }}"><input type="hidden" name="request" value="{{ rid }}">
@@ -68,12 +72,22 @@ MESSAGE = """<p id="message">{{ message }}</p>
 <button type="submit" name="method" value="{{ method }}" id="retry">Réessayer</button></form>{% endif %}
 {% if back %}<p><a href="{{ back }}" id="back">Retour au service</a></p>{% endif %}"""
 
-KEYCLOAK_ERROR = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Erreur</title></head>
-<body><div id="kc-content"><h1 id="kc-page-title">Nous sommes désolés...</h1>
-<p id="kc-error-message" class="instruction">{{ message }}</p></div></body></html>"""
+# Keycloak's error page (login theme "error.ftl", French locale), in the wallet's style
+ERROR = """<div id="kc-content"><p id="kc-error-message" class="instruction">{{ message }}</p>
+{% if trace %}<p class="note">Référence de l'incident (journal du bac à sable) : <code id="trace">{{ trace }}</code></p>{% endif %}</div>"""
 
-LOGGED_OUT = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Déconnexion</title></head>
-<body><div id="kc-content"><h1 id="kc-page-title">Vous êtes déconnecté</h1>
-<p class="instruction">{{ message }}</p></div></body></html>"""
+LOGGED_OUT = """<div id="kc-content"><p class="instruction" id="message">{{ message }}</p></div>"""
+
+
+def render(template: str, **values: Any) -> str:
+    return _ENV.from_string(template).render(**values)
+
+
+def html(title: str, body: str, error: str = "", refresh: int = 0, **values: Any) -> str:
+    """A full page: `body` (one of the templates above) rendered with `values` inside LAYOUT."""
+    inner = render(body, **values)
+    return render(LAYOUT, title=title, body=inner, error=error, refresh=refresh)
+
+
+def error_page(message: str, title: str = "Nous sommes désolés...", trace: str = "") -> str:
+    return html(title, ERROR, message=message, trace=trace)

@@ -5,7 +5,13 @@
 - `psc-wallet`   (psc_wallet_port 4611): the `wallet.*` login front with `/auth` (client
                  certificate optional: a CPS card's authentication certificate);
 - `psc-exchange` (psc_exchange_port 4612): the token-exchange authorization server of the
-                 national APIs (mutual TLS required, ORG AUTH_CLI).
+                 national APIs (client certificate asked for, required by its token endpoint:
+                 an ORG AUTH_CLI; its metadata and JWKS are public, as a Keycloak realm's).
+
+Every request goes through the kernel harness (one journaled exchange, tenant from the
+`X-Sandbox-Tenant` header, a `/_t/<tenant>/` prefix or what the caller presents: its client id,
+its certificate's subject), bodies capped at 64 KiB (OAuth forms), errors written by
+psc.protocol. The endpoints are in psc.endpoints, the realm's state in psc.realm.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from mocks.config import ConfigError, Setting
 from mocks.service import Listener, Service, TlsPolicy
 from mocks.store import Migration
+from psc import auth, endpoints
+from psc.checks import RULES
+from psc.clients import DEFAULT_CLIENTS, configured_clients
 from psc.errors import ERRORS
-from psc.rules import DEFAULT_CLIENTS, MIGRATIONS, Realm, configured_clients
-from psc.wallet import Wallet
-from psc.wire import EXCHANGE_REALM, REALM, Wire
+from psc.protocol import KeycloakJson, WalletPages
+from psc.realm import EXCHANGE_REALM, REALM, Realm
+from psc.schema import MIGRATIONS
 
 if TYPE_CHECKING:
     from mocks.kernel import Sandbox
@@ -65,7 +74,29 @@ SETTINGS = [
     Setting("psc_ciba_interval", 5, "CIBA minimum polling interval, seconds", "int"),
     Setting("psc_exchange_lifetime", 14400, "token-exchange access token lifetime, seconds", "int"),
 ]
-__all__ = ["ERRORS", "NAME", "SETTINGS", "TITLE", "create"]
+# every operation PSC journals (`ex.operation`), which fault rules may name
+OPERATIONS = [
+    "discovery",
+    "realm",
+    "certs",
+    "token",
+    "userinfo",
+    "introspect",
+    "revoke",
+    "logout",
+    "ciba",
+    "authorize",
+    "login",
+    "card-pin",
+    "ecps-wait",
+    "ecps-approved",
+    "ecps-refused",
+    "ecps-phone",
+    "wallet-home",
+    "token-exchange",
+]
+MAX_BODY = 64 * 1024  # OAuth forms (issue 11): a PSC request is a few hundred bytes
+__all__ = ["ERRORS", "NAME", "OPERATIONS", "RULES", "SETTINGS", "TITLE", "create"]
 
 
 class Psc(Service):
@@ -75,14 +106,13 @@ class Psc(Service):
     def __init__(self, sandbox: Sandbox):
         super().__init__(sandbox)
         self.realm = Realm(sandbox)
-        self.wire = Wire(sandbox, self.realm)
-        self.wallet = Wallet(sandbox, self.realm, self.wire)
         # one WSGI app per listener, built once (listeners() is called more than once)
         self.apps = {
-            "psc": self.wire.issuer_app(),
-            "psc-wallet": self.wallet.app(),
-            "psc-exchange": self.wire.exchange_app(),
+            "psc": endpoints.issuer_app(self.realm),
+            "psc-wallet": endpoints.wallet_app(self.realm),
+            "psc-exchange": endpoints.exchange_app(self.realm),
         }
+        self.json, self.pages = KeycloakJson(), WalletPages()
 
     def migrations(self) -> Sequence[Migration]:
         return MIGRATIONS
@@ -98,8 +128,9 @@ class Psc(Service):
             self.realm.keys.kid(name)  # created now rather than on a first request
 
     def verify_token(self, token: str, tenant: str) -> dict[str, Any] | None:
-        """An access token of the realm, active on the tenant's clock (kernel token trust)."""
-        active = self.realm.active_token(token)
+        """An access token of the realm, active on the tenant's clock (kernel token trust):
+        signature and kid, `exp`, not revoked, session alive, issued in this tenant."""
+        active = self.realm.tokens.active(token)
         if active is None:
             return None
         claims, row = active
@@ -117,6 +148,9 @@ class Psc(Service):
                 tls=TlsPolicy(client_auth="optional"),
                 description="Pro Santé Connect, émetteur (realm esante-wallet)",
                 paths=[REALM + "/.well-known/wallet-openid-configuration"],
+                protocol=self.json,
+                presented=auth.presented,
+                max_body=MAX_BODY,
             ),
             Listener(
                 name="psc-wallet",
@@ -126,15 +160,22 @@ class Psc(Service):
                 tls=TlsPolicy(client_auth="optional"),
                 description="Pro Santé Connect, page de connexion (wallet)",
                 paths=["/auth"],
+                protocol=self.pages,
+                presented=auth.presented_client,
+                max_body=MAX_BODY,
+                journal_bodies=False,  # the pages' HTML: the outcome says what was shown
             ),
             Listener(
                 name="psc-exchange",
                 port_setting="psc_exchange_port",
                 scheme="https",
                 app=self.apps["psc-exchange"],
-                tls=TlsPolicy(client_auth="required"),
+                tls=TlsPolicy(client_auth="optional"),
                 description="Serveur d'autorisation des API nationales (échange de jeton RFC 8693, mTLS)",
                 paths=[EXCHANGE_REALM + "/protocol/openid-connect/token"],
+                protocol=self.json,
+                presented=auth.presented,
+                max_body=MAX_BODY,
             ),
         ]
 

@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from flask import Flask, Response, redirect, request, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import HTTPException
 
@@ -99,9 +99,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def _http_error(exc: HTTPException) -> Response:
         return json_response({"error": exc.description or exc.name}, exc.code or 500)
 
-    @app.get("/")
-    def _root() -> Any:
-        return redirect("/_sandbox/")
+    from mocks.console import mount as mount_console
+
+    mount_console(app, sandbox)  # the web console at / (mocks/console, docs/console.md)
 
     # -- health and info ---------------------------------------------------------------------
     def health_data() -> dict[str, Any]:
@@ -138,7 +138,12 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def health() -> Response:
         services = health_data()
         ok = all(s["state"] in ("ready", "disabled", "stopped") for s in services.values())
-        return json_response({"status": "ok" if ok else "degraded", "services": services})
+        out: dict[str, Any] = {"status": "ok" if ok else "degraded", "services": services}
+        if optional_module("mocks.cda.engine") is not None:  # the CDA engine: not installed is fine
+            cda = sandbox.cda.health()
+            out["cda"] = {k: cda[k] for k in ("state", "detail", "path") if k in cda}
+            out["status"] = "degraded" if cda["state"] == "failed" else out["status"]
+        return json_response(out)
 
     @api.route("GET", "/livez", "The control plane answers", "info")
     def livez() -> Response:

@@ -9,12 +9,13 @@ signer means, as the real service would.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, InvalidSignature
 
 from mocks.pki.identify import identify
@@ -53,7 +54,21 @@ def _element(xml: Any) -> Any:
     return xml
 
 
-def verify(pki: Pki, xml: Any, tenant: str = "default", *, expect_references: int = 1) -> XmlSignature:
+def verify(
+    pki: Pki,
+    xml: Any,
+    tenant: str = "default",
+    *,
+    expect_references: int = 1,
+    allow_sha1: bool = False,
+    judge_validity: bool = True,
+) -> XmlSignature:
+    """Verify the first ds:Signature of `xml` with its KeyInfo certificate.
+
+    `allow_sha1` accepts rsa-sha1 / sha1 (the official DMP examples of 2019-2020 use them; signxml
+    refuses them by default). `judge_validity=False` leaves the certificate's validity period to
+    `caller.status` (judged on the tenant's sandbox clock) instead of signxml's check against the
+    real time, which would call an expired signer's valid signature "invalid"."""
     root = _element(xml)
     signature = root if root.tag == f"{{{DS}}}Signature" else root.find(f".//{{{DS}}}Signature")
     if signature is None:
@@ -68,6 +83,14 @@ def verify(pki: Pki, xml: Any, tenant: str = "default", *, expect_references: in
         raise SignatureInvalid("no_certificate", f"X509Certificate is not a DER certificate: {exc}") from None
     caller = identify(pki, der, tenant)
     config = SignatureConfiguration(expect_references=expect_references)
+    if allow_sha1:
+        config = replace(
+            config,
+            signature_methods=frozenset(m for m in SignatureMethod if not m.name.startswith("HMAC")),
+            digest_algorithms=frozenset(DigestAlgorithm),
+        )
+    if not judge_validity:
+        config = replace(config, verification_time=cert.not_valid_before_utc)
     try:
         # the document is verified as given; the KeyInfo certificate is the key (trust: `caller`)
         result = XMLVerifier().verify(root, x509_cert=cert, expect_config=config)

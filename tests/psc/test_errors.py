@@ -44,9 +44,10 @@ def test_unknown_redirect_uri_is_an_error_page_not_a_redirect(psc: Psc) -> None:
     psc.register()
     r = psc.https.get(_url(psc, redirect_uri="https://evil.example/cb"))
     assert r.status_code == 400 and "location" not in r.headers
-    assert "Invalid parameter: redirect_uri" in r.text
+    # Keycloak's messages in its French locale (messages_fr.properties), one language per page
+    assert "Paramètre invalide : redirect_uri" in r.text and 'lang="fr"' in r.text
     r = psc.https.get(_url(psc, client_id="nobody-" + psc.client_id))
-    assert r.status_code == 400 and "Client not found." in r.text
+    assert r.status_code == 400 and "Client inconnu." in r.text
     # after the redirect URI is known, errors go back to the client with the state
     r = psc.https.get(_url(psc, response_type="token"))
     assert r.status_code == 302

@@ -227,3 +227,51 @@ def test_ecps_login_in_chromium_refused_gives_access_denied(
         "state": state,
     }
     assert not any(c["name"] == "PSC_WALLET_SESSION" for c in context.cookies(psc.runner.url("psc-wallet")))
+
+
+def test_card_login_in_chromium_with_the_pin_the_page_shows(
+    psc: Psc, context: BrowserContext, lgc: Lgc
+) -> None:
+    """A trainer with no documentation at hand: the PIN page itself says the simulated PIN."""
+    psc.register(redirect_uris=[lgc.redirect_uri])
+    url, state, _, verifier = _authorization(psc, lgc.redirect_uri)
+    page = context.new_page()
+    page.goto(url)
+    page.select_option("#persona", DOCTOR)
+    page.click("#card")
+    assert page.locator("h1").inner_text() == "Code porteur"
+    shown = page.locator("#test-pin").inner_text().strip()
+    assert shown == str(psc.runner.sandbox.config["psc_card_pin"])
+    page.fill("#pin", "0000")
+    page.click("#validate")
+    assert "Code porteur incorrect (2 essai(s) restant(s))." in page.locator("#error").inner_text()
+    page.fill("#pin", shown)
+    page.click("#validate")
+    back = _wait_for_callback(page, lgc)
+    assert back["state"] == state and back["code"]
+    token = psc.https.post(
+        psc.oidc("/token"),
+        data={
+            "grant_type": "authorization_code",
+            "code": back["code"],
+            "redirect_uri": lgc.redirect_uri,
+            "code_verifier": verifier,
+        },
+        auth=(psc.client_id, psc.secret),
+    )
+    assert token.status_code == 200 and _claims(token.json()["id_token"])["authMode"] == "CARD"
+
+
+def test_error_page_in_chromium_is_styled_and_french(psc: Psc, context: BrowserContext) -> None:
+    psc.register()
+    page = context.new_page()
+    page.goto(
+        psc.runner.url("psc-wallet", "/auth")
+        + "?"
+        + urlencode({"client_id": "nobody", "response_type": "code"})
+    )
+    assert page.title().startswith("Nous sommes désolés...")
+    assert page.locator("#kc-error-message").inner_text() == "Client inconnu."
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    header = page.locator("header")
+    assert header.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(0, 0, 145)"  # #000091

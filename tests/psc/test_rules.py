@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from mocks.errors import ServiceError
 from mocks.runner import Runner
 from psc import claims
-from psc.errors import OAuthError
-from psc.rules import Client, _json, check_pkce
+from psc.clients import Client
+from psc.sessions import check_pkce
+from psc.tokens import pairs_json as _json
 
 
 def _s256(verifier: str) -> str:
@@ -35,9 +37,9 @@ def test_pkce() -> None:
         ((verifier, "S256", verifier), "PKCE verification failed: Code mismatch"),
     ]
     for args, description in cases:
-        with pytest.raises(OAuthError) as caught:
+        with pytest.raises(ServiceError) as caught:
             check_pkce(*args)
-        assert (caught.value.error, caught.value.description) == ("invalid_grant", description)
+        assert (caught.value.error.name, caught.value.text) == ("invalid_grant", description)
 
 
 def test_acr_quirks_render() -> None:

@@ -1,0 +1,141 @@
+"""Every console page in headless Chromium: it opens (no 5xx), its heading is French, axe-core
+finds no serious or critical WCAG 2.1 A/AA violation, and a full-page screenshot is kept
+(.artefacts/console/). Also: the English toggle on labels, the large-type option, the tenant
+selector, keyboard navigation, and the French 404 pages."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.console.conftest import DOCTOR, STRUCTURE, Insi, axe_violations, shot
+
+PATIENT = "insi-adrtrois-toussaint"
+
+PAGES = [
+    ("/", "Accueil", "accueil"),
+    ("/personas", "Personas", "personas"),
+    ("/personas?q=TOUSSAINT", "Recherche de personas", "personas-recherche"),
+    (f"/personas/patients/{PATIENT}", "TOUSSAINT ADRTROIS", "persona-patient"),
+    (f"/personas/professionals/{DOCTOR}", "", "persona-professionnel"),
+    (f"/personas/structures/{STRUCTURE}", "", "persona-structure"),
+    ("/journal", "Journal", "journal"),
+    ("/defauts", "Défauts", "defauts"),
+    ("/horloge", "Horloge", "horloge"),
+    ("/tenants", "Tenants", "tenants"),
+    ("/pki", "PKI", "pki"),
+    ("/insi", "INSi", "insi"),
+    ("/psc", "Pro Santé Connect", "psc"),
+]
+
+
+@pytest.mark.parametrize(("path", "heading", "name"), PAGES, ids=[p[2] for p in PAGES])
+def test_page_opens_in_french_accessible(page: Page, insi: Insi, console_tenant: str, path: str, heading: str,
+                                         name: str) -> None:  # fmt: skip
+    assert insi.traits(console_tenant).status_code == 200  # something in the journal and the INSi log
+    response = page.goto(path)
+    assert response is not None and response.status == 200, path
+    assert page.locator("html").get_attribute("lang") == "fr"
+    h1 = page.locator("h1").first.inner_text()
+    assert heading in h1
+    nav = page.locator("nav.main").inner_text()
+    assert "Accueil" in nav and "Journal" in nav and "Défauts" in nav and "Pro Santé Connect" in nav
+    assert page.locator("#tenant-select").input_value() == console_tenant
+    violations = axe_violations(page)
+    shot(page, name)
+    assert violations == [], violations
+
+
+def test_journal_entry_page(page: Page, insi: Insi, console_tenant: str) -> None:
+    assert insi.traits(console_tenant).status_code == 200
+    page.goto("/journal")
+    page.locator("#journal-rows tr a").first.click()
+    assert "rechercherInsAvecTraitsIdentite" in page.locator("h1").inner_text()
+    # the SOAP request folds element by element, the answer shows CR 00
+    assert page.locator("#request .xml details").count() > 3
+    assert "CodeCR" in page.locator("#response").inner_text()
+    page.locator("#request [data-fold=close]").click()
+    assert page.locator("#request .xml details[open]").count() == 0
+    assert "curl" in page.locator("#curl-command").inner_text()
+    assert axe_violations(page) == []
+    shot(page, "journal-echange")
+
+
+def test_english_toggle_and_large_type(page: Page) -> None:
+    page.goto("/journal")
+    with page.expect_navigation():
+        page.click("#lang-toggle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").first.inner_text().startswith("Journal")
+    nav = page.locator("nav.main").inner_text()
+    assert "Home" in nav and "Faults" in nav and "Clock" in nav
+    with page.expect_navigation():
+        page.click("#lang-toggle")
+    assert "Accueil" in page.locator("nav.main").inner_text()
+    small = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    with page.expect_navigation():
+        page.click("#large-toggle")
+    large = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert large >= small * 1.3
+    shot(page, "journal-grands-caracteres")
+
+
+def test_tenant_selector_switches_the_pages(page: Page, console_tenant: str) -> None:
+    page.goto("/")
+    assert page.locator("#home-tenant").inner_text() == console_tenant
+    page.select_option("#tenant-select", "default")  # submits itself (progressive JavaScript)
+    page.wait_for_function("document.querySelector('#home-tenant').textContent === 'default'")
+    assert page.locator("#tenant-select").input_value() == "default"
+
+
+def test_keyboard_reaches_the_navigation_and_skips_it(page: Page) -> None:
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    reached = []
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.textContent.trim()"))
+    assert "Journal" in reached and "Défauts" in reached, reached
+    page.goto("/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link: focus in the content, past the navigation
+    assert page.evaluate("document.activeElement.id") == "contenu"
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/personas/patients/nobody", "Persona inconnu : nobody"),
+        ("/personas/professionals/000", "Persona inconnu : 000"),
+        ("/journal/987654321", "Entrée de journal inconnue : 987654321"),
+        ("/journal/abc", "Entrée de journal inconnue : abc"),
+        ("/?tenant=no-such-tenant", "Tenant inconnu : no-such-tenant"),
+        ("/rien/du/tout", "Rien à l'adresse /rien/du/tout"),
+    ],
+)
+def test_french_404_with_a_way_back(page: Page, path: str, text: str) -> None:
+    response = page.goto(path)
+    assert response is not None and response.status == 404
+    assert text in page.locator("#error-detail").inner_text()
+    back = page.locator("#back")
+    assert back.count() == 1
+    if path.startswith("/rien"):
+        shot(page, "erreur-404")
+    back.click()
+    assert page.locator("h1").count() == 1
+
+
+def test_psc_login_page_shares_the_console_style(page: Page) -> None:
+    """The demo login link of the PSC page opens the wallet's login page, in the same style."""
+    page.goto("/psc")
+    console_header = page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    link = page.locator("#demo a[target=_blank]").first.get_attribute("href")
+    assert link and "client_id=lgc-sandbox" in link
+    page.goto(link)
+    assert page.title().startswith("Identifiez-vous")
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == console_header
+    )
+    assert page.locator("#persona option").count() > 5
+    shot(page, "psc-page-de-connexion")
