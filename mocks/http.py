@@ -34,7 +34,11 @@ EDGE.idle_timeout, on_expire)` (`touch()` on activity, `cancel()` on close) for 
 Every request gets, in its WSGI environ: `segur.peercert` (the client certificate, DER, or None),
 `segur.tls` (protocol and cipher), `segur.trace_id` (echoed in `X-Sandbox-Trace-Id`),
 `segur.tenant_hint` (from `X-Sandbox-Tenant` or a `/_t/<tenant>/` path prefix, which is stripped)
-and `segur.drop` (closes the connection at once: a fault rule's `drop_connection`). An app that
+`segur.drop` (closes the connection at once: a fault rule's `drop_connection`) and
+`segur.connection` (also `segur.socket`): the client's connection as an identity, the same object
+for every request on it, weak-referenceable (DMP journals TD0.1 once per TLS connection). An
+answer without Content-Length is streamed as the app yields it (chunked), so server-sent events
+work; one with a length is sent whole. An app that
 sets `environ["segur.close"]` has the connection closed after its answer (the edge has read the
 whole body already: nothing is left unread).
 """
@@ -79,6 +83,7 @@ Refuse = Callable[[dict[str, Any], int, str], tuple[str, list[tuple[str, str]], 
 TENANT_PREFIX = re.compile(r"^/_t/([^/]+)(/.*)?$")
 TRACE_HEADER = "X-Sandbox-Trace-Id"
 DEFAULT_THREADS = 32
+STREAMED = "streamed"  # call_app's answer when the body went out chunk by chunk
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 
@@ -191,6 +196,10 @@ class WorkPool:
 
 
 # -- the listener -----------------------------------------------------------------------------
+def _has_length(headers: list[tuple[str, str]]) -> bool:
+    return any(k.lower() == "content-length" for k, _ in headers)
+
+
 class HttpServer:
     """One listening socket serving a WSGI app: its event loop in a thread, its work pool."""
 
@@ -222,7 +231,10 @@ class HttpServer:
         self._sock: socket.socket | None = None
 
     # in the work pool
-    def call_app(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    def call_app(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | str | None:
+        """Run the app on a complete request: (status, headers, body), or STREAMED when the answer
+        had no Content-Length (server-sent events, a generated export: its chunks went to the
+        connection as the app produced them), or None for a dropped connection."""
         captured: list[Any] = []
         chunks: list[bytes] = []
 
@@ -232,11 +244,26 @@ class HttpServer:
             captured[:] = [status, list(headers)]
             return chunks.append
 
+        conn: Any = environ.get("segur.connection")
+        streaming = False
         try:
             result = self.app(environ, start_response)
+            # a generated answer without a length is streamed; a list is one body (its length set)
+            may_stream = conn is not None and not isinstance(result, list | tuple)
             try:
                 for chunk in result:
-                    if chunk:
+                    if not streaming and may_stream and captured and not _has_length(captured[1]):
+                        streaming = True  # from here on, each chunk goes out as it comes
+                        self.loop.call_soon_threadsafe(
+                            conn.stream_head, captured[0], captured[1], b"".join(chunks)
+                        )
+                        chunks.clear()
+                    if streaming:
+                        if conn.closed:
+                            break  # the client went away: stop the app (close() below)
+                        if chunk:
+                            self.loop.call_soon_threadsafe(conn.stream_chunk, chunk)
+                    elif chunk:
                         chunks.append(chunk)
             finally:
                 close = getattr(result, "close", None)
@@ -248,8 +275,14 @@ class HttpServer:
             log.exception(
                 "%s: %s %s failed", self.name.upper(), environ["REQUEST_METHOD"], environ["PATH_INFO"]
             )
+            if streaming:
+                self.loop.call_soon_threadsafe(conn.stream_abort)
+                return STREAMED
             body = b"Internal Server Error\n"
             return "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], body
+        if streaming:
+            self.loop.call_soon_threadsafe(conn.stream_end)
+            return STREAMED
         if not captured:
             return None
         return captured[0], captured[1], b"".join(chunks)

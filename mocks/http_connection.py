@@ -247,6 +247,7 @@ class Connection(asyncio.Protocol):
         environ["CONTENT_LENGTH"] = str(len(body)) if body or "CONTENT_LENGTH" in environ else ""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["segur.drop"] = self._drop_from_worker
+        environ["segur.connection"] = environ["segur.socket"] = self
         return environ
 
     def _drop_from_worker(self) -> None:
@@ -261,10 +262,46 @@ class Connection(asyncio.Protocol):
             self.server.call_app, (environ,), lambda answer: self._respond(answer, environ)
         )
 
+    # a streamed answer (called in the loop, in order, by the worker producing it)
+    def stream_head(self, status: str, headers: list[tuple[str, str]], first: bytes) -> None:
+        if self.closed or self.transport is None:
+            return
+        headers = [*headers, ("Date", _http_date().decode())]
+        try:
+            out = self.h11.send(
+                h11.Response(status_code=int(status[:3]), headers=headers, reason=status[4:].encode())
+            )
+            if first:
+                out += self.h11.send(h11.Data(data=first))
+        except h11.LocalProtocolError as exc:
+            log.warning("%s: cannot send the answer: %s", self.server.name.upper(), exc)
+            self._abort()
+            return
+        self.transport.write(out)
+
+    def stream_chunk(self, data: bytes) -> None:
+        if not self.closed and self.transport is not None and self.h11.our_state is h11.SEND_BODY:
+            self.transport.write(self.h11.send(h11.Data(data=data)))
+
+    def stream_end(self) -> None:
+        if not self.closed and self.transport is not None and self.h11.our_state is h11.SEND_BODY:
+            self.transport.write(self.h11.send(h11.EndOfMessage()))
+
+    def stream_abort(self) -> None:
+        self._abort()  # an app that fails half way: the client sees a truncated answer, not a lie
+
     def _respond(
-        self, answer: tuple[str, list[tuple[str, str]], bytes] | None, environ: dict[str, Any]
+        self, answer: tuple[str, list[tuple[str, str]], bytes] | str | None, environ: dict[str, Any]
     ) -> None:
         self.busy = False
+        if isinstance(answer, str):  # streamed: head, chunks and end went out already
+            if self.closed or self.transport is None:
+                return
+            if environ.get("segur.close") or self.peer_eof or self.h11.our_state is h11.MUST_CLOSE:
+                self._close()
+            elif not self.write_paused:
+                self._next_cycle()
+            return
         if answer is None:  # a fault rule dropped the connection (or the app answered nothing)
             log.debug(
                 "%s: %s %s: connection dropped by a fault rule (trace %s)",

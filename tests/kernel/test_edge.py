@@ -216,3 +216,63 @@ def tid(ctl: httpx.Client) -> Iterator[str]:
     assert ctl.post("/tenants", json={"id": name}).status_code == 201
     yield name
     ctl.delete(f"/tenants/{name}")
+
+
+def test_a_generated_answer_without_length_is_streamed_and_stopped_when_the_client_leaves() -> None:
+    """Server-sent events (the console's live journal): each chunk reaches the client as it is
+    made; when the client goes, the app's generator is closed and its worker freed."""
+    import threading
+
+    closed = threading.Event()
+
+    def events(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        try:
+            for i in range(1000):
+                yield f"data: {i}\n\n".encode()
+                time.sleep(0.05)
+        finally:
+            closed.set()
+
+    server = HttpServer("edge-sse", "127.0.0.1", 0, events, None, threads=1)
+    server.start()
+    try:
+        with (
+            httpx.Client(timeout=5) as client,
+            client.stream("GET", f"http://127.0.0.1:{server.port}/e") as resp,
+        ):
+            assert resp.headers.get("transfer-encoding") == "chunked"
+            assert next(resp.iter_lines()) == "data: 0"
+        assert closed.wait(5), "the generator was not closed after the client left"
+        # the single worker is free again
+        with (
+            httpx.Client(timeout=5) as client,
+            client.stream("GET", f"http://127.0.0.1:{server.port}/") as resp,
+        ):
+            assert next(resp.iter_lines()) == "data: 0"
+    finally:
+        server.stop()
+
+
+def test_the_connection_is_one_identity_across_its_requests() -> None:
+    seen: list[object] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(environ["segur.connection"])
+        assert environ["segur.socket"] is environ["segur.connection"]
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    server = HttpServer("edge-id", "127.0.0.1", 0, app, None)
+    server.start()
+    try:
+        with httpx.Client(timeout=5) as client:
+            client.get(f"http://127.0.0.1:{server.port}/a")
+            client.get(f"http://127.0.0.1:{server.port}/b")
+        httpx.get(f"http://127.0.0.1:{server.port}/c", timeout=5)
+    finally:
+        server.stop()
+    import weakref
+
+    assert seen[0] is seen[1] and seen[2] is not seen[0]
+    weakref.ref(seen[0])  # DMP keeps TLS sessions in a WeakSet
