@@ -5,6 +5,9 @@ It reads a whole request (head within `header_timeout`, body within the listener
 (keep-alive, pipelining, `Expect: 100-continue`), and refuses at the edge what it cannot take
 (414, 431, 413, 400) through the listener's `refuse`, then drains the rest of the request
 (bounded) so that the client reads the refusal rather than a reset.
+
+About 440 lines: one state machine (reading, answering, streaming, refusing, draining) whose
+states share the same few fields; kept in one class so that its transitions read together.
 """
 
 from __future__ import annotations
