@@ -43,6 +43,13 @@ log = logging.getLogger("segur.harness")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXCHANGE_KEY = "segur.exchange"
+# journal outcomes of the refusals the server edge makes before the app runs (413 as the harness's)
+EDGE_OUTCOMES = {
+    400: "refused: unreadable request",
+    413: "refused: body too large",
+    414: "refused: URL too long",
+    431: "refused: head too large",
+}
 BODY_KEY = "segur.body"
 
 REASONS = {
@@ -300,7 +307,8 @@ class Harness:
             except Exception:  # noqa: BLE001 - a `presented` that needs the body: the hint alone
                 with contextlib.suppress(UnknownTenant):
                     ex.tenant = self.sandbox.resolve_tenant(environ)
-            ex.outcome = f"refused: {message}"
+            ex.outcome = EDGE_OUTCOMES.get(status, f"refused: {message}")
+            ex.details["refusal"] = message
             reply = protocol.refusal(ex, status, message)
             ex.status = reply.status
             ex.response_body = _text(reply.body)
