@@ -185,7 +185,10 @@ class Sandbox:
             keep_bodies=bool(config["journal_bodies"]),
         )
         self.faults = Faults(
-            self.store, {name: e.errors for name, e in self.services.items()}, self.generation
+            self.store,
+            {name: e.errors for name, e in self.services.items()},
+            {name: e.operations for name, e in self.services.items()},
+            self.generation,
         )
         self.evidence = Evidence(self.store, lambda tenant: iso(self.clock.now(tenant)))
         self.tokens = TokenTrust(self)
