@@ -27,7 +27,7 @@ from mocks.config import Config, ConfigError, add_flags, all_settings, load
 from mocks.registry import optional_module, service_settings
 
 # Kernel components that add their own sub-commands: module with register(subparsers)
-COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli", "mocks.cda.cli"]
+COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli", "mocks.cda.cli", "mocks.scoreboard.cli"]
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:

@@ -122,7 +122,7 @@ AnyOf.model_rebuild()
 
 
 class Scenario(Strict):
-    window_minutes: float = Field(15, gt=0, le=24 * 60)
+    window_minutes: float | None = Field(None, gt=0, le=24 * 60)  # default: scoreboard_window_minutes
     title: str | None = None
 
 

@@ -43,6 +43,7 @@ class Observation:
     kind: str  # the evidence kind, or "<service>/<operation>"
     fields: dict[str, Any]  # what conditions read
     journal_id: int | None = None
+    stored_links: list[dict[str, str]] | None = None  # a remembered observation's links
 
     @property
     def order(self) -> tuple[float, int, int]:
