@@ -30,7 +30,10 @@ PROFESSIONAL_KINDS = ("PER", "ORG", "APP", "CAB")
 PERIODS = ("all", "month", "year", "custom")
 COUNTERS = {
     "dmp": ("Documents alimentés au DMP avec un INS qualifié", "scoreboard_dmp_threshold"),
-    "mss": ("Documents envoyés par MSSanté à des professionnels avec un INS qualifié", "scoreboard_mss_threshold"),
+    "mss": (
+        "Documents envoyés par MSSanté à des professionnels avec un INS qualifié",
+        "scoreboard_mss_threshold",
+    ),
     "citizen": ("Messages envoyés par MSSanté à l'adresse citoyenne de test", "scoreboard_citizen_threshold"),
 }
 
@@ -51,7 +54,9 @@ class Period:
 
     def as_dict(self) -> dict[str, Any]:
         def when(ts: float | None) -> str | None:
-            return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
+            return (
+                datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
+            )
 
         return {"kind": self.kind, "from": when(self.start), "to": when(self.end), "label": self.label}
 
@@ -78,7 +83,9 @@ def period(kind: str | None, at: str | None, start: str | None, end: str | None,
     except (ValueError, TypeError) as exc:
         if isinstance(exc, PeriodError):
             raise
-        raise PeriodError(f"unreadable period ({exc}): month at=YYYY-MM, year at=YYYY, custom from=/to= dates") from None
+        raise PeriodError(
+            f"unreadable period ({exc}): month at=YYYY-MM, year at=YYYY, custom from=/to= dates"
+        ) from None
     if lo is not None and hi is not None and hi <= lo:
         raise PeriodError("period: 'to' must be after 'from'")
     return Period("custom", lo, hi, f"du {start or '…'} au {end or '…'}")
@@ -139,7 +146,9 @@ def _groups(counted: list[dict[str, Any]], key: str, threshold: int) -> list[dic
     return [{key: k, **v, "reached": max(v.values()) >= threshold} for k, v in sorted(by.items())]
 
 
-def _item(board: Scoreboard, snap: Snapshot, obs: Observation, rpps_field: str, **extra: Any) -> dict[str, Any]:
+def _item(
+    board: Scoreboard, snap: Snapshot, obs: Observation, rpps_field: str, **extra: Any
+) -> dict[str, Any]:
     f = obs.fields
     return {
         "subject": f.get("subject", ""),
@@ -156,13 +165,17 @@ def _in(obs: Observation, span: Period) -> bool:
     return span.holds(obs.ts)
 
 
-def _dmp(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _dmp(
+    board: Scoreboard, snap: Snapshot, span: Period
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     counted, not_counted = [], []
     for obs in snap.evidence.get("dmp.document.accepted", []):
         if not _in(obs, span):
             continue
         f = obs.fields
-        item = _item(board, snap, obs, "author_rpps", document=f.get("subject", ""), type_code=f.get("type_code", ""))
+        item = _item(
+            board, snap, obs, "author_rpps", document=f.get("subject", ""), type_code=f.get("type_code", "")
+        )
         if not f.get("ins"):
             not_counted.append({**item, "reason": "document sans INS"})
         elif f.get("ins_qualified") is not True:
@@ -172,7 +185,9 @@ def _dmp(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict[str
     return counted, not_counted
 
 
-def _mss(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _mss(
+    board: Scoreboard, snap: Snapshot, span: Period
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     counted, not_counted = [], []
     for obs in snap.evidence.get("mss.message.accepted", []):
         if not _in(obs, span):
@@ -191,7 +206,9 @@ def _mss(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict[str
                          type_code=doc.get("type_code", ""))  # fmt: skip
             if not professional:
                 kinds = ", ".join(sorted({str(r.get("kind")) for r in recipients})) or "aucun"
-                not_counted.append({**item, "reason": f"envoyé à un non-professionnel (destinataires : {kinds})"})
+                not_counted.append(
+                    {**item, "reason": f"envoyé à un non-professionnel (destinataires : {kinds})"}
+                )
             elif not doc.get("ins"):
                 not_counted.append({**item, "reason": "document sans INS"})
             elif doc.get("ins_qualified") is not True:
@@ -201,7 +218,9 @@ def _mss(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict[str
     return counted, not_counted
 
 
-def _citizen(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _citizen(
+    board: Scoreboard, snap: Snapshot, span: Period
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     counted = []
     delivered = set()
     for obs in snap.evidence.get("mss.delivered.citizen", []):
@@ -221,7 +240,9 @@ def _citizen(board: Scoreboard, snap: Snapshot, span: Period) -> tuple[list[dict
             reason = "adressé à une messagerie patient, pas à l'adresse citoyenne de test"
         else:
             continue
-        not_counted.append({**_item(board, snap, obs, "sender_rpps", message=f.get("subject", "")), "reason": reason})
+        not_counted.append(
+            {**_item(board, snap, obs, "sender_rpps", message=f.get("subject", "")), "reason": reason}
+        )
     return counted, not_counted
 
 
@@ -244,4 +265,3 @@ def _rejected(board: Scoreboard, snap: Snapshot, span: Period) -> dict[str, list
                 "links": board.links(obs, snap.tenant),
             })  # fmt: skip
     return out
-

@@ -32,7 +32,17 @@ from mocks.scoreboard import catalogue as catalogue_mod
 from mocks.scoreboard import observe
 from mocks.scoreboard.catalogue import AllOf, AnyOf, Catalogue, CatalogueError, EvidenceRule, Requirement
 from mocks.scoreboard.observe import Observation, Snapshot
-from mocks.scoreboard.rules import FAIL, NOT_OBSERVED, PASS, AnyRule, Scope, Verdict, combine, evaluate, status_of
+from mocks.scoreboard.rules import (
+    FAIL,
+    NOT_OBSERVED,
+    PASS,
+    AnyRule,
+    Scope,
+    Verdict,
+    combine,
+    evaluate,
+    status_of,
+)
 
 if TYPE_CHECKING:
     from mocks.kernel import Sandbox
@@ -124,22 +134,31 @@ class Scoreboard:
         return {
             "tenant": tenant,
             "computed_at": iso(self.sandbox.now(tenant)),
-            "catalogue": {"title": self.catalogue.model.title, "source": self.catalogue.model.source,
-                          "version": self.catalogue.model.version, "requirements": len(items)},  # fmt: skip
+            "catalogue": {
+                "title": self.catalogue.model.title,
+                "source": self.catalogue.model.source,
+                "version": self.catalogue.model.version,
+                "requirements": len(items),
+            },  # fmt: skip
             "disclaimer": self.catalogue.model.disclaimer,
             "summary": _counts(items),
             "families": families,
             "requirements": items,
         }
 
-    def requirement(self, req: Requirement, snap: Snapshot, scope: Scope, memory: Memory | None) -> dict[str, Any]:
+    def requirement(
+        self, req: Requirement, snap: Snapshot, scope: Scope, memory: Memory | None
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": req.id, "va2_id": req.va2_id, "family": req.family, "nature": req.nature, "text": req.text,
             "automation": req.automation, "proof": req.proof, "note": req.note,
         }  # fmt: skip
         out["scenario"] = (
-            {"window_minutes": self.window_minutes(req), "title": req.scenario.title or req.text,
-             "runs": f"/_sandbox/scenarios/{req.id}/runs"}  # fmt: skip
+            {
+                "window_minutes": self.window_minutes(req),
+                "title": req.scenario.title or req.text,
+                "runs": f"/_sandbox/scenarios/{req.id}/runs",
+            }  # fmt: skip
             if req.scenario
             else None
         )
@@ -147,7 +166,10 @@ class Scoreboard:
             why = "déclarée non applicable à ce logiciel (réglage scoreboard_not_applicable)"
             return {**out, **_status(NOT_APPLICABLE, f"Non applicable : {req.note or why}.", [])}
         if req.rule is None:
-            return {**out, **_status(MANUAL_PENDING, f"Preuve à produire hors du bac à sable : {req.proof}.", [])}
+            return {
+                **out,
+                **_status(MANUAL_PENDING, f"Preuve à produire hors du bac à sable : {req.proof}.", []),
+            }
         verdict = self._evaluate(req, req.rule, snap, scope, memory, [0])
         return {**out, **self.describe(verdict, req.rule, snap.tenant)}
 
@@ -187,7 +209,9 @@ class Scoreboard:
                     "counts": {"passes": verdict.passes, "fails": verdict.fails, "pending": verdict.pending}})  # fmt: skip
         if verdict.parts:
             assert isinstance(rule, AllOf | AnyOf)
-            out["parts"] = [self.describe(p, r, tenant) for p, r in zip(verdict.parts, rule.rules, strict=True)]
+            out["parts"] = [
+                self.describe(p, r, tenant) for p, r in zip(verdict.parts, rule.rules, strict=True)
+            ]
         return out
 
     def links(self, obs: Observation, tenant: str) -> list[dict[str, str]]:
@@ -288,8 +312,16 @@ class Memory:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(tenant, requirement, leaf, outcome) DO UPDATE SET "
                     "fingerprint = excluded.fingerprint, ts = excluded.ts, count = excluded.count, "
                     "observation = excluded.observation",
-                    (self.tenant, requirement, leaf, outcome, fingerprint, mark.ts, mark.count,
-                     json.dumps(mark.observation, ensure_ascii=False, default=str)),  # fmt: skip
+                    (
+                        self.tenant,
+                        requirement,
+                        leaf,
+                        outcome,
+                        fingerprint,
+                        mark.ts,
+                        mark.count,
+                        json.dumps(mark.observation, ensure_ascii=False, default=str),
+                    ),  # fmt: skip
                 )
         self.changed.clear()
 

@@ -209,7 +209,9 @@ def load(path: Path | str | None = None) -> Catalogue:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise CatalogueError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict) or root is None:
-        raise CatalogueError(f"{path}:1: the catalogue must be a mapping (version, families, requirements...)")
+        raise CatalogueError(
+            f"{path}:1: the catalogue must be a mapping (version, families, requirements...)"
+        )
     try:
         model = CatalogueModel.model_validate(data)
     except ValidationError as exc:
@@ -294,7 +296,9 @@ def check(catalogue: Catalogue) -> list[tuple[tuple[Any, ...], str]]:
             problems.append(((*loc, "id"), f"id {req.id} declared twice"))
         seen[req.id] = i
         if req.family not in model.families:
-            problems.append(((*loc, "family"), f"unknown family {req.family!r}; declared: {', '.join(model.families)}"))
+            problems.append(
+                ((*loc, "family"), f"unknown family {req.family!r}; declared: {', '.join(model.families)}")
+            )
         elif req.id.split(".")[0] != req.family:
             problems.append(((*loc, "id"), f"id {req.id} is not of family {req.family}"))
         if req.automation == "manual" and req.rule is not None:
@@ -313,12 +317,16 @@ def check(catalogue: Catalogue) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
-def _check_service(service: str, provisional: str | None, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+def _check_service(
+    service: str, provisional: str | None, loc: tuple[Any, ...]
+) -> list[tuple[tuple[Any, ...], str]]:
     if service not in SERVICES and service not in PLANNED_SERVICES:
         known = sorted({*SERVICES, *PLANNED_SERVICES})
         return [((*loc, "service"), f"unknown service {service!r}; known: {', '.join(known)}")]
     if service not in available() and not provisional:
-        return [((*loc, "service"), f"service {service} is not part of this build: mark the rule provisional")]
+        return [
+            ((*loc, "service"), f"service {service} is not part of this build: mark the rule provisional")
+        ]
     return []
 
 
@@ -330,7 +338,9 @@ def _check_rule(rule: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], 
         return problems
     if isinstance(rule, EvidenceRule):
         if rule.kind not in EVIDENCE_FIELDS:
-            return [((*loc, "kind"), f"unknown evidence kind {rule.kind!r}; known: {', '.join(EVIDENCE_FIELDS)}")]
+            return [
+                ((*loc, "kind"), f"unknown evidence kind {rule.kind!r}; known: {', '.join(EVIDENCE_FIELDS)}")
+            ]
         allowed = {*EVIDENCE_FIELDS[rule.kind], *EVIDENCE_META, JOURNAL_LINK}
         for key in ("where", "pass_", "pending"):
             problems += _check_conditions(getattr(rule, key), allowed, (*loc, key.rstrip("_")))
@@ -350,7 +360,9 @@ def _check_rule(rule: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], 
     return problems
 
 
-def _check_conditions(where: Mapping[str, Any] | None, allowed: set[str], loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+def _check_conditions(
+    where: Mapping[str, Any] | None, allowed: set[str], loc: tuple[Any, ...]
+) -> list[tuple[tuple[Any, ...], str]]:
     problem = conditions.check_spec(where)
     if problem:
         return [(loc, problem)]

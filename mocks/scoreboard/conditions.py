@@ -75,8 +75,8 @@ def _test(op: str, arg: Any) -> Callable[[Any], bool]:
         }[op]
         return lambda v: (n := _number(v)) is not None and compare(n)
     if op == "contains":
-        return lambda v: (isinstance(v, list) and arg in v) or (
-            isinstance(v, str) and isinstance(arg, str) and arg in v
+        return lambda v: (
+            (isinstance(v, list) and arg in v) or (isinstance(v, str) and isinstance(arg, str) and arg in v)
         )
     if op == "startswith":
         return lambda v: isinstance(v, str) and v.startswith(str(arg))
@@ -87,7 +87,9 @@ def _test(op: str, arg: Any) -> Callable[[Any], bool]:
     if op == "any":
         return lambda v: isinstance(v, list) and any(isinstance(e, Mapping) and nested(e) for e in v)
     if op == "all":
-        return lambda v: isinstance(v, list) and bool(v) and all(isinstance(e, Mapping) and nested(e) for e in v)
+        return lambda v: (
+            isinstance(v, list) and bool(v) and all(isinstance(e, Mapping) and nested(e) for e in v)
+        )
     if op == "none":
         return lambda v: not isinstance(v, list) or not any(isinstance(e, Mapping) and nested(e) for e in v)
     raise ValueError(f"unknown operator {op!r}")

@@ -112,7 +112,9 @@ def scoreboard() -> Response:
     return json_response(data)
 
 
-@route("GET", "/scoreboard/requirements/{requirement}", "One requirement with its status and evidence", [TENANT])
+@route(
+    "GET", "/scoreboard/requirements/{requirement}", "One requirement with its status and evidence", [TENANT]
+)
 def requirement(requirement: str) -> Response:
     board, tenant = _board(), _tenant()
     if requirement not in board.catalogue.by_id:
@@ -142,7 +144,9 @@ def report() -> Response:
 @route("GET", "/scoreboard/junit.xml", "JUnit XML for CI: one testcase per automatable requirement", [TENANT])
 def junit() -> Response:
     board, tenant = _board(), _tenant()
-    return Response(junit_xml(board.compute(tenant), request.host_url.rstrip("/")), 200, mimetype="application/xml")
+    return Response(
+        junit_xml(board.compute(tenant), request.host_url.rstrip("/")), 200, mimetype="application/xml"
+    )
 
 
 # -- scenarios ----------------------------------------------------------------------------------
@@ -153,7 +157,9 @@ def _run_error(exc: scenarios.RunError) -> ApiError:
 @route("GET", "/scenarios", "Scenarios: requirements a time-boxed run can be started for", [])
 def scenario_list() -> Response:
     board = _board()
-    return json_response([scenarios.describe(board, board.catalogue.by_id[i]) for i in scenarios.scenario_ids(board)])
+    return json_response(
+        [scenarios.describe(board, board.catalogue.by_id[i]) for i in scenarios.scenario_ids(board)]
+    )
 
 
 @route("GET", "/scenarios/{scenario}", "One scenario", [])

@@ -79,8 +79,15 @@ def read(sandbox: Sandbox, tenant: str) -> Snapshot:
         entry["details"] = json.loads(entry["details"])
         entries[entry["id"]] = entry
         snap.journal[entry["service"]].append(
-            Observation("journal", entry["id"], entry["at"], timestamp(entry["at"]),
-                        f"{entry['service']}/{entry['operation']}", entry, entry["id"])  # fmt: skip
+            Observation(
+                "journal",
+                entry["id"],
+                entry["at"],
+                timestamp(entry["at"]),
+                f"{entry['service']}/{entry['operation']}",
+                entry,
+                entry["id"],
+            )  # fmt: skip
         )
         snap.last_journal_id = entry["id"]
     rows = sandbox.store.query(
@@ -89,14 +96,16 @@ def read(sandbox: Sandbox, tenant: str) -> Snapshot:
     )
     for row in rows:
         data = json.loads(row["data"])
-        fields = {**data, "subject": row["subject"], "kind": row["kind"], "service": row["service"],
+        fields: dict[str, Any] = {**data, "subject": row["subject"], "kind": row["kind"], "service": row["service"],
                   "at": row["at"], "journal_id": row["journal_id"], "trace_id": row["trace_id"]}  # fmt: skip
-        entry = entries.get(row["journal_id"]) if row["journal_id"] else None
-        fields["journal"] = entry
-        if "cda_errors" in data and data["cda_errors"] is None and entry is not None:
-            fields["cda_errors"] = cda_errors(entry)
+        linked = entries.get(row["journal_id"]) if row["journal_id"] else None
+        fields["journal"] = linked
+        if "cda_errors" in data and data["cda_errors"] is None and linked is not None:
+            fields["cda_errors"] = cda_errors(linked)
         snap.evidence[row["kind"]].append(
-            Observation("evidence", row["id"], row["at"], timestamp(row["at"]), row["kind"], fields, row["journal_id"])
+            Observation(
+                "evidence", row["id"], row["at"], timestamp(row["at"]), row["kind"], fields, row["journal_id"]
+            )
         )
         snap.last_evidence_id = row["id"]
     return snap
@@ -106,7 +115,11 @@ def cda_errors(entry: dict[str, Any]) -> int | None:
     """Error findings of the CDA engine on a journal entry once its verdict is attached."""
     if not entry["details"].get("cda_report"):
         return None
-    return sum(1 for f in entry["findings"] if f.get("severity") == "error" and str(f.get("rule", "")).startswith("CDA-"))
+    return sum(
+        1
+        for f in entry["findings"]
+        if f.get("severity") == "error" and str(f.get("rule", "")).startswith("CDA-")
+    )
 
 
 # -- personas -----------------------------------------------------------------------------------
@@ -147,7 +160,9 @@ def matches_persona(obs: Observation, keys: set[str]) -> bool:
 
 
 # -- links to the evidence ----------------------------------------------------------------------
-def links(obs: Observation, tenant: str, catalogue: Catalogue | None, built: set[str]) -> list[dict[str, str]]:
+def links(
+    obs: Observation, tenant: str, catalogue: Catalogue | None, built: set[str]
+) -> list[dict[str, str]]:
     """Where a reader (or a script) finds what this observation stands on."""
     out: list[dict[str, str]] = []
     if obs.source == "evidence":
@@ -159,7 +174,9 @@ def links(obs: Observation, tenant: str, catalogue: Catalogue | None, built: set
     entry = obs.fields if obs.source == "journal" else obs.fields.get("journal")
     report = (entry or {}).get("details", {}).get("cda_report") if entry else None
     if report:
-        out.append({"label": f"Rapport CDA n° {report}", "href": f"/_sandbox/cda/reports/{report}?format=html"})
+        out.append(
+            {"label": f"Rapport CDA n° {report}", "href": f"/_sandbox/cda/reports/{report}?format=html"}
+        )
     if catalogue is not None and obs.source == "evidence":
         for link in catalogue.model.links:
             if link.kind != obs.kind or link.provisional or (link.service and link.service not in built):

@@ -35,8 +35,12 @@ def report_html(board: dict[str, Any], balance: dict[str, Any], base: str = "") 
     by_family: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for req in board["requirements"]:
         by_family[req["family"]].append(req)
-    return _env().get_template("scoreboard/report.html").render(
-        board=board, balance=balance, by_family=by_family, statuses=STATUSES, labels=LABELS, base=base
+    return (
+        _env()
+        .get_template("scoreboard/report.html")
+        .render(
+            board=board, balance=balance, by_family=by_family, statuses=STATUSES, labels=LABELS, base=base
+        )
     )
 
 

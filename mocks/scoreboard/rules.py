@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -103,7 +103,9 @@ def evaluate(rule: AnyRule, snap: Snapshot, scope: Scope, built: set[str]) -> Ve
     return verdict
 
 
-def status_of(last_pass: Observation | None, last_fail: Observation | None, passes: int, min_count: int) -> str:
+def status_of(
+    last_pass: Observation | None, last_fail: Observation | None, passes: int, min_count: int
+) -> str:
     """Green only on a PASS newer than the last FAIL."""
     if last_pass is not None and (last_fail is None or last_pass.order > last_fail.order):
         return PASS if passes >= min_count else NOT_OBSERVED
@@ -171,8 +173,10 @@ def _compile(key: str) -> Compiled:
         listeners = set(spec["listeners"])
         expect, protocols, ciphers = spec["expect"], spec.get("protocols"), spec.get("ciphers")
 
-        def tls_where(fields: dict[str, Any]) -> bool:
-            return get(fields, "details.listener") in listeners and isinstance(get(fields, "details.tls"), dict)
+        def tls_where(fields: Mapping[str, Any]) -> bool:
+            return get(fields, "details.listener") in listeners and isinstance(
+                get(fields, "details.tls"), dict
+            )
 
         def tls_unmet(fields: dict[str, Any]) -> list[str]:
             tls = fields["details"]["tls"]
@@ -189,7 +193,7 @@ def _compile(key: str) -> Compiled:
     patterns = spec.get("rules") if kind == "findings" else spec.get("clean_of")
     severities = {"error"} if spec.get("severity", "error") == "error" else {"error", "warning"}
 
-    def journal_where(fields: dict[str, Any]) -> bool:
+    def journal_where(fields: Mapping[str, Any]) -> bool:
         if ops is not None and fields.get("operation") not in ops:
             return False
         if get(fields, "details.fault_rule") is not MISSING:
@@ -200,7 +204,9 @@ def _compile(key: str) -> Compiled:
         out = unmet_conditions(fields)
         for finding in fields.get("findings") or []:
             rule_id = str(finding.get("rule", ""))
-            if finding.get("severity") in severities and any(fnmatch.fnmatchcase(rule_id, p) for p in patterns or []):
+            if finding.get("severity") in severities and any(
+                fnmatch.fnmatchcase(rule_id, p) for p in patterns or []
+            ):
                 out.append(f"constat {rule_id} : {finding.get('message', '')}")
         return out
 

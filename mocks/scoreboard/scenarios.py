@@ -88,9 +88,13 @@ def start(board: Scoreboard, tenant: str, scenario_id: str, persona: str | None 
         raise RunError(400, "minutes must be between 0 and 1440")
     if ends_at and minutes is not None:
         raise RunError(400, "give either 'to' or 'minutes', not both")
-    end = _parse(ends_at, "to") if ends_at else begin + timedelta(minutes=minutes or board.window_minutes(req))
+    end = (
+        _parse(ends_at, "to") if ends_at else begin + timedelta(minutes=minutes or board.window_minutes(req))
+    )
     if end <= now:
-        raise RunError(400, f"the window is in the past: it ends at {iso(end)}, the tenant's time is {iso(now)}")
+        raise RunError(
+            400, f"the window is in the past: it ends at {iso(end)}, the tenant's time is {iso(now)}"
+        )
     if end <= begin:
         raise RunError(400, "the window ends before it starts ('to' must be after 'from')")
     persona = (persona or "").strip()
@@ -125,8 +129,13 @@ def get(board: Scoreboard, tenant: str, scenario_id: str, run_id: int, wait: flo
         if result["state"] != "running":
             board.sandbox.store.execute(
                 "UPDATE scoreboard_runs SET state = ?, status = ?, finished_at = ?, result = ? WHERE id = ? AND state = 'running'",
-                (result["state"], result["status"], iso(board.sandbox.now(tenant)),
-                 json.dumps(result, ensure_ascii=False, default=str), run_id),  # fmt: skip
+                (
+                    result["state"],
+                    result["status"],
+                    iso(board.sandbox.now(tenant)),
+                    json.dumps(result, ensure_ascii=False, default=str),
+                    run_id,
+                ),  # fmt: skip
             )
             return _out(_row(board, tenant, scenario_id, run_id))
         remaining = deadline - time.monotonic()
@@ -141,7 +150,8 @@ def get(board: Scoreboard, tenant: str, scenario_id: str, run_id: int, wait: flo
 
 def _row(board: Scoreboard, tenant: str, scenario_id: str, run_id: int) -> dict[str, Any]:
     row = board.sandbox.store.one(
-        "SELECT * FROM scoreboard_runs WHERE id = ? AND tenant = ? AND scenario = ?", (run_id, tenant, scenario_id)
+        "SELECT * FROM scoreboard_runs WHERE id = ? AND tenant = ? AND scenario = ?",
+        (run_id, tenant, scenario_id),
     )
     if row is None:
         raise RunError(404, f"unknown run {run_id} of scenario {scenario_id} in tenant {tenant}")

@@ -40,7 +40,9 @@ class Facts:
                 "class_code": "11", "author_rpps": RPPS, "structure": STRUCTURE, "auth_mode": "DIRECTE",
                 "caller": "CN=CABINET", "confidentiality": ["N"], "replaces": "", "cda_errors": 0,
                 "via_third_party": False, **overrides}  # fmt: skip
-        return self.evidence("dmp.document.accepted", subject or f"1.2.250.1.999.{uuid.uuid4().int % 10**9}", **data)
+        return self.evidence(
+            "dmp.document.accepted", subject or f"1.2.250.1.999.{uuid.uuid4().int % 10**9}", **data
+        )
 
     def message(self, subject: str = "", recipients: list[dict[str, str]] | None = None,
                 documents: list[dict[str, Any]] | None = None, **overrides: Any) -> int:  # fmt: skip

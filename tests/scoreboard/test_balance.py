@@ -30,7 +30,9 @@ def test_three_thresholds_reached_and_the_unqualified_ins_listed(facts: Facts, c
     ko = facts.document(subject="1.2.250.1.999.77", ins=INS_KO, ins_qualified=False)
     facts.document(subject="1.2.250.1.999.78", ins="", ins_qualified=False)
     facts.document(via_third_party=True)
-    facts.message(subject="<to-patient@lgc>", recipients=[{"address": "x@patient.mssante.fr", "kind": "patient"}])
+    facts.message(
+        subject="<to-patient@lgc>", recipients=[{"address": "x@patient.mssante.fr", "kind": "patient"}]
+    )
     facts.evidence("mss.delivered.citizen", "<citizen@lgc>", address="test@patient.mssante.fr",
                    sender="dr.x@medecin.mssante.fr", sender_rpps=RPPS, structure="1750000010")  # fmt: skip
     got = counters(console, tenant)
@@ -46,20 +48,26 @@ def test_three_thresholds_reached_and_the_unqualified_ins_listed(facts: Facts, c
         assert item["links"] and item["links"][0]["href"].startswith("/_sandbox/evidence?")
     assert got["mss"]["direct"]["counted"] == 10 and got["mss"]["reached"]
     assert [i["reason"] for i in got["mss"]["not_counted"]] == [
-        "envoyé à un non-professionnel (destinataires : patient)"]
+        "envoyé à un non-professionnel (destinataires : patient)"
+    ]
     assert got["citizen"]["direct"] == {"counted": 1, "reached": True}
     assert [i["reason"] for i in got["citizen"]["not_counted"]] == [
-        "adressé à une messagerie patient, pas à l'adresse citoyenne de test"]
+        "adressé à une messagerie patient, pas à l'adresse citoyenne de test"
+    ]
 
 
 def test_periods_on_the_tenant_clock(facts: Facts, console: httpx.Client, tenant: str) -> None:
-    console.put("/_sandbox/clock", params={"tenant": tenant}, json={"mode": "frozen", "at": "2026-03-31T23:00:00Z"})
+    console.put(
+        "/_sandbox/clock", params={"tenant": tenant}, json={"mode": "frozen", "at": "2026-03-31T23:00:00Z"}
+    )
     facts.document()
     facts.advance(7200)  # 2026-04-01 01:00
     facts.document()
     march = counters(console, tenant, period="month", at="2026-03")["dmp"]
     assert march["direct"]["counted"] == 1
-    assert counters(console, tenant, period="month")["dmp"]["direct"]["counted"] == 1  # April, the tenant's month
+    assert (
+        counters(console, tenant, period="month")["dmp"]["direct"]["counted"] == 1
+    )  # April, the tenant's month
     assert counters(console, tenant, period="year", at="2026")["dmp"]["direct"]["counted"] == 2
     custom = counters(console, tenant, period="custom", **{"from": "2026-04-01", "to": "2026-05-01"})
     assert custom["dmp"]["direct"]["counted"] == 1

@@ -36,7 +36,7 @@ def test_doc02_green_red_green_with_its_evidence(board, facts: Facts, console: h
     facts.document(type_code="11490-0", cda_errors=3)
     req = board.req("DOC.02")
     assert req["status"] == "FAIL" and not req["green"]
-    assert req["why_failed"] == ['cda_errors = 3 (attendu : 0)']
+    assert req["why_failed"] == ["cda_errors = 3 (attendu : 0)"]
     assert "cda_errors = 3" in req["reason"]
     facts.advance(1)
     facts.document(type_code="57833-6", cda_errors=0)  # another type: not an attempt of DOC.02
@@ -93,14 +93,18 @@ def test_a_pass_stays_green_after_the_journal_is_cleared(board, facts: Facts, co
     entry = facts.exchange("insi", "rechercherInsAvecTraitsIdentite", caller="CN=INSI-AUTO,OU=10B0152872,C=FR",
                            mode="mtls", listener="insi")  # fmt: skip
     req = board.req("INS.53")
-    assert req["status"] == "PASS" and any(link["href"] == f"/_sandbox/journal/{entry}" for link in req["evidence"])
+    assert req["status"] == "PASS" and any(
+        link["href"] == f"/_sandbox/journal/{entry}" for link in req["evidence"]
+    )
     assert console.delete("/_sandbox/journal", params={"tenant": tenant}).status_code == 200
     again = board.req("INS.53")
     assert again["status"] == "PASS" and again["since"] == req["since"]
     assert again["evidence"] == req["evidence"]  # remembered with the mark
     # and a FAIL newer than the remembered PASS still turns it red
     facts.advance(1)
-    facts.exchange("insi", "rechercherInsAvecTraitsIdentite", status=500, caller="CN=LGC,OU=X,C=FR", mode="mtls")
+    facts.exchange(
+        "insi", "rechercherInsAvecTraitsIdentite", status=500, caller="CN=LGC,OU=X,C=FR", mode="mtls"
+    )
     assert board.req("INS.53")["status"] == "FAIL"
     # reset forgets the marks with the rest of the tenant's state
     assert console.post(f"/_sandbox/tenants/{tenant}/reset").status_code == 200
@@ -109,7 +113,9 @@ def test_a_pass_stays_green_after_the_journal_is_cleared(board, facts: Facts, co
 
 def test_filters_and_bad_input(console: httpx.Client, tenant: str, facts: Facts) -> None:
     facts.document()
-    got = console.get("/_sandbox/scoreboard", params={"tenant": tenant, "family": "DOC", "status": "PASS"}).json()
+    got = console.get(
+        "/_sandbox/scoreboard", params={"tenant": tenant, "family": "DOC", "status": "PASS"}
+    ).json()
     assert {r["id"] for r in got["requirements"]} == {"DOC.01", "DOC.02", "DOC.03"}
     bad = console.get("/_sandbox/scoreboard", params={"family": "XYZ"})
     assert bad.status_code == 400 and "valid: INS, DOC" in bad.json()["error"]

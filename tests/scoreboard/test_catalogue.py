@@ -57,42 +57,79 @@ def test_unknown_rule_type_fails_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError) as err:
         catalogue_mod.load(path)
     line = line_of(path, "type: findigns")
-    assert str(err.value).startswith(f"{path}:{line}: requirement INS.50: unknown rule type 'findigns'; valid: evidence")
+    assert str(err.value).startswith(
+        f"{path}:{line}: requirement INS.50: unknown rule type 'findigns'; valid: evidence"
+    )
 
 
 @pytest.mark.parametrize(
     ("old", "new", "marker", "message"),
     [
-        ("pass: {ins_qualified: true}", "pass: {ins_qualifed: true}", "ins_qualifed", "unknown field 'ins_qualifed'"),
-        ("kind: dmp.document.updated", "kind: dmp.document.update", "dmp.document.update\n",
-         "unknown evidence kind 'dmp.document.update'"),
-        ("rules: [\"INSI-ASSERTION-*\"]", "rules: [\"INSI-ASSERTON-*\"]", "INSI-ASSERTON",
-         "no finding rule of insi matches 'INSI-ASSERTON-*'"),
+        (
+            "pass: {ins_qualified: true}",
+            "pass: {ins_qualifed: true}",
+            "ins_qualifed",
+            "unknown field 'ins_qualifed'",
+        ),
+        (
+            "kind: dmp.document.updated",
+            "kind: dmp.document.update",
+            "dmp.document.update\n",
+            "unknown evidence kind 'dmp.document.update'",
+        ),
+        (
+            'rules: ["INSI-ASSERTION-*"]',
+            'rules: ["INSI-ASSERTON-*"]',
+            "INSI-ASSERTON",
+            "no finding rule of insi matches 'INSI-ASSERTON-*'",
+        ),
         ("    family: PORT\n", "    family: PROT\n", "family: PROT", "unknown family 'PROT'"),
-        ("    automation: manual\n    proof: \"Agrément", "    automation: always\n    proof: \"Agrément",
-         "automation: always", "automation"),
-        ("      provisional: \"MSSanté : points de test TLS (certificat expiré)", "      note: \"MSSanté : points",
-         "note: \"MSSanté : points", "unknown key 'note'"),
-        ("where: {confidentiality: {contains: MASQUE_PS}}", "where: {confidentiality: {has: MASQUE_PS}}",
-         "{has: MASQUE_PS}", "unknown operator 'has'"),
+        (
+            '    automation: manual\n    proof: "Agrément',
+            '    automation: always\n    proof: "Agrément',
+            "automation: always",
+            "automation",
+        ),
+        (
+            '      provisional: "MSSanté : points de test TLS (certificat expiré)',
+            '      note: "MSSanté : points',
+            'note: "MSSanté : points',
+            "unknown key 'note'",
+        ),
+        (
+            "where: {confidentiality: {contains: MASQUE_PS}}",
+            "where: {confidentiality: {has: MASQUE_PS}}",
+            "{has: MASQUE_PS}",
+            "unknown operator 'has'",
+        ),
         ("  - id: ePresc.02", "  - id: ePresc.01", "id: ePresc.01\n", "declared twice"),
     ],
     ids=["field", "kind", "finding-rule", "family", "automation", "key", "operator", "duplicate"],
 )
-def test_mistakes_fail_with_file_line_and_reason(tmp_path: Path, old: str, new: str, marker: str, message: str) -> None:
+def test_mistakes_fail_with_file_line_and_reason(
+    tmp_path: Path, old: str, new: str, marker: str, message: str
+) -> None:
     path = broken(tmp_path, old, new)
     with pytest.raises(CatalogueError) as err:
         catalogue_mod.load(path)
     text = str(err.value)
     assert message in text, text
-    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker.strip() in line]
+    lines = [
+        n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker.strip() in line
+    ]
     found = int(re.match(rf"{re.escape(str(path))}:(\d+):", text).group(1))  # type: ignore[union-attr]
     assert any(abs(found - n) <= 2 for n in lines), (found, lines, text)
 
 
 def test_journal_rule_of_a_service_not_built_must_be_provisional(tmp_path: Path) -> None:
-    path = broken(tmp_path, '      provisional: "nom d\'opération d\'une soumission SMTP au journal de MSSanté (partie 2) à confirmer"\n  - id: DOC.06', "  - id: DOC.06")
-    with pytest.raises(CatalogueError, match="service mssante is not part of this build: mark the rule provisional"):
+    path = broken(
+        tmp_path,
+        "      provisional: \"nom d'opération d'une soumission SMTP au journal de MSSanté (partie 2) à confirmer\"\n  - id: DOC.06",
+        "  - id: DOC.06",
+    )
+    with pytest.raises(
+        CatalogueError, match="service mssante is not part of this build: mark the rule provisional"
+    ):
         catalogue_mod.load(path)
 
 

@@ -34,8 +34,14 @@ def test_junit_one_testcase_per_automatable_requirement(console: httpx.Client, t
     assert cases["DOC.02"].is_passed
     failure = cases["DOC.04"].result[0]
     assert isinstance(failure, Failure) and "ins = " in failure.message
-    assert isinstance(cases["DMP.04"].result[0], Skipped) and cases["DMP.04"].result[0].message.startswith("NOT_OBSERVED")
-    assert xml.tests == 33 and xml.failures == 1 and xml.skipped == 33 - 1 - sum(1 for c in cases.values() if c.is_passed)
+    assert isinstance(cases["DMP.04"].result[0], Skipped) and cases["DMP.04"].result[0].message.startswith(
+        "NOT_OBSERVED"
+    )
+    assert (
+        xml.tests == 33
+        and xml.failures == 1
+        and xml.skipped == 33 - 1 - sum(1 for c in cases.values() if c.is_passed)
+    )
     assert {s.name.split(" ")[0] for s in xml} == {"INS", "DOC", "DMP", "MSS", "ANN", "PSC"}
 
 
@@ -56,7 +62,9 @@ def test_report_html_structure(console: httpx.Client, tenant: str, facts: Facts)
     rows = doc.xpath("//tr[@class='exigence']")
     assert len(rows) == 127
     row = doc.get_element_by_id("req-DOC.02")
-    assert row.get("data-status") == "PASS" and row.xpath(".//span[@class='status PASS']/text()") == ["Conforme"]
+    assert row.get("data-status") == "PASS" and row.xpath(".//span[@class='status PASS']/text()") == [
+        "Conforme"
+    ]
     links = row.xpath(".//a/@href")
     assert links and all(link.startswith("http://") for link in links)
     target = urlsplit(links[0])
@@ -64,7 +72,11 @@ def test_report_html_structure(console: httpx.Client, tenant: str, facts: Facts)
     proof = row.xpath("./td[4]/text()")[0]
     assert "Gazelle" in proof  # the official proof still to produce
     assert doc.get_element_by_id("req-APCV.01").get("data-status") == "MANUAL_PENDING"
-    assert [tr.get("id") for tr in doc.xpath("//section[@id='solde']//tbody/tr")] == ["solde-dmp", "solde-mss", "solde-citizen"]
+    assert [tr.get("id") for tr in doc.xpath("//section[@id='solde']//tbody/tr")] == [
+        "solde-dmp",
+        "solde-mss",
+        "solde-citizen",
+    ]
     # DOC.01, DOC.02, DOC.03, DMP.01 and INS.37 (its DMP part) pass on that one document
     assert doc.get_element_by_id("total-PASS").text == "5"
 
@@ -87,7 +99,9 @@ def test_fail_under_exits_non_zero_until_green(running_sandbox: Runner, tenant: 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all green: DMP.01, MSS.01" in done.stdout and "PASS DMP.01" in done.stdout
     assert JUnitXml.fromfile(str(junit)).tests == 33 and "Rapport de préparation Ségur" in report.read_text()
-    assert cli("--tenant", tenant, "--fail-under", "DMP", runner=running_sandbox).returncode == 1  # the family
+    assert (
+        cli("--tenant", tenant, "--fail-under", "DMP", runner=running_sandbox).returncode == 1
+    )  # the family
     unknown = cli("--tenant", tenant, "--fail-under", "DMP.99", runner=running_sandbox)
     assert unknown.returncode == 2 and "DMP.01" in unknown.stderr
     gone = subprocess.run([sys.executable, "-m", "mocks.cli", "scoreboard", "--url", "http://127.0.0.1:9"],

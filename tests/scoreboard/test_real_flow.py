@@ -15,9 +15,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import httpx
+import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
 from lxml import etree
@@ -43,7 +42,9 @@ def test_insi_mtls_and_cpx_turn_ins50_and_ins53_green(running_sandbox: Runner, c
     mtls.load_cert_chain(str(tmp_path / "auto.crt"), str(tmp_path / "auto.key"))
     headers = {"Content-Type": SOAP, "X-Sandbox-Tenant": tenant}
 
-    run = console.post("/_sandbox/scenarios/INS.53/runs", params={"tenant": tenant}, json={"persona": STRUCTURE.id_nat})
+    run = console.post(
+        "/_sandbox/scenarios/INS.53/runs", params={"tenant": tenant}, json={"persona": STRUCTURE.id_nat}
+    )
     assert run.status_code == 201, run.text
     result: dict = {}
     waiter = threading.Thread(target=lambda: result.update(
@@ -53,12 +54,19 @@ def test_insi_mtls_and_cpx_turn_ins50_and_ins53_green(running_sandbox: Runner, c
         answer = client.post(running_sandbox.url("insi", "/lps"), content=request_xml(), headers=headers)
     assert answer.status_code == 200 and b"<CodeCR>00</CodeCR>" in answer.content.replace(b"ns2:", b"")
     waiter.join()
-    assert result["state"] == "passed" and result["observations"][0]["fields"]["caller"].startswith("CN=INSI-AUTO")
+    assert result["state"] == "passed" and result["observations"][0]["fields"]["caller"].startswith(
+        "CN=INSI-AUTO"
+    )
 
-    board = {r["id"]: r for r in console.get("/_sandbox/scoreboard", params={"tenant": tenant}).json()["requirements"]}
+    board = {
+        r["id"]: r
+        for r in console.get("/_sandbox/scoreboard", params={"tenant": tenant}).json()["requirements"]
+    }
     assert board["INS.53"]["status"] == "PASS", board["INS.53"]
     assert board["INS.50"]["status"] == "NOT_OBSERVED"
-    entry = next(link["href"] for link in board["INS.53"]["evidence"] if link["href"].startswith("/_sandbox/journal/"))
+    entry = next(
+        link["href"] for link in board["INS.53"]["evidence"] if link["href"].startswith("/_sandbox/journal/")
+    )
     assert console.get(entry).json()["details"]["mode"] == "mtls"
 
     assertion = sign_assertion(pki.credentials(PROFESSIONAL, "cps_sign"))
@@ -96,10 +104,16 @@ def test_psc_login_userinfo_logout_turns_psc01_green(psc: Psc) -> None:
     url, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier,
                                              nonce=generate_token(16))  # fmt: skip
     location = psc.login(url).headers["location"]
-    token = client.fetch_token(discovery["token_endpoint"], authorization_response=location, code_verifier=verifier)
+    token = client.fetch_token(
+        discovery["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
     assert client.get(discovery["userinfo_endpoint"]).status_code == 200
     partial = psc.console.get(board, params={"tenant": psc.tenant}).json()
-    assert partial["status"] == "NOT_OBSERVED" and [p["status"] for p in partial["parts"]] == ["PASS", "PASS", "NOT_OBSERVED"]
+    assert partial["status"] == "NOT_OBSERVED" and [p["status"] for p in partial["parts"]] == [
+        "PASS",
+        "PASS",
+        "NOT_OBSERVED",
+    ]
     out = psc.https.get(discovery["end_session_endpoint"],
                         params={"id_token_hint": token["id_token"], "post_logout_redirect_uri": LOGOUT_TARGET})  # fmt: skip
     assert out.status_code == 302

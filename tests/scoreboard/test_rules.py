@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from mocks.scoreboard import catalogue as catalogue_mod
-from mocks.scoreboard.catalogue import AllOf, AnyOf, EvidenceRule, FindingsRule, JournalRule, Requirement, TlsRule
+from mocks.scoreboard.catalogue import (
+    AllOf,
+    AnyOf,
+    EvidenceRule,
+    FindingsRule,
+    Requirement,
+    TlsRule,
+)
 from mocks.scoreboard.conditions import compile_where
 from mocks.scoreboard.observe import Observation, Snapshot
 from mocks.scoreboard.rules import FAIL, NOT_OBSERVED, PASS, Scope, evaluate, leaves
@@ -107,10 +114,7 @@ def observation(leaf: Any, passing: bool, ts: float) -> Observation:
     if isinstance(leaf, EvidenceRule):
         fields = build(leaf.where)
         pass_spec = leaf.pass_ or {}
-        if passing:
-            fields = build(pass_spec, fields)
-        else:
-            fields = {**fields, **violate(pass_spec)}
+        fields = build(pass_spec, fields) if passing else {**fields, **violate(pass_spec)}
         assert compile_where(leaf.where)(fields), (leaf.label, fields)
         return Observation("evidence", int(ts), f"2026-01-01T00:00:{int(ts):02d}Z", ts, leaf.kind, fields)
     entry: dict[str, Any] = {"service": leaf.service, "status": 200, "findings": [], "details": {}}
@@ -202,7 +206,9 @@ def test_a_fail_older_than_the_pass_keeps_it_green() -> None:
     rule = CATALOGUE.by_id["DOC.02"].rule
     bad, good = observation(rule, False, 5), observation(rule, True, 6)
     assert evaluate(rule, snapshot([bad, good]), Scope(), EVERY_SERVICE).status == PASS
-    assert evaluate(rule, snapshot([good, observation(rule, False, 7)]), Scope(), EVERY_SERVICE).status == FAIL
+    assert (
+        evaluate(rule, snapshot([good, observation(rule, False, 7)]), Scope(), EVERY_SERVICE).status == FAIL
+    )
 
 
 def test_pending_cda_verdict_is_neither_pass_nor_fail() -> None:
@@ -241,7 +247,10 @@ def test_scope_keeps_only_the_window_and_the_persona() -> None:
     assert evaluate(rule, snapshot([obs]), Scope(since=51), EVERY_SERVICE).status == NOT_OBSERVED
     keys = {"160012802077713", "1600128020777"}
     assert evaluate(rule, snapshot([obs]), Scope(persona=keys), EVERY_SERVICE).status == PASS
-    assert evaluate(rule, snapshot([obs]), Scope(persona={"2970226020778"}), EVERY_SERVICE).status == NOT_OBSERVED
+    assert (
+        evaluate(rule, snapshot([obs]), Scope(persona={"2970226020778"}), EVERY_SERVICE).status
+        == NOT_OBSERVED
+    )
 
 
 def test_every_family_of_the_issue_is_in_the_catalogue() -> None:
@@ -253,7 +262,9 @@ def test_every_family_of_the_issue_is_in_the_catalogue() -> None:
 
 
 @pytest.mark.parametrize(
-    "leaf", [leaf for r in AUTOMATABLE for leaf in leaves(r.rule)], ids=[f"{r.id}-{i}" for r in AUTOMATABLE for i, _ in enumerate(leaves(r.rule))]
+    "leaf",
+    [leaf for r in AUTOMATABLE for leaf in leaves(r.rule)],
+    ids=[f"{r.id}-{i}" for r in AUTOMATABLE for i, _ in enumerate(leaves(r.rule))],
 )
 def test_every_leaf_passes_and_fails_alone(leaf: Any) -> None:
     wired = unflagged(leaf)

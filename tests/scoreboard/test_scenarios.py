@@ -44,7 +44,7 @@ def test_a_run_turns_green_while_long_polling(console: httpx.Client, tenant: str
     assert 0.4 < waited < 3, waited  # woken by the append, not at the time-out
     assert done["observations"] and done["observations"][0]["fields"]["ins"] == INS_OK
     assert done["verdict"]["evidence"][0]["href"].startswith("/_sandbox/evidence?")
-    listed = console.get(f"/_sandbox/scenarios/DOC.02/runs", params={"tenant": tenant}).json()
+    listed = console.get("/_sandbox/scenarios/DOC.02/runs", params={"tenant": tenant}).json()
     assert listed[0]["id"] == run["id"]
 
 
@@ -55,13 +55,17 @@ def test_overlapping_runs_are_independent(console: httpx.Client, tenant: str, fa
     late = start(console, tenant, "DOC.02", persona=INS_OK)
     facts.advance(5)
     facts.document(ins=INS_OK, cda_errors=0)
-    assert poll(console, tenant, early)["state"] == "passed" and poll(console, tenant, late)["state"] == "passed"
+    assert (
+        poll(console, tenant, early)["state"] == "passed" and poll(console, tenant, late)["state"] == "passed"
+    )
     # the early run saw the failed attempt too (its window holds it), the late one did not
     assert len(poll(console, tenant, early)["observations"]) == 2
     assert len(poll(console, tenant, late)["observations"]) == 1
 
 
-def test_failed_and_expired_at_the_end_of_the_window(console: httpx.Client, tenant: str, facts: Facts) -> None:
+def test_failed_and_expired_at_the_end_of_the_window(
+    console: httpx.Client, tenant: str, facts: Facts
+) -> None:
     failed = start(console, tenant, "DOC.02", minutes=1)
     empty = start(console, tenant, "DOC.07", minutes=1)
     facts.document(cda_errors=4)
@@ -77,7 +81,9 @@ def test_failed_and_expired_at_the_end_of_the_window(console: httpx.Client, tena
 
 def test_a_finished_run_survives_the_journal(console: httpx.Client, tenant: str, facts: Facts) -> None:
     run = start(console, tenant, "INS.53")
-    facts.exchange("insi", "rechercherInsAvecTraitsIdentite", caller="CN=INSI-AUTO,OU=10B0152872,C=FR", mode="mtls")
+    facts.exchange(
+        "insi", "rechercherInsAvecTraitsIdentite", caller="CN=INSI-AUTO,OU=10B0152872,C=FR", mode="mtls"
+    )
     done = poll(console, tenant, run, wait=5)
     assert done["state"] == "passed"
     assert console.delete("/_sandbox/journal", params={"tenant": tenant}).status_code == 200
@@ -96,9 +102,15 @@ def test_bad_input(console: httpx.Client, tenant: str) -> None:
                  {"minutes": 5, "to": "2030-01-01T00:00:00Z"}, {"colour": "red"}):  # fmt: skip
         r = console.post("/_sandbox/scenarios/DOC.02/runs", params={"tenant": tenant}, json=body)
         assert r.status_code == 400, (body, r.text)
-    assert console.post("/_sandbox/scenarios/DOC.02/runs", params={"tenant": tenant}, content=b"{").status_code == 400
+    assert (
+        console.post("/_sandbox/scenarios/DOC.02/runs", params={"tenant": tenant}, content=b"{").status_code
+        == 400
+    )
     assert console.get("/_sandbox/scenarios/DOC.02/runs/999999", params={"tenant": tenant}).status_code == 404
     assert console.get("/_sandbox/scenarios/DOC.02/runs/x", params={"tenant": tenant}).status_code == 400
-    assert console.get("/_sandbox/scenarios/DOC.02/runs/1", params={"tenant": tenant, "wait": 900}).status_code == 400
+    assert (
+        console.get("/_sandbox/scenarios/DOC.02/runs/1", params={"tenant": tenant, "wait": 900}).status_code
+        == 400
+    )
     listed = console.get("/_sandbox/scenarios").json()
     assert {"DOC.02", "PSC.01", "INS.53"} <= {s["id"] for s in listed}
