@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from mocks.scoreboard.conditions import MISSING, get
-from mocks.scoreboard.observe import Observation, Snapshot
+from mocks.scoreboard.observe import Observation, Snapshot, gc_paused
 
 if TYPE_CHECKING:
     from mocks.scoreboard.board import Scoreboard
@@ -103,6 +103,11 @@ def _instant(text: str | None, name: str) -> float | None:
 
 
 def compute(board: Scoreboard, snap: Snapshot, span: Period) -> dict[str, Any]:
+    with gc_paused():
+        return _compute(board, snap, span)
+
+
+def _compute(board: Scoreboard, snap: Snapshot, span: Period) -> dict[str, Any]:
     config = board.sandbox.config
     thresholds = {cid: int(config.get(setting, 0) or 0) for cid, (_, setting) in COUNTERS.items()}
     items: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {

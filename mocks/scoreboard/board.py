@@ -123,7 +123,8 @@ class Scoreboard:
     def compute(self, tenant: str, snap: Snapshot | None = None, remember: bool = True) -> dict[str, Any]:
         snap = snap or self.snapshot(tenant)
         memory = Memory(self, tenant) if remember else None
-        items = [self.requirement(req, snap, Scope(), memory) for req in self.catalogue.requirements]
+        with observe.gc_paused():
+            items = [self.requirement(req, snap, Scope(), memory) for req in self.catalogue.requirements]
         if memory is not None:
             memory.save()
         families = []

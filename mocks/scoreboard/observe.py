@@ -10,12 +10,15 @@ from the verdict the engine attached to that entry (mocks/cda/worker.py: details
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from mocks.scoreboard.conditions import MISSING, get
 from mocks.scoreboard.contract import PERSONA_FIELDS
@@ -63,51 +66,82 @@ class Snapshot:
     journal: dict[str, list[Observation]] = field(default_factory=lambda: defaultdict(list))
     last_evidence_id: int = 0
     last_journal_id: int = 0
+    _indexes: dict[tuple[str, str], dict[Any, list[Observation]]] = field(default_factory=dict)
+
+    def facts(self, kind: str, equal: tuple[str, Any] | None = None) -> list[Observation]:
+        """The facts of a kind; with `equal` (field, scalar), only those whose top-level field has
+        that value (an index built once per snapshot: rules on one type code skip the others)."""
+        if equal is None:
+            return self.evidence.get(kind, [])
+        key = (kind, equal[0])
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = defaultdict(list)
+            for obs in self.evidence.get(kind, []):
+                value = obs.fields.get(equal[0])
+                if isinstance(value, str | int | bool) or value is None:
+                    index[value].append(obs)
+        return index.get(equal[1], [])
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Tens of thousands of small containers that all stay alive are built at once (a snapshot,
+    a board, a balance): the cyclic GC would scan them again and again meanwhile (half the time
+    of a read), and none of them is a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read(sandbox: Sandbox, tenant: str) -> Snapshot:
+    with gc_paused():
+        return _read(sandbox, tenant)
+
+
+def _read(sandbox: Sandbox, tenant: str) -> Snapshot:
     snap = Snapshot(tenant)
     entries: dict[int, dict[str, Any]] = {}
-    rows = sandbox.store.query(
+    stamps: dict[str, float] = {}  # one parse per distinct time (a burst shares its second)
+    loads = json.loads
+    cursor = sandbox.store.execute(
         "SELECT id, at, service, operation, caller, persona, status, outcome, trace_id, findings, details "
         "FROM journal WHERE tenant = ? ORDER BY id",
         (tenant,),
     )
-    for row in rows:
-        entry = dict(row)
-        entry["findings"] = json.loads(entry["findings"])
-        entry["details"] = json.loads(entry["details"])
-        entries[entry["id"]] = entry
-        snap.journal[entry["service"]].append(
-            Observation(
-                "journal",
-                entry["id"],
-                entry["at"],
-                timestamp(entry["at"]),
-                f"{entry['service']}/{entry['operation']}",
-                entry,
-                entry["id"],
-            )  # fmt: skip
+    for jid, at, service, operation, caller, persona, status, outcome, trace, findings, details in cursor:
+        entry = {"id": jid, "at": at, "service": service, "operation": operation, "caller": caller,
+                 "persona": persona, "status": status, "outcome": outcome, "trace_id": trace,
+                 "findings": loads(findings), "details": loads(details)}  # fmt: skip
+        entries[jid] = entry
+        ts = stamps.get(at)
+        if ts is None:
+            ts = stamps[at] = timestamp(at)
+        snap.journal[service].append(
+            Observation("journal", jid, at, ts, f"{service}/{operation}", entry, jid)
         )
-        snap.last_journal_id = entry["id"]
-    rows = sandbox.store.query(
+        snap.last_journal_id = jid
+    cursor = sandbox.store.execute(
         "SELECT id, kind, subject, at, service, journal_id, trace_id, data FROM evidence WHERE tenant = ? ORDER BY id",
         (tenant,),
     )
-    for row in rows:
-        data = json.loads(row["data"])
-        fields: dict[str, Any] = {**data, "subject": row["subject"], "kind": row["kind"], "service": row["service"],
-                  "at": row["at"], "journal_id": row["journal_id"], "trace_id": row["trace_id"]}  # fmt: skip
-        linked = entries.get(row["journal_id"]) if row["journal_id"] else None
+    for eid, kind, subject, at, service, journal_id, trace, raw in cursor:
+        data = loads(raw)
+        fields: dict[str, Any] = {**data, "subject": subject, "kind": kind, "service": service, "at": at,
+                                  "journal_id": journal_id, "trace_id": trace}  # fmt: skip
+        linked = entries.get(journal_id) if journal_id else None
         fields["journal"] = linked
-        if "cda_errors" in data and data["cda_errors"] is None and linked is not None:
+        if linked is not None and "cda_errors" in data and data["cda_errors"] is None:
             fields["cda_errors"] = cda_errors(linked)
-        snap.evidence[row["kind"]].append(
-            Observation(
-                "evidence", row["id"], row["at"], timestamp(row["at"]), row["kind"], fields, row["journal_id"]
-            )
-        )
-        snap.last_evidence_id = row["id"]
+        ts = stamps.get(at)
+        if ts is None:
+            ts = stamps[at] = timestamp(at)
+        snap.evidence[kind].append(Observation("evidence", eid, at, ts, kind, fields, journal_id))
+        snap.last_evidence_id = eid
     return snap
 
 
@@ -166,8 +200,10 @@ def links(
     """Where a reader (or a script) finds what this observation stands on."""
     out: list[dict[str, str]] = []
     if obs.source == "evidence":
-        query = urlencode({"kind": obs.kind, "subject": obs.fields.get("subject", ""), "tenant": tenant})
-        out.append({"label": f"Preuve {obs.kind} n° {obs.id}", "href": f"/_sandbox/evidence?{query}"})
+        # kinds and tenant ids are URL-safe tokens (mocks.evidence.KIND, mocks.tenants.TENANT_ID)
+        subject = quote(str(obs.fields.get("subject", "")), safe="")
+        out.append({"label": f"Preuve {obs.kind} n° {obs.id}",
+                    "href": f"/_sandbox/evidence?kind={obs.kind}&subject={subject}&tenant={tenant}"})  # fmt: skip
     if obs.journal_id:
         out.append({"label": f"Échange n° {obs.journal_id} du journal", "href": f"/_sandbox/journal/{obs.journal_id}",
                     "console": f"/journal/{obs.journal_id}"})  # fmt: skip

@@ -84,8 +84,9 @@ def evaluate(rule: AnyRule, snap: Snapshot, scope: Scope, built: set[str]) -> Ve
                        min_count=rule.min_count)  # fmt: skip
     compiled = _compile(_key(rule))
     verdict = Verdict(NOT_OBSERVED, label, min_count=rule.min_count)
+    everything = scope.since is None and scope.until is None and scope.persona is None
     for obs in _candidates(rule, snap):
-        if not scope.admits(obs) or not compiled.where(obs.fields):
+        if not (everything or scope.admits(obs)) or not compiled.where(obs.fields):
             continue
         if compiled.pending is not None and compiled.pending(obs.fields):
             verdict.pending += 1
@@ -161,7 +162,11 @@ def _compile(key: str) -> Compiled:
     pass_spec = spec.get("pass") or {}
     pass_checks = [(path, compile_where({path: test}), test) for path, test in pass_spec.items()]
 
+    whole = compile_where(pass_spec)
+
     def unmet_conditions(fields: dict[str, Any]) -> list[str]:
+        if whole(fields):  # the common case: one call, then the details only for a fail
+            return []
         return [_explain(path, test, fields) for path, check, test in pass_checks if not check(fields)]
 
     if kind == "evidence":
@@ -215,8 +220,16 @@ def _compile(key: str) -> Compiled:
 
 def _candidates(rule: Leaf, snap: Snapshot) -> list[Observation]:
     if isinstance(rule, EvidenceRule):
-        return snap.evidence.get(rule.kind, [])
+        return snap.facts(rule.kind, _equality(rule))
     return snap.journal.get(rule.service, [])
+
+
+def _equality(rule: EvidenceRule) -> tuple[str, Any] | None:
+    """A top-level `field: "scalar"` of `where` (the most selective-looking: a type code first)."""
+    found = [(k, v) for k, v in (rule.where or {}).items()
+             if "." not in k and (isinstance(v, str | int | bool) and not isinstance(v, float))]  # fmt: skip
+    found.sort(key=lambda kv: kv[0] != "type_code")
+    return found[0] if found else None
 
 
 def _explain(path: str, test: Any, fields: dict[str, Any]) -> str:
