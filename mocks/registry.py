@@ -18,6 +18,9 @@ SERVICES: dict[str, str] = {
     "insi": "insi.service",
     "psc": "psc.service",
     "annuaire": "annuaire.service",
+    "mss": "mssante.service",
+    "dmp": "dmp.service",
+    "apcv": "apcv.service",
 }
 
 

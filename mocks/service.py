@@ -44,6 +44,7 @@ class TlsPolicy:
     # Extra PEM CA certificates trusted for client authentication (default: the sandbox TEST roots).
     ciphers: str | None = None
     minimum_version: str = "TLSv1.2"
+    maximum_version: str | None = None  # e.g. "TLSv1.2": the DMP's LPS access is TLS 1.2 only
 
 
 class MailServer(Protocol):

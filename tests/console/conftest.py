@@ -35,7 +35,7 @@ DOCTOR = "810100000016"  # demo GP with e-CPS
 SOAP = "application/soap+xml; charset=utf-8"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     if CHROMIUM is None:
         pytest.skip("no chromium executable (Debian: apt-get install chromium)")

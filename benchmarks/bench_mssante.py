@@ -1,0 +1,213 @@
+"""MSSanté figures (printed, not asserted), with a bare aiosmtpd measured in the same run.
+
+    .venv/bin/python benchmarks/bench_mssante.py [--seconds 8] [--clients 2]
+
+Goals (issue 15, 2 cores): 20 KB messages >= 300/s, 1 MB messages >= 40/s, XOAUTH2 logins
+>= 100/s, IMAP FETCH of 1,000 envelopes < 300 ms, cold start of the SMTP and IMAP listeners < 1 s.
+
+Clients run in separate processes (one SMTP session each: STARTTLS, XOAUTH2, then messages in a
+loop) so that they do not share the server's interpreter lock. The bare limit is aiosmtpd's own
+Controller with the same TLS context and a handler that only accepts: what the machine and
+aiosmtpd give before the sandbox's pipeline (auth, routing, SQLite, DSN, journal, evidence).
+A login is a whole session: connect, EHLO, STARTTLS, EHLO, AUTH XOAUTH2 (PSC token verified), QUIT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import logging
+import multiprocessing as mp
+import smtplib
+import ssl
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mocks.runner import Runner
+from mocks.testing import make_config
+
+SENDER = "camille.lemaire@medecin.mssante.fr"
+RCPT = "moussa.diallo@cds-lilas.mssante.fr"
+
+
+def body(size: int) -> bytes:
+    head = f"From: {SENDER}\r\nTo: {RCPT}\r\nSubject: bench\r\nDate: Thu, 01 Jan 2026 10:00:00 +0100\r\n"
+    head += "Message-ID: <bench@lgc.example>\r\nMIME-Version: 1.0\r\n\r\n"
+    line = b"x" * 76 + b"\r\n"
+    return head.encode() + line * (size // len(line))
+
+
+def smtp_worker(
+    port: int, ca: str, token: str | None, size: int, seconds: float, mode: str, out: Any, go: Any
+) -> None:
+    ctx = ssl.create_default_context(cafile=ca)
+    data = body(size)
+    done = 0
+    go.wait()
+    deadline = time.perf_counter() + seconds
+    if mode == "login":
+        while time.perf_counter() < deadline:
+            with smtplib.SMTP("localhost", port, timeout=30) as s:
+                s.starttls(context=ctx)
+                s.ehlo("bench")
+                s.auth(
+                    "XOAUTH2",
+                    lambda _=None: f"user={SENDER}\x01auth=Bearer {token}\x01\x01",
+                    initial_response_ok=True,
+                )
+            done += 1
+        out.put(done)
+        return
+    with smtplib.SMTP("localhost", port, timeout=60) as s:
+        s.starttls(context=ctx)
+        s.ehlo("bench")
+        if token:
+            s.auth(
+                "XOAUTH2",
+                lambda _=None: f"user={SENDER}\x01auth=Bearer {token}\x01\x01",
+                initial_response_ok=True,
+            )
+        while time.perf_counter() < deadline:
+            s.sendmail(SENDER, [RCPT], data)
+            done += 1
+    out.put(done)
+
+
+def run_clients(
+    port: int, ca: str, token: str | None, size: int, seconds: float, clients: int, mode: str = "send"
+) -> float:
+    out: Any = mp.Queue()
+    go = mp.Event()
+    procs = [
+        mp.Process(target=smtp_worker, args=(port, ca, token, size, seconds, mode, out, go))
+        for _ in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(0.5)
+    started = time.perf_counter()
+    go.set()
+    total = sum(out.get(timeout=seconds + 120) for _ in procs)
+    elapsed = time.perf_counter() - started
+    for p in procs:
+        p.join()
+    return total / elapsed
+
+
+def bare_aiosmtpd(context: ssl.SSLContext) -> tuple[Any, int]:
+    """aiosmtpd's SMTP with STARTTLS and a handler that only accepts, on the same mail loop."""
+    import asyncio
+
+    from aiosmtpd.smtp import SMTP
+
+    from mocks.mail import MailListener
+
+    class Accept:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            return "250 OK"
+
+    def protocol() -> SMTP:
+        return SMTP(Accept(), tls_context=context, data_size_limit=None, loop=asyncio.get_running_loop())
+
+    listener = MailListener("bare", "127.0.0.1", 0, context, "starttls", protocol=protocol)
+    listener.start()
+    return listener, listener.port
+
+
+def psc_token(runner: Runner, ca: str, national_id: str = "810100000016") -> str:
+    """A PSC access token by CIBA (auto-approved): no login page in a benchmark."""
+    console = runner.url("console")
+    httpx.put(console + "/_sandbox/psc/auto-approve", json={"after_seconds": 0}).raise_for_status()
+    oidc = runner.url("psc", "/auth/realms/esante-wallet/protocol/openid-connect")
+    with httpx.Client(
+        verify=ssl.create_default_context(cafile=ca), auth=("lgc-sandbox", "lgc-sandbox-secret")
+    ) as c:
+        req = c.post(
+            oidc + "/ext/ciba/auth",
+            data={"scope": "openid scope_all", "login_hint": national_id, "binding_message": "42"},
+        ).json()
+        for _ in range(100):
+            r = c.post(
+                oidc + "/token",
+                data={"grant_type": "urn:openid:params:grant-type:ciba", "auth_req_id": req["auth_req_id"]},
+            )
+            if r.status_code == 200:
+                return str(r.json()["access_token"])
+            time.sleep(0.1)
+    raise RuntimeError(r.text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--clients", type=int, default=2)
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+    folder = Path(tempfile.mkdtemp(prefix="bench-mss-"))
+    # PSC tokens live long enough for the whole run; journal bodies off as in a load test
+    runner = Runner(make_config(folder, psc_access_token_lifetime=3600, journal_bodies=False))
+    runner.start()
+    sb = runner.sandbox
+    ca = str(folder / "ca.pem")
+    Path(ca).write_bytes(sb.pki.trust_bundle())
+    token = psc_token(runner, ca)
+    mss: Any = sb.instances["mss"]
+
+    # cold start: the four listeners built and bound, as the runner does
+    from mssante.service import TLS
+
+    t0 = time.perf_counter()
+    servers = []
+    for listener in [
+        lst for lst in mss.listeners() if lst.name in ("mss-smtp", "mss-smtps", "mss-imap", "mss-imaps")
+    ]:
+        ctx = sb.pki.server_context(TLS, sb.config.hostnames)
+        server = listener.server(sb, ctx, "127.0.0.1", 0)
+        server.start()
+        servers.append(server)
+    cold = time.perf_counter() - t0
+    for server in servers:
+        server.stop()
+    print(f"cold start of 4 SMTP/IMAP listeners: {cold * 1000:.0f} ms (goal < 1 s)")
+
+    controller, bare_port = bare_aiosmtpd(sb.pki.server_context(TLS, sb.config.hostnames))
+    port = sb.port("mss-smtp")
+    for size, goal in ((20 * 1024, 300), (1024 * 1024, 40)):
+        bare = run_clients(bare_port, ca, None, size, args.seconds, args.clients)
+        ours = run_clients(port, ca, token, size, args.seconds, args.clients)
+        print(
+            f"{size // 1024} KB messages: {ours:.0f}/s (goal >= {goal}); bare aiosmtpd {bare:.0f}/s; ratio {ours / bare:.2f}"
+        )
+    logins = run_clients(port, ca, token, 0, args.seconds, args.clients, "login")
+    print(f"XOAUTH2 logins (whole sessions): {logins:.0f}/s (goal >= 100)")
+    controller.stop()
+
+    # IMAP FETCH of 1,000 envelopes
+    mails = mss.mails
+    box = "linh.nguyen@pharmacien.mssante.fr"
+    mails.folders("default", box)
+    raw = body(2048)
+    for _ in range(1000):
+        mid = mails.add_message("default", raw, message_id="<b@x>", received_at="2026-01-01T00:00:00")
+        mails.deliver("default", box, mid)
+    pharmacist = psc_token(runner, ca, "810100000024")
+    imap = imaplib.IMAP4("localhost", sb.port("mss-imap"))
+    imap.starttls(ssl_context=ssl.create_default_context(cafile=ca))
+    imap.authenticate("XOAUTH2", lambda _: f"user={box}\x01auth=Bearer {pharmacist}\x01\x01".encode())
+    imap.select("INBOX", readonly=True)
+    for label in ("cold", "warm"):
+        t0 = time.perf_counter()
+        typ, data = imap.fetch("1:1000", "(UID FLAGS ENVELOPE)")
+        took = time.perf_counter() - t0
+        assert typ == "OK" and len([d for d in data if d]) >= 1000, typ
+        print(f"IMAP FETCH 1:1000 (UID FLAGS ENVELOPE), {label} cache: {took * 1000:.0f} ms (goal < 300 ms)")
+    imap.logout()
+    runner.stop()
+
+
+if __name__ == "__main__":
+    main()

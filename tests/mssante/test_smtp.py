@@ -1,0 +1,183 @@
+"""SMTP submission with smtplib over real sockets: STARTTLS and implicit TLS, XOAUTH2 and
+OAUTHBEARER with a real PSC token, the EHLO keywords before and after TLS, the refusals of
+research mssante.md §3.1, delivery into the recipient's IMAP-visible INBOX, evidence and journal."""
+
+from __future__ import annotations
+
+import base64
+import smtplib
+import uuid
+from email.message import EmailMessage
+
+import pytest
+
+from tests.mssante.conftest import (
+    CDS_ORG,
+    CITIZEN_TEST,
+    COLLEAGUE,
+    COLLEAGUE_BAL,
+    DOCTOR_BAL,
+    DOCTOR_CDS_BAL,
+    PHARMACIST_BAL,
+    Mss,
+    xoauth2,
+)
+
+
+def message(
+    sender: str, to: list[str], subject: str = "Compte rendu", body: str = "Bonjour,\n"
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, ", ".join(to), subject
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@lgc.example>"
+    msg["Date"] = "Thu, 01 Jan 2026 10:00:00 +0100"
+    msg.set_content(body)
+    return msg
+
+
+def login(mss: Mss, token: str, user: str = DOCTOR_BAL) -> smtplib.SMTP:
+    s = smtplib.SMTP(mss.host, mss.port("mss-smtp"), timeout=20)
+    s.starttls(context=mss.context())
+    s.ehlo("lgc.example")
+    s.auth("XOAUTH2", lambda challenge=None: xoauth2(user, token), initial_response_ok=True)
+    return s
+
+
+def test_ehlo_before_and_after_tls(mss: Mss) -> None:
+    with smtplib.SMTP(mss.host, mss.port("mss-smtp"), timeout=20) as s:
+        code, text = s.ehlo("lgc.example")
+        assert code == 250
+        before = text.decode().splitlines()[1:]
+        assert "STARTTLS" in before and not any(k.startswith("AUTH") for k in before)
+        assert s.docmd("AUTH", "XOAUTH2")[0] == 538
+        assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>") == (530, b"5.7.0 Must issue a STARTTLS command first")
+        s.starttls(context=mss.context())
+        code, text = s.ehlo("lgc.example")
+        after = text.decode().splitlines()[1:]
+        assert "AUTH XOAUTH2 OAUTHBEARER" in after and "STARTTLS" not in after
+        for keyword in ("DSN", "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "SIZE 10485760"):
+            assert keyword in after
+        assert s.sock.version() == "TLSv1.2"  # type: ignore[union-attr]
+        assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>") == (530, b"5.7.0 Authentication required")
+
+
+def test_xoauth2_submit_delivers_and_records(mss: Mss) -> None:
+    token = mss.token()
+    with login(mss, token) as s:
+        msg = message(DOCTOR_BAL, [COLLEAGUE_BAL, CDS_ORG])
+        refused = s.send_message(msg)
+        assert refused == {}
+    for box in (COLLEAGUE_BAL, CDS_ORG):
+        found = mss.messages(box, "INBOX")
+        assert [m["message_id"] for m in found] == [msg["Message-ID"]]
+        assert found[0]["mail_from"] == DOCTOR_BAL
+    raw = mss.control("GET", f"/messages/{found[0]['id']}/eml")
+    assert raw.status_code == 200 and raw.headers["content-type"] == "message/rfc822"
+    assert raw.content.startswith(b"Received: from lgc.example")
+    assert msg.as_bytes().replace(b"\n", b"\r\n") in raw.content  # the LGC's bytes, unchanged
+    evidence = mss.psc.console.get(
+        "/_sandbox/evidence", params={"tenant": mss.tenant, "kind": "mss.message.accepted"}
+    ).json()
+    facts = evidence["facts"] if isinstance(evidence, dict) else evidence
+    assert facts and facts[0]["data"]["recipients"] == [COLLEAGUE_BAL, CDS_ORG.lower()]
+    lines = [e["operation"] for e in mss.journal()]
+    assert f"SMTP submit {DOCTOR_BAL} → 2 rcpt" in lines
+
+
+def test_implicit_tls_and_oauthbearer(mss: Mss) -> None:
+    token = mss.token()
+    with smtplib.SMTP_SSL(mss.host, mss.port("mss-smtps"), context=mss.context(), timeout=20) as s:
+        code, text = s.ehlo("lgc.example")
+        assert "STARTTLS" not in text.decode() and "AUTH XOAUTH2 OAUTHBEARER" in text.decode()
+        blob = f"n,a={DOCTOR_BAL},\x01host=localhost\x01port=4465\x01auth=Bearer {token}\x01\x01"
+        s.auth("OAUTHBEARER", lambda challenge=None: blob, initial_response_ok=True)
+        assert s.send_message(message(DOCTOR_BAL, [CITIZEN_TEST])) == {}
+    r = mss.psc.console.get(
+        "/_sandbox/evidence", params={"tenant": mss.tenant, "kind": "mss.delivered.citizen"}
+    )
+    facts = r.json()["facts"] if isinstance(r.json(), dict) else r.json()
+    assert len(facts) == 1 and facts[0]["subject"] == CITIZEN_TEST
+
+
+def test_oauthbearer_failure_is_the_rfc7628_challenge(mss: Mss) -> None:
+    with smtplib.SMTP_SSL(mss.host, mss.port("mss-smtps"), context=mss.context(), timeout=20) as s:
+        s.ehlo("lgc.example")
+        blob = base64.b64encode(b"n,,\x01auth=Bearer not.a.token\x01\x01").decode()
+        code, text = s.docmd("AUTH", f"OAUTHBEARER {blob}")
+        assert code == 334
+        assert b'"status":"invalid_token"' in base64.b64decode(text)
+        assert s.docmd(base64.b64encode(b"\x01").decode()) == (
+            535,
+            b"5.7.8 Authentication credentials invalid",
+        )
+
+
+def test_sender_must_be_owned(mss: Mss) -> None:
+    token = mss.token()  # the doctor owns their PER mailboxes and the CDS's ORG mailbox
+    with login(mss, token) as s:
+        for own in (DOCTOR_BAL, DOCTOR_CDS_BAL, CDS_ORG):
+            assert s.docmd(f"MAIL FROM:<{own}>")[0] == 250
+            s.rset()
+        assert s.docmd(f"MAIL FROM:<{COLLEAGUE_BAL}>") == (
+            550,
+            b"5.7.1 Sender address rejected: not owned by the authenticated user",
+        )
+
+
+def test_token_of_another_rpps_is_refused(mss: Mss) -> None:
+    token = mss.token(COLLEAGUE)
+    with smtplib.SMTP(mss.host, mss.port("mss-smtp"), timeout=20) as s:
+        s.starttls(context=mss.context())
+        s.ehlo("lgc.example")
+        with pytest.raises(smtplib.SMTPAuthenticationError) as err:
+            s.auth("XOAUTH2", lambda challenge=None: xoauth2(DOCTOR_BAL, token), initial_response_ok=True)
+        assert (
+            err.value.smtp_code == 535 and err.value.smtp_error == b"5.7.8 Authentication credentials invalid"
+        )
+    refused = [e for e in mss.journal() if e["operation"] == "SMTP AUTH"]
+    assert refused and "not owned by 810100000040" in refused[0]["outcome"]
+
+
+def test_expired_token_on_the_sandbox_clock(mss: Mss) -> None:
+    token = mss.token()
+    mss.psc.advance(3600)
+    with smtplib.SMTP(mss.host, mss.port("mss-smtp"), timeout=20) as s:
+        s.starttls(context=mss.context())
+        s.ehlo("lgc.example")
+        with pytest.raises(smtplib.SMTPAuthenticationError) as err:
+            s.auth("XOAUTH2", lambda challenge=None: xoauth2(DOCTOR_BAL, token), initial_response_ok=True)
+        assert err.value.smtp_code == 535
+
+
+def test_recipient_refusals(mss: Mss) -> None:
+    token = mss.token()
+    with login(mss, token) as s:
+        s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>")
+        assert s.docmd("RCPT TO:<nobody@medecin.mssante.fr>") == (
+            550,
+            b"5.1.1 Recipient address rejected: User unknown",
+        )
+        assert s.docmd("RCPT TO:<someone@gmail.com>") == (
+            550,
+            b"5.7.1 Recipient address rejected: domain not in the MSSant\xc3\xa9 trust space".decode().encode(),
+        )
+        assert s.docmd("RCPT TO:<000000000000000@patient.mssante.fr>")[0] == 550
+        assert s.docmd("RCPT TO:<dr.x@medimail.mssante.fr>") == (250, b"2.1.5 Ok")  # another operator
+        assert s.docmd(f"RCPT TO:<{PHARMACIST_BAL}>") == (250, b"2.1.5 Ok")
+        code, _ = s.docmd("DATA")
+        assert code == 354
+        s.send(message(DOCTOR_BAL, [PHARMACIST_BAL]).as_bytes().replace(b"\n", b"\r\n") + b".\r\n")
+        code, text = s.getreply()
+        assert code == 250 and text.startswith(b"2.0.0 Ok: queued as ")
+    held = mss.control("GET", "/outbound").json()["outbound"]
+    assert [h["recipient"] for h in held] == ["dr.x@medimail.mssante.fr"]
+    assert len(mss.messages(PHARMACIST_BAL)) == 1
+
+
+def test_size_limit(mss: Mss) -> None:
+    token = mss.token()
+    with login(mss, token) as s:
+        assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}> SIZE=20000000") == (
+            552,
+            b"5.3.4 Error: message size exceeds fixed maximum message size",
+        )
