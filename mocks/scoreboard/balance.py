@@ -198,6 +198,12 @@ def _mss(
         if not _in(obs, span):
             continue
         f = obs.fields
+        if any(not isinstance(r, dict) for r in f.get("recipients") or []):
+            # a fact without the contract's typed recipients and documents (MSSanté part 1)
+            not_counted.append({**_item(board, snap, obs, "sender_rpps", message=f.get("subject", ""), document=""),
+                                "reason": "preuve sans les destinataires typés ni les documents du contrat "
+                                          "(mocks/evidence.py) : non jugeable"})  # fmt: skip
+            continue
         recipients = [r for r in f.get("recipients") or [] if isinstance(r, dict)]
         professional = [r for r in recipients if r.get("kind") in PROFESSIONAL_KINDS]
         documents = [d for d in f.get("documents") or [] if isinstance(d, dict)]
@@ -230,6 +236,7 @@ def _citizen(
     delivered = set()
     for obs in snap.evidence.get("mss.delivered.citizen", []):
         delivered.add(obs.fields.get("subject"))
+        delivered.add(obs.fields.get("message_id"))  # MSSanté part 1 keys the fact by the address
         if _in(obs, span):
             counted.append(_item(board, snap, obs, "sender_rpps", message=obs.fields.get("subject", ""),
                                  address=obs.fields.get("address", "")))  # fmt: skip

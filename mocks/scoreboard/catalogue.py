@@ -44,7 +44,7 @@ from mocks.scoreboard.contract import EVIDENCE_FIELDS, EVIDENCE_META, JOURNAL_FI
 
 DEFAULT_PATH = DATA_FILES / "segur" / "requirements.yaml"
 # services the catalogue may name before they are built (their rules must then be provisional)
-PLANNED_SERVICES = ("dmp", "mssante", "apcv")
+PLANNED_SERVICES = ("dmp", "mss", "apcv")
 ID_PATTERN = r"^[A-Za-z]+\.\d{2}$"
 
 

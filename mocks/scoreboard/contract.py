@@ -49,8 +49,8 @@ EVIDENCE_SERVICE = {
     "ins.qualified": "insi",
     "dmp.document.accepted": "dmp",
     "dmp.document.updated": "dmp",
-    "mss.message.accepted": "mssante",
-    "mss.delivered.citizen": "mssante",
+    "mss.message.accepted": "mss",
+    "mss.delivered.citizen": "mss",
 }
 
 # fields of a fact a scenario's persona (an INS, an RPPS or idNat_PS, a structure id, an

@@ -217,12 +217,12 @@ def links(
         for link in catalogue.model.links:
             if link.kind != obs.kind or link.provisional or (link.service and link.service not in built):
                 continue
-            out.append({"label": link.label, "href": _fill(link.href, obs)})
+            out.append({"label": link.label, "href": _fill(link.href, obs, tenant)})
     return out
 
 
-def _fill(template: str, obs: Observation) -> str:
-    values = {"subject": quote(str(obs.fields.get("subject", "")), safe=""), "id": str(obs.id),
+def _fill(template: str, obs: Observation, tenant: str) -> str:
+    values = {"tenant": tenant, "subject": quote(str(obs.fields.get("subject", "")), safe=""), "id": str(obs.id),
               "journal_id": str(obs.journal_id or "")}  # fmt: skip
     out = template
     for key, value in values.items():

@@ -91,9 +91,9 @@ def test_unknown_rule_type_fails_with_its_line(tmp_path: Path) -> None:
             "automation",
         ),
         (
-            '      provisional: "MSSanté : points de test TLS (certificat expiré)',
-            '      note: "MSSanté : points',
-            'note: "MSSanté : points',
+            '      provisional: "MSSanté : journaliser',
+            '      note: "MSSanté : journaliser',
+            'note: "MSSanté : journaliser',
             "unknown key 'note'",
         ),
         (
@@ -121,16 +121,19 @@ def test_mistakes_fail_with_file_line_and_reason(
     assert any(abs(found - n) <= 2 for n in lines), (found, lines, text)
 
 
-def test_journal_rule_of_a_service_not_built_must_be_provisional(tmp_path: Path) -> None:
-    path = broken(
-        tmp_path,
-        "      provisional: \"nom d'opération d'une soumission SMTP au journal de MSSanté (partie 2) à confirmer\"\n  - id: DOC.06",
-        "  - id: DOC.06",
-    )
+def test_journal_rule_of_a_service_not_built_must_be_provisional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = {k: v for k, v in catalogue_mod.available().items() if k != "annuaire"}
+    monkeypatch.setattr(catalogue_mod, "available", lambda: built)  # a build without the Annuaire
     with pytest.raises(
-        CatalogueError, match="service mssante is not part of this build: mark the rule provisional"
+        CatalogueError, match="service annuaire is not part of this build: mark the rule provisional"
     ):
-        catalogue_mod.load(path)
+        catalogue_mod.load()
+    path = broken(
+        tmp_path, "      service: annuaire\n", '      service: annuaire\n      provisional: "à câbler"\n'
+    )
+    assert catalogue_mod.load(path).by_id["ANN.01"].rule.provisional == "à câbler"  # type: ignore[union-attr]
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:

@@ -120,3 +120,28 @@ def test_psc_login_userinfo_logout_turns_psc01_green(psc: Psc) -> None:
     req = psc.console.get(board, params={"tenant": psc.tenant}).json()
     assert req["status"] == "PASS" and req["automation"] == "partial", req
     assert all(p["evidence"] for p in req["parts"])
+
+
+def test_a_client_aborting_on_the_expired_certificate_turns_mss07_green(running_sandbox: Runner, console: httpx.Client,
+                                                                        tmp_path: Path) -> None:  # fmt: skip
+    """MSSanté's TLS test endpoint with an expired IGC-Santé certificate: smtplib verifying the chain
+    (as an LGC must, ECO.1.1.x) aborts the STARTTLS handshake. The endpoint journals it in the
+    default tenant (a handshake names no tenant)."""
+    import smtplib
+
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(running_sandbox.sandbox.pki.ca_bundle())
+    port = running_sandbox.sandbox.port("mss-test-smtp-expired")
+    with smtplib.SMTP("localhost", port, timeout=30) as smtp:
+        smtp.ehlo()
+        with pytest.raises(ssl.SSLError):
+            smtp.starttls(context=ssl.create_default_context(cafile=str(ca)))
+    deadline = 50
+    req: dict = {}
+    for _ in range(deadline):  # the endpoint journals from its event loop, just after the handshake
+        req = console.get("/_sandbox/scoreboard/requirements/MSS.07", params={"tenant": "default"}).json()
+        if req["status"] == "PASS":
+            break
+        console.get("/_sandbox/journal/wait", params={"tenant": "default", "service": "mss", "timeout": 0.2})
+    assert req["status"] == "PASS", req
+    assert console.get(req["evidence"][0]["href"]).json()["outcome"] == "handshake aborted by client"

@@ -27,7 +27,7 @@ from mocks.scoreboard.rules import FAIL, NOT_OBSERVED, PASS, Scope, evaluate, le
 
 CATALOGUE = catalogue_mod.load()
 AUTOMATABLE = CATALOGUE.automatable()
-EVERY_SERVICE = {"insi", "psc", "annuaire", "pki", "dmp", "mssante", "apcv"}
+EVERY_SERVICE = {"insi", "psc", "annuaire", "pki", "dmp", "mss", "apcv"}
 
 
 # -- a solver: values that meet (or miss) a condition ---------------------------------------------
