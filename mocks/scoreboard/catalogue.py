@@ -1,5 +1,5 @@
 """The requirement catalogue (`data/segur/requirements.yaml`): read, schema-checked, and checked
-against what this build knows (evidence kinds and fields, services, findings rule catalogues).
+against what this build knows (evidence kinds and fields, service names, the findings rule catalogues of the services built).
 Any problem is a `CatalogueError` naming the file and line, raised at start (the control app
 mounts the scoreboard's blueprint), so a typo never becomes a rule that silently never matches.
 
@@ -19,8 +19,9 @@ The schema (pydantic models below; docs/scoreboard.md has the guide):
 Rule types: `evidence` (facts of a kind with field conditions), `journal` (exchanges of a
 service with filters), `findings` (exchanges with no error finding of given rules), `tls`
 (handshake outcomes on given listeners), `all_of` / `any_of` (compositions). A journal-based
-rule of a service whose operation names are not settled carries `provisional: "<what to
-wire>"`: it is evaluated NOT_OBSERVED until the flag is removed.
+rule whose operation or finding names are not settled carries `provisional: "<what to
+wire>"`: it is evaluated NOT_OBSERVED until the flag is removed (and so is a rule of a service
+absent from the build).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ from mocks.scoreboard import conditions
 from mocks.scoreboard.contract import EVIDENCE_FIELDS, EVIDENCE_META, JOURNAL_FIELDS, JOURNAL_LINK
 
 DEFAULT_PATH = DATA_FILES / "segur" / "requirements.yaml"
-# services the catalogue may name before they are built (their rules must then be provisional)
-PLANNED_SERVICES = ("dmp", "mss", "apcv")
+# the project's services a rule may name; one absent from this build (a trimmed registry, a
+# test's) is evaluated NOT_OBSERVED, not refused: only a name outside this list is a typo
+PROJECT_SERVICES = ("pki", "insi", "psc", "annuaire", "mss", "dmp", "apcv")
 ID_PATTERN = r"^[A-Za-z]+\.\d{2}$"
 
 
@@ -320,13 +322,9 @@ def check(catalogue: Catalogue) -> list[tuple[tuple[Any, ...], str]]:
 def _check_service(
     service: str, provisional: str | None, loc: tuple[Any, ...]
 ) -> list[tuple[tuple[Any, ...], str]]:
-    if service not in SERVICES and service not in PLANNED_SERVICES:
-        known = sorted({*SERVICES, *PLANNED_SERVICES})
+    if service not in SERVICES and service not in PROJECT_SERVICES:
+        known = sorted({*SERVICES, *PROJECT_SERVICES})
         return [((*loc, "service"), f"unknown service {service!r}; known: {', '.join(known)}")]
-    if service not in available() and not provisional:
-        return [
-            ((*loc, "service"), f"service {service} is not part of this build: mark the rule provisional")
-        ]
     return []
 
 

@@ -121,19 +121,16 @@ def test_mistakes_fail_with_file_line_and_reason(
     assert any(abs(found - n) <= 2 for n in lines), (found, lines, text)
 
 
-def test_journal_rule_of_a_service_not_built_must_be_provisional(
+def test_a_service_absent_from_the_build_waits_and_a_typo_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built = {k: v for k, v in catalogue_mod.available().items() if k != "annuaire"}
     monkeypatch.setattr(catalogue_mod, "available", lambda: built)  # a build without the Annuaire
-    with pytest.raises(
-        CatalogueError, match="service annuaire is not part of this build: mark the rule provisional"
-    ):
-        catalogue_mod.load()
-    path = broken(
-        tmp_path, "      service: annuaire\n", '      service: annuaire\n      provisional: "à câbler"\n'
-    )
-    assert catalogue_mod.load(path).by_id["ANN.01"].rule.provisional == "à câbler"  # type: ignore[union-attr]
+    assert catalogue_mod.load().by_id["ANN.01"].rule is not None  # loads: evaluated NOT_OBSERVED
+    monkeypatch.undo()
+    path = broken(tmp_path, "      service: annuaire\n", "      service: anuaire\n")
+    with pytest.raises(CatalogueError, match="unknown service 'anuaire'; known: annuaire, apcv"):
+        catalogue_mod.load(path)
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
