@@ -88,9 +88,11 @@ def start(board: Scoreboard, tenant: str, scenario_id: str, persona: str | None 
         raise RunError(400, "minutes must be between 0 and 1440")
     if ends_at and minutes is not None:
         raise RunError(400, "give either 'to' or 'minutes', not both")
-    end = (
-        _parse(ends_at, "to") if ends_at else begin + timedelta(minutes=minutes or board.window_minutes(req))
-    )
+    try:
+        length = timedelta(minutes=minutes or board.window_minutes(req))
+        end = _parse(ends_at, "to") if ends_at else begin + length
+    except OverflowError:
+        raise RunError(400, "the window ends after the year 9999") from None
     if end <= now:
         raise RunError(
             400, f"the window is in the past: it ends at {iso(end)}, the tenant's time is {iso(now)}"

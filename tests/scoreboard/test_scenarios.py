@@ -99,7 +99,7 @@ def test_bad_input(console: httpx.Client, tenant: str) -> None:
                         json={"from": "2020-01-01T00:00:00Z", "to": "2020-01-01T00:15:00Z"})  # fmt: skip
     assert past.status_code == 400 and "in the past" in past.json()["error"]
     for body in ({"minutes": 0}, {"minutes": -3}, {"from": "hier"}, {"to": "2030-01-01T00:00:00"},
-                 {"minutes": 5, "to": "2030-01-01T00:00:00Z"}, {"colour": "red"}):  # fmt: skip
+                 {"minutes": 5, "to": "2030-01-01T00:00:00Z"}, {"colour": "red"}, {"from": "9999-12-31T23:59:00Z"}):  # fmt: skip
         r = console.post("/_sandbox/scenarios/DOC.02/runs", params={"tenant": tenant}, json=body)
         assert r.status_code == 400, (body, r.text)
     assert (
