@@ -11,7 +11,7 @@ from typing import Any
 
 from demo import dmp, mssante
 from demo.document import make_letter
-from demo.run import Run, Skip
+from demo.run import Failed, Run, Skip
 
 DEFAULT_THRESHOLDS = {"dmp": 10, "mss": 10, "citizen": 1}
 
@@ -79,6 +79,11 @@ def step_scoreboard(run: Run) -> None:
     run.say(f"solde atteint : {'oui' if balance.get('reached') else 'non'}")
     run.keep(balance=balance)
     if not balance.get("reached") and run.preset is None:
-        from demo.run import Failed
-
+        missing = []
+        if not run.has("dmp_fed"):
+            missing.append("l'alimentation du DMP (ITI-41, DMP partie 2)")
+        if not mssante.part2(run):
+            missing.append("l'extraction des documents IHE_XDM (MSSanté partie 2)")
+        if missing:
+            raise Skip(f"solde non atteignable : ce bac à sable ne sert pas encore {' ni '.join(missing)}")
         raise Failed("les trois seuils du solde ne sont pas atteints")
