@@ -8,6 +8,9 @@ message in a folder (UID, flags and keywords, internal date, \\Recent).
     mss_items     (folder, uid) -> message; an expunged item stays as a tombstone with the
                   mod-sequence of its expunge, so every IMAP session (in any process) learns it
     mss_outbound  mail accepted for liste-blanche domains of other operators (not delivered here)
+    mss_documents the CDA documents of accepted IHE_XDM messages, sent (by the sender's mailbox)
+                  and received (by each local recipient): versions and replacements (mssante.history)
+    mss_profiles  a mailbox's receipt profile in a tenant: auto, manual, never (mssante.receipts)
 
 Every change of a folder bumps its `modseq`; an IMAP session asks for the items changed since the
 mod-sequence it last saw (mssante.imap.backend). Writers in this process wake IDLE sessions at
@@ -75,7 +78,34 @@ MIGRATIONS = [
         domain TEXT NOT NULL,
         at TEXT NOT NULL
     )
+    """,
+    # part 2: the CDA documents accepted (versions, replacements) and the mailbox receipt profiles
     """
+    CREATE TABLE mss_documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        message INTEGER NOT NULL,
+        mailbox TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        unique_id TEXT NOT NULL,
+        set_id TEXT NOT NULL DEFAULT '',
+        version TEXT NOT NULL DEFAULT '',
+        type_code TEXT NOT NULL DEFAULT '',
+        ins TEXT NOT NULL DEFAULT '',
+        author TEXT NOT NULL DEFAULT '',
+        structure TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX mss_documents_set ON mss_documents(tenant, set_id);
+    CREATE INDEX mss_documents_uid ON mss_documents(tenant, unique_id);
+    CREATE INDEX mss_messages_mid ON mss_messages(tenant, message_id);
+    CREATE TABLE mss_profiles (
+        tenant TEXT NOT NULL,
+        mailbox TEXT NOT NULL,
+        receipts TEXT NOT NULL,
+        PRIMARY KEY (tenant, mailbox)
+    )
+    """,
 ]
 
 # folders every mailbox has, with their RFC 6154 SPECIAL-USE attribute
