@@ -206,7 +206,9 @@ def of(doc: etree._Element) -> Header:
         service_start=_attr(doc, f"{event}/h:effectiveTime/h:low", "value"),
         service_stop=_attr(doc, f"{event}/h:effectiveTime/h:high", "value"),
         service_code=_code(doc.find(f"{event}/h:code", NS)),
-        facility=_code(doc.find("h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code", NS)),
+        facility=_code(
+            doc.find("h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code", NS)
+        ),
         practice=_code(doc.find(f"{org}/h:standardIndustryClassCode", NS)),
         level="N1" if text is not None else "N3",
         media_type=str(text.get("mediaType") or "") if text is not None else "",

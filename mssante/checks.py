@@ -27,30 +27,30 @@ from mssante.submission import Submission
 __all__ = ["CONTENT_CHECKS", "RULES", "Submission", "run"]
 
 PART1 = [
-        Rule(
-            "MSS-DATE-MISSING",
-            "warning",
-            "Le message n'a pas d'en-tête Date : l'opérateur l'ajoute",
-            "RFC 5322 §3.6.1, RFC 6409 §8.1",
-        ),
-        Rule(
-            "MSS-MESSAGE-ID-MISSING",
-            "warning",
-            "Le message n'a pas d'en-tête Message-ID : l'opérateur l'ajoute (les accusés MDN/DSN s'y réfèrent)",
-            "RFC 5322 §3.6.4, RFC 6409 §8.3",
-        ),
-        Rule(
-            "MSS-FROM-NOT-SENDER",
-            "warning",
-            "L'en-tête From ne correspond pas à la BAL authentifiée (MAIL FROM)",
-            "RFC 6409 §8.1 ; Référentiel socle MSSanté #2",
-        ),
-        Rule(
-            "MSS-TLS-NOT-ABORTED",
-            "error",
-            "Le LGC a poursuivi la session sur un point de test TLS qu'il aurait dû refuser",
-            "Référentiel socle MSSanté #2 ECO.1.1.2 à ECO.1.1.10",
-        ),
+    Rule(
+        "MSS-DATE-MISSING",
+        "warning",
+        "Le message n'a pas d'en-tête Date : l'opérateur l'ajoute",
+        "RFC 5322 §3.6.1, RFC 6409 §8.1",
+    ),
+    Rule(
+        "MSS-MESSAGE-ID-MISSING",
+        "warning",
+        "Le message n'a pas d'en-tête Message-ID : l'opérateur l'ajoute (les accusés MDN/DSN s'y réfèrent)",
+        "RFC 5322 §3.6.4, RFC 6409 §8.3",
+    ),
+    Rule(
+        "MSS-FROM-NOT-SENDER",
+        "warning",
+        "L'en-tête From ne correspond pas à la BAL authentifiée (MAIL FROM)",
+        "RFC 6409 §8.1 ; Référentiel socle MSSanté #2",
+    ),
+    Rule(
+        "MSS-TLS-NOT-ABORTED",
+        "error",
+        "Le LGC a poursuivi la session sur un point de test TLS qu'il aurait dû refuser",
+        "Référentiel socle MSSanté #2 ECO.1.1.2 à ECO.1.1.10",
+    ),
 ]
 RULES = Rules([*PART1, *content.RULES, *documents.RULES, *receipt_checks.RULES])
 

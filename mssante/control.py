@@ -167,3 +167,7 @@ def reset() -> Response:
     t = tenant()
     deleted = sandbox().tenants.reset(t, "mss")
     return json_response({"tenant": t, "deleted": deleted})
+
+
+# part 2's routes (messages, receipts, profiles, citizen inboxes, injection) on this blueprint
+from mssante import control_messages  # noqa: E402,F401

@@ -68,21 +68,35 @@ def check_xdm(sub: Submission, findings: Findings) -> None:
     upper = {n.upper() for n in archive.names}
     for required in ("INDEX.HTM", "README.TXT"):
         if required not in upper:
-            findings.add("MSS-XDM-LAYOUT", "error", f"{required} absent de la racine de l'archive.", location=required)
+            findings.add(
+                "MSS-XDM-LAYOUT", "error", f"{required} absent de la racine de l'archive.", location=required
+            )
     bad = [n for n in archive.names if xdm.not_83(n) and not xdm.unsafe_path(n)]
     if bad:
         shown = ", ".join(bad[:5]) + (f" (+{len(bad) - 5})" if len(bad) > 5 else "")
         findings.add("MSS-XDM-NAME-83", "error", f"noms hors 8.3 majuscules : {shown}.", location=bad[0])
     subsets = archive.subsets()
     if not subsets:
-        findings.add("MSS-XDM-LAYOUT", "error", "aucun dossier IHE_XDM/SUBSETnn dans l'archive.", location="IHE_XDM/")
+        findings.add(
+            "MSS-XDM-LAYOUT", "error", "aucun dossier IHE_XDM/SUBSETnn dans l'archive.", location="IHE_XDM/"
+        )
         if not any(p.rule in ("MSS-XDM-BOMB", "MSS-XDM-TOO-MANY") for p in archive.problems):
-            findings.add("MSS-XDM-METADATA-MISSING", "error", "IHE_XDM/SUBSET01/METADATA.XML absent.", location="IHE_XDM/SUBSET01/METADATA.XML")
+            findings.add(
+                "MSS-XDM-METADATA-MISSING",
+                "error",
+                "IHE_XDM/SUBSET01/METADATA.XML absent.",
+                location="IHE_XDM/SUBSET01/METADATA.XML",
+            )
         return
     for folder in subsets:
         _subset(sub, findings, archive, folder)
     if not att.pdfs and sub.documents:
-        findings.add("MSS-XDM-NO-PDF", "warning", "Message IHE_XDM sans le PDF du document en pièce jointe.", location="application/pdf")
+        findings.add(
+            "MSS-XDM-NO-PDF",
+            "warning",
+            "Message IHE_XDM sans le PDF du document en pièce jointe.",
+            location="application/pdf",
+        )
 
 
 def _subset(sub: Submission, findings: Findings, archive: xdm.Archive, folder: str) -> None:
@@ -98,7 +112,12 @@ def _subset(sub: Submission, findings: Findings, archive: xdm.Archive, folder: s
         findings.add("MSS-XDM-METADATA-XML", "error", str(exc), location=where)
         return
     if not meta.entries:
-        findings.add("MSS-XDM-METADATA-XML", "error", "METADATA.XML ne décrit aucun document (ExtrinsicObject).", location=where)
+        findings.add(
+            "MSS-XDM-METADATA-XML",
+            "error",
+            "METADATA.XML ne décrit aucun document (ExtrinsicObject).",
+            location=where,
+        )
     _intended(sub, findings, meta, where)
     referenced: set[str] = {where.upper()}
     for entry in meta.entries:
@@ -110,23 +129,37 @@ def _subset(sub: Submission, findings: Findings, archive: xdm.Archive, folder: s
         referenced.add(name.upper())
         body = archive.file(name)
         if body is None:
-            findings.add("MSS-XDM-URI", "error", f"URI {uri!r} de {entry.id} : fichier absent de {folder}.", location=name)
+            findings.add(
+                "MSS-XDM-URI",
+                "error",
+                f"URI {uri!r} de {entry.id} : fichier absent de {folder}.",
+                location=name,
+            )
             continue
         _integrity(findings, entry, name, body)
         _document(sub, findings, entry, name, body)
     for n in archive.names:
         if n.upper().startswith(folder.upper()) and not n.endswith("/") and n.upper() not in referenced:
-            findings.add("MSS-XDM-URI", "warning", f"{n} n'est décrit par aucun DocumentEntry de METADATA.XML.", location=n)
+            findings.add(
+                "MSS-XDM-URI",
+                "warning",
+                f"{n} n'est décrit par aucun DocumentEntry de METADATA.XML.",
+                location=n,
+            )
 
 
 def _intended(sub: Submission, findings: Findings, meta: metadata.Metadata, where: str) -> None:
     listed = {r.rpartition("^")[2].lower() for r in meta.intended_recipients}
     if not listed:
-        findings.add("MSS-XDM-RECIPIENT", "info", "Lot de soumission sans intendedRecipient (accepté).", location=where)
+        findings.add(
+            "MSS-XDM-RECIPIENT", "info", "Lot de soumission sans intendedRecipient (accepté).", location=where
+        )
         return
     missing = [r for r in sub.recipients if r.lower() not in listed]
     if missing:
-        findings.add("MSS-XDM-RECIPIENT", "info", f"intendedRecipient sans {', '.join(missing)}.", location=where)
+        findings.add(
+            "MSS-XDM-RECIPIENT", "info", f"intendedRecipient sans {', '.join(missing)}.", location=where
+        )
 
 
 def _integrity(findings: Findings, entry: metadata.Entry, name: str, body: bytes) -> None:
@@ -135,10 +168,20 @@ def _integrity(findings: Findings, entry: metadata.Entry, name: str, body: bytes
     digest = hashlib.sha1(body).hexdigest()
     given = entry.slot("hash").lower()
     if given != digest:
-        findings.add("MSS-XDM-HASH", "error", f"{entry.uri} : hash {given or '(absent)'} ≠ SHA-1 du fichier {digest}.", location=name)
+        findings.add(
+            "MSS-XDM-HASH",
+            "error",
+            f"{entry.uri} : hash {given or '(absent)'} ≠ SHA-1 du fichier {digest}.",
+            location=name,
+        )
     size = entry.slot("size")
     if size != str(len(body)):
-        findings.add("MSS-XDM-SIZE", "error", f"{entry.uri} : size {size or '(absent)'} ≠ {len(body)} octets.", location=name)
+        findings.add(
+            "MSS-XDM-SIZE",
+            "error",
+            f"{entry.uri} : size {size or '(absent)'} ≠ {len(body)} octets.",
+            location=name,
+        )
 
 
 def _document(sub: Submission, findings: Findings, entry: metadata.Entry, name: str, body: bytes) -> None:
@@ -149,9 +192,20 @@ def _document(sub: Submission, findings: Findings, entry: metadata.Entry, name: 
     except cda_header.HeaderError:
         h = None  # the CDA engine says why (CDA-PARSE)
     if h is not None:
-        info.unique_id, info.type_code, info.type_label, info.title = h.unique_id, h.code.code, h.code.display, h.title
+        info.unique_id, info.type_code, info.type_label, info.title = (
+            h.unique_id,
+            h.code.code,
+            h.code.display,
+            h.title,
+        )
         info.ins, info.set_id, info.version, info.replaces = h.ins, h.set_id, h.version, h.replaces
-        info.level, info.family, info.given, info.birth_time, info.sex = h.level, h.family, h.given, h.birth_time, h.sex
+        info.level, info.family, info.given, info.birth_time, info.sex = (
+            h.level,
+            h.family,
+            h.given,
+            h.birth_time,
+            h.sex,
+        )
         info.author, info.structure = h.author.id, h.author.org_id
         info.ins_qualified = qualified(sub, h.ins)
         info.confidentiality = sorted({*entry.confidentiality, h.confidentiality.code} - {""})
@@ -164,7 +218,9 @@ def _document(sub: Submission, findings: Findings, entry: metadata.Entry, name: 
 def _author(findings: Findings, entry: metadata.Entry, h: cda_header.Header, name: str) -> None:
     people = [v.split("^")[0] for a in entry.authors for v in a.get("authorPerson", [])]
     if not people:
-        findings.add("MSS-XDM-AUTHOR", "error", f"{entry.uri} : aucun authorPerson dans METADATA.XML.", location=name)
+        findings.add(
+            "MSS-XDM-AUTHOR", "error", f"{entry.uri} : aucun authorPerson dans METADATA.XML.", location=name
+        )
     elif h.author.id not in people:
         findings.add("MSS-XDM-AUTHOR", "error",
                      f"{entry.uri} : authorPerson {', '.join(people)} ≠ auteur du CDA {h.author.id or '(absent)'}.", location=name)  # fmt: skip
@@ -197,13 +253,22 @@ def _version(sub: Submission, findings: Findings, h: cda_header.Header, name: st
             return
         parent = parents[0]
         if parent["set_id"] != h.set_id:
-            findings.add("MSS-REPLACE-VERSION", "error", f"setId {h.set_id} ≠ setId {parent['set_id']} du document remplacé.", location=name)
+            findings.add(
+                "MSS-REPLACE-VERSION",
+                "error",
+                f"setId {h.set_id} ≠ setId {parent['set_id']} du document remplacé.",
+                location=name,
+            )
         old = history.version_number(parent["version"])
         if old is not None and version != old + 1:
             findings.add("MSS-REPLACE-VERSION", "error",
                          f"versionNumber {h.version or '(absent)'} : {old + 1} attendu (version {old} remplacée).", location=name)  # fmt: skip
         return
-    earlier = [d for d in history.previous(store, tenant, set_id=h.set_id, direction="sent") if d["unique_id"] != h.unique_id]
+    earlier = [
+        d
+        for d in history.previous(store, tenant, set_id=h.set_id, direction="sent")
+        if d["unique_id"] != h.unique_id
+    ]
     if earlier:
         findings.add("MSS-REPLACE-VERSION", "error",
                      f"setId {h.set_id} déjà envoyé (document {earlier[0]['unique_id']}) : une nouvelle version porte "
@@ -229,7 +294,12 @@ def _twin(sub: Submission, info: DocumentInfo, body: bytes) -> bytes | None:
 
 
 def _engine(
-    sub: Submission, entry: metadata.Entry, name: str, body: bytes, info: DocumentInfo, h: cda_header.Header | None
+    sub: Submission,
+    entry: metadata.Entry,
+    name: str,
+    body: bytes,
+    info: DocumentInfo,
+    h: cda_header.Header | None,
 ) -> None:
     ctx = sub.context
     if ctx is None or not ctx.validate_cda:

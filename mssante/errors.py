@@ -226,7 +226,12 @@ ERRORS = Catalogue(
             text="Error: local error in processing",
         ),
         *[
-            IntegrationError(name=f"mdn_{code}", description=f"MDN / error mail: {code} {label}", mdn_code=code, label=label)
+            IntegrationError(
+                name=f"mdn_{code}",
+                description=f"MDN / error mail: {code} {label}",
+                mdn_code=code,
+                label=label,
+            )
             for code, label in INTEGRATION
         ],
         # -- IMAP

@@ -41,7 +41,9 @@ def sender_fields(directory: Directory, identity: Identity, sender: str) -> dict
     mbx = directory.get(sender)
     kind = mbx.type if mbx is not None else ""
     rpps = identity.subject if identity.kind == "psc" else ""
-    structure = (mbx.structure if mbx is not None else "") or (identity.subject if identity.kind == "certificate" else "")
+    structure = (mbx.structure if mbx is not None else "") or (
+        identity.subject if identity.kind == "certificate" else ""
+    )
     return {"sender": sender.lower(), "sender_rpps": rpps, "structure": structure, "sender_kind": kind}
 
 
@@ -83,8 +85,12 @@ def accepted(
             tenant,
             "mss.delivered.citizen",
             subject=message_id,
-            data={"address": test, **{k: who[k] for k in ("sender", "sender_rpps", "structure")},
-                  "message": stored, "message_id": message_id},  # fmt: skip
+            data={
+                "address": test,
+                **{k: who[k] for k in ("sender", "sender_rpps", "structure")},
+                "message": stored,
+                "message_id": message_id,
+            },  # fmt: skip
             exchange=ex,
         )
 

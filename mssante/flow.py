@@ -147,14 +147,18 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         [r.address for r in envelope.recipients],
         ctx.identity.caller,
         envelope.as_dict(),
-        context=CheckContext(sandbox, tenant, ctx.directory, ctx.mails, ex, ctx.directory.get(envelope.mail_from)),
+        context=CheckContext(
+            sandbox, tenant, ctx.directory, ctx.mails, ex, ctx.directory.get(envelope.mail_from)
+        ),
     )
     checks.run(sub, ex.findings)
     ex.details["kind"] = sub.kind
     if ex.findings.refuse:
         errors = ex.findings.errors
         more = f" (+{len(errors) - 1} other error findings)" if len(errors) > 1 else ""
-        ERRORS.fail("smtp_content_refused", f"Message refused: {errors[0].rule}{more}", outcome="refused (strict)")
+        ERRORS.fail(
+            "smtp_content_refused", f"Message refused: {errors[0].rule}{more}", outcome="refused (strict)"
+        )
     ex.persona = envelope.mail_from
     ex.fault(envelope.mail_from)
 
@@ -199,9 +203,11 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         origin=sub.kind if sub.kind in ("mdn", "error-mail") else "smtp",
     )
     outcomes = _route(ctx, envelope, stored_id, now)
-    _dsns(ctx, envelope, stored, outcomes, now)
+    _dsns(ctx, envelope, stored, outcomes, now, stored_id)
     delivered = [r for r, st in outcomes if st.action in ("delivered", "relayed")]
-    history.record(sandbox.store, tenant, stored_id, envelope.mail_from, "sent", sub.documents, now.isoformat())
+    history.record(
+        sandbox.store, tenant, stored_id, envelope.mail_from, "sent", sub.documents, now.isoformat()
+    )
     facts.accepted(
         sandbox,
         ex,
@@ -271,6 +277,7 @@ def _dsns(
     original: bytes,
     outcomes: list[tuple[Recipient, wire.RecipientStatus]],
     now: datetime,
+    stored: int = 0,
 ) -> None:
     sender = envelope.mail_from
     if not sender or ctx.directory.get(sender) is None:
@@ -296,7 +303,12 @@ def _dsns(
             data,
             mail_from="",
             rcpt_to=[sender],
-            envelope={"dsn_for": sender},
+            envelope={
+                "dsn_for": sender,
+                "receipt_for": stored,
+                "kind": "dsn",
+                "detail": ", ".join(f"{s.recipient} {s.action} {s.status}" for s in statuses),
+            },
             received_at=now.isoformat(),
             origin="dsn",
         )

@@ -100,9 +100,14 @@ def integrate(mss: Mss, tenant: str, mailbox: Mailbox, documents: list[DocumentI
             or d.sex != patient.sexe
             or d.ins != patient.ins
         ):
-            return Outcome("904", f"{d.uri} : traits ≠ {patient.nom} {' '.join(patient.prenoms[:1])} {patient.date_naissance} {patient.sexe}")
+            return Outcome(
+                "904",
+                f"{d.uri} : traits ≠ {patient.nom} {' '.join(patient.prenoms[:1])} {patient.date_naissance} {patient.sexe}",
+            )
         if d.replaces:
-            parents = history.previous(mss.sandbox.store, tenant, unique_id=d.replaces, mailbox=mailbox.address, direction="received")
+            parents = history.previous(
+                mss.sandbox.store, tenant, unique_id=d.replaces, mailbox=mailbox.address, direction="received"
+            )
             if parents:
                 old = history.version_number(parents[0]["version"])
                 if old is not None and history.version_number(d.version) != old + 1:
@@ -146,13 +151,24 @@ class Receipts:
             outcome = integrate(self.mss, tenant, mbx, documents, xdm)
             if not outcome.code:
                 now = self.mss.sandbox.now(tenant).isoformat()
-                history.record(self.mss.sandbox.store, tenant, stored, mbx.address, "received", documents, now)
+                history.record(
+                    self.mss.sandbox.store, tenant, stored, mbx.address, "received", documents, now
+                )
             mode = profile(self.mss, tenant, mbx)
             if mode != "auto":
                 continue
             if dnt and mail_from and dnt[0] == mail_from.lower():
                 disposition = receipts.Disposition(code=outcome.code, label=outcome.label)
-                self.send(tenant, stored, raw, message, mbx, dnt[0], disposition, orcpt.get(mbx.address, mbx.address))
+                self.send(
+                    tenant,
+                    stored,
+                    raw,
+                    message,
+                    mbx,
+                    dnt[0],
+                    disposition,
+                    orcpt.get(mbx.address, mbx.address),
+                )
             elif outcome.code and mail_from:
                 self.send(tenant, stored, raw, message, mbx, mail_from.lower(), None, "", outcome)
 
@@ -183,10 +199,16 @@ class Receipts:
                 entry = err.error
                 if isinstance(entry, IntegrationError):
                     if disposition is not None:
-                        disposition = receipts.Disposition(disposition.action, disposition.sending, disposition.type, entry.mdn_code, entry.label)
+                        disposition = receipts.Disposition(
+                            disposition.action,
+                            disposition.sending,
+                            disposition.type,
+                            entry.mdn_code,
+                            entry.label,
+                        )
                     outcome = Outcome(entry.mdn_code, "fault rule")
             now = sandbox.now(tenant)
-            common = {
+            common: dict[str, Any] = {
                 "original": raw,
                 "original_id": header(message, "Message-ID"),
                 "original_subject": header(message, "Subject"),
@@ -197,7 +219,9 @@ class Receipts:
                 "host": mss.host,
             }
             if disposition is not None:
-                data = receipts.mdn(**common, original_recipient=original_recipient or mbx.address, disposition=disposition)
+                data = receipts.mdn(
+                    **common, original_recipient=original_recipient or mbx.address, disposition=disposition
+                )
                 origin, detail = "mdn", disposition.field
             else:
                 assert outcome is not None
@@ -210,9 +234,22 @@ class Receipts:
                 received_at=now.isoformat(), origin=origin,
             )  # fmt: skip
             where = self.deliver(tenant, receipt, to, now.isoformat())
+            if disposition is not None:
+                self._flag(tenant, mbx, stored)
             ex.status, ex.outcome = 250, f"{kind} {detail} → {to} ({where})"
             ex.details.update({"receipt": receipt, "disposition": detail})
             return receipt
+
+    def _flag(self, tenant: str, mbx: Mailbox, stored: int) -> None:
+        """$MDNSent on the message in the reporting mailbox (RFC 3503): one MDN per message."""
+        row = self.mss.sandbox.store.one(
+            "SELECT i.folder, i.uid, i.flags FROM mss_items i JOIN mss_folders f ON f.id = i.folder "
+            "WHERE f.tenant = ? AND f.mailbox = ? AND i.message = ? AND i.expunged = 0 LIMIT 1",
+            (tenant, mbx.address, stored),
+        )
+        if row is not None:
+            flags = {f for f in str(row["flags"]).split(" ") if f} | {"$MDNSent"}
+            self.mss.mails.set_flags(row["folder"], row["uid"], flags)
 
     def deliver(self, tenant: str, message: int, to: str, at: str) -> str:
         directory = self.mss.directory()

@@ -57,7 +57,10 @@ MAX_BYTES = 5 * 1024 * 1024
 N1_FORMATS = {"application/pdf": "urn:ihe:iti:xds-sd:pdf:2008", "text/plain": "urn:ihe:iti:xds-sd:text:2008"}
 # formatCode of the N3 templates we generate (the ANS stylesheet's table, JDV_J10)
 N3_FORMATS = {
-    "1.3.6.1.4.1.19376.1.3.3": ("urn:ihe:lab:xd-lab:2008", "Compte rendu structuré d’examens de biologie médicale"),
+    "1.3.6.1.4.1.19376.1.3.3": (
+        "urn:ihe:lab:xd-lab:2008",
+        "Compte rendu structuré d’examens de biologie médicale",
+    ),
     "1.2.250.1.213.1.1.1.13": ("urn:asip:ci-sis:vsm:2012", "Volet de Synthèse Médicale"),
 }
 # classCode (TRE_A03-ClasseDocument, 1.2.250.1.213.1.1.4.1) of the types we generate [inferred]
@@ -154,7 +157,9 @@ def _slots(el: etree._Element) -> dict[str, list[str]]:
 
 def _entry(el: etree._Element, schemes: dict[str, str]) -> Entry:
     by_uuid = {v: k for k, v in schemes.items()}
-    entry = Entry(str(el.get("id") or ""), str(el.get("mimeType") or ""), _slots(el), title=_localized(el, "Name"))
+    entry = Entry(
+        str(el.get("id") or ""), str(el.get("mimeType") or ""), _slots(el), title=_localized(el, "Name")
+    )
     for cl in el.findall("rim:Classification", NS):
         name = by_uuid.get(str(cl.get("classificationScheme") or ""))
         if name == "author":
@@ -182,9 +187,7 @@ def parse(data: bytes) -> Metadata:
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise MetadataError(f"METADATA.XML n'est pas du XML bien formé : {exc}") from None
     if root.tag != f"{{{LCM}}}SubmitObjectsRequest":
-        raise MetadataError(
-            f"racine {root.tag} : lcm:SubmitObjectsRequest ({LCM}) attendu (ebRIM 3.0)"
-        )
+        raise MetadataError(f"racine {root.tag} : lcm:SubmitObjectsRequest ({LCM}) attendu (ebRIM 3.0)")
     objects = root.find("rim:RegistryObjectList", NS)
     if objects is None:
         raise MetadataError("SubmitObjectsRequest sans rim:RegistryObjectList")
@@ -267,12 +270,20 @@ def patient_cx(h: Header) -> str:
 
 def format_code(h: Header) -> tuple[str, str, str]:
     if h.level == "N1":
-        label = "Document à corps non structuré en Pdf/A-1" if h.media_type == "application/pdf" else "Document à corps non structuré en texte brut"
+        label = (
+            "Document à corps non structuré en Pdf/A-1"
+            if h.media_type == "application/pdf"
+            else "Document à corps non structuré en texte brut"
+        )
         return N1_FORMATS.get(h.media_type, ""), "1.3.6.1.4.1.19376.1.2.3", label
     for root, _ in h.template_ids:
         if root in N3_FORMATS:
             code, label = N3_FORMATS[root]
-            return code, "1.3.6.1.4.1.19376.1.2.3" if code.startswith("urn:ihe") else "1.2.250.1.213.1.1.4.2.282", label
+            return (
+                code,
+                "1.3.6.1.4.1.19376.1.2.3" if code.startswith("urn:ihe") else "1.2.250.1.213.1.1.4.2.282",
+                label,
+            )
     return "urn:asipSante:modelesHorsProfils:2011", "1.2.250.1.213.1.1.4.2.282", "Modèle hors profils"
 
 
@@ -298,7 +309,12 @@ def _extrinsic(n: int, doc: Document) -> str:
     ]
     if h.legal.id:
         legal = h.legal
-        parts.append(_slot("legalAuthenticator", f"{legal.id}^{legal.family}^{legal.given}^^^^^^&{legal.root}&ISO^D^^^IDNPS"))
+        parts.append(
+            _slot(
+                "legalAuthenticator",
+                f"{legal.id}^{legal.family}^{legal.given}^^^^^^&{legal.root}&ISO^D^^^IDNPS",
+            )
+        )
     if h.service_start:
         parts.append(_slot("serviceStartTime", _dtm(h.service_start)))
     if h.service_stop:
@@ -306,21 +322,56 @@ def _extrinsic(n: int, doc: Document) -> str:
     parts += [
         _slot("size", str(len(doc.data))),
         _slot("sourcePatientId", pid),
-        _slot("sourcePatientInfo", f"PID-5|{h.family}^{h.given}^^^^^L", f"PID-7|{h.birth_time[:8]}", f"PID-8|{h.sex}"),
+        _slot(
+            "sourcePatientInfo",
+            f"PID-5|{h.family}^{h.given}^^^^^L",
+            f"PID-7|{h.birth_time[:8]}",
+            f"PID-8|{h.sex}",
+        ),
         _slot("URI", doc.uri),
         _name(h.title),
         _author(f"{obj}_a", DOC["author"], obj, h),
         _coded(f"{obj}_c1", DOC["classCode"], obj, klass[0], "1.2.250.1.213.1.1.4.1", klass[1]),
-        _coded(f"{obj}_c2", DOC["confidentialityCode"], obj, h.confidentiality.code, h.confidentiality.system, h.confidentiality.display),
+        _coded(
+            f"{obj}_c2",
+            DOC["confidentialityCode"],
+            obj,
+            h.confidentiality.code,
+            h.confidentiality.system,
+            h.confidentiality.display,
+        ),
     ]
     for i, (code, scheme, name) in enumerate(doc.confidentiality, start=3):
         parts.append(_coded(f"{obj}_c{i}", DOC["confidentialityCode"], obj, code, scheme, name))
     if h.service_code.code:
-        parts.append(_coded(f"{obj}_ev", DOC["eventCodeList"], obj, h.service_code.code, h.service_code.system, h.service_code.display))
+        parts.append(
+            _coded(
+                f"{obj}_ev",
+                DOC["eventCodeList"],
+                obj,
+                h.service_code.code,
+                h.service_code.system,
+                h.service_code.display,
+            )
+        )
     parts += [
         _coded(f"{obj}_f", DOC["formatCode"], obj, *fmt),
-        _coded(f"{obj}_hf", DOC["healthcareFacilityTypeCode"], obj, h.facility.code, h.facility.system, h.facility.display),
-        _coded(f"{obj}_ps", DOC["practiceSettingCode"], obj, h.practice.code, h.practice.system, h.practice.display),
+        _coded(
+            f"{obj}_hf",
+            DOC["healthcareFacilityTypeCode"],
+            obj,
+            h.facility.code,
+            h.facility.system,
+            h.facility.display,
+        ),
+        _coded(
+            f"{obj}_ps",
+            DOC["practiceSettingCode"],
+            obj,
+            h.practice.code,
+            h.practice.system,
+            h.practice.display,
+        ),
         _coded(f"{obj}_t", DOC["typeCode"], obj, h.code.code, h.code.system, h.code.display),
         _ident(f"{obj}_pid", DOC["patientId"], obj, pid, "XDSDocumentEntry.patientId"),
         _ident(f"{obj}_uid", DOC["uniqueId"], obj, h.unique_id, "XDSDocumentEntry.uniqueId"),

@@ -26,7 +26,7 @@ from typing import Any
 
 from mocks.findings import Findings, Rule
 from mssante.content import KO_SUBJECT
-from mssante.submission import Submission, addresses, clean, header
+from mssante.submission import Submission, addresses, children, clean, header
 
 GUIDE = "ANS, Transmission au LPS de documents CDA provenant d'un courriel MSSanté"
 RULES = [
@@ -49,7 +49,10 @@ DISPOSITION = re.compile(
 
 def kind_of(sub: Submission) -> str:
     msg = sub.message
-    if msg.get_content_type() == "multipart/report" and (msg.get_param("report-type") or "") == "disposition-notification":
+    if (
+        msg.get_content_type() == "multipart/report"
+        and (msg.get_param("report-type") or "") == "disposition-notification"
+    ):
         return "mdn"
     if KO_SUBJECT.match(header(msg, "Subject")):
         return "error-mail"
@@ -58,12 +61,11 @@ def kind_of(sub: Submission) -> str:
 
 def fields_of(report: Message) -> tuple[dict[str, str], list[Message]]:
     """The fields of the message/disposition-notification part (RFC 8098 §3.1), and the parts."""
-    parts = report.get_payload() if isinstance(report.get_payload(), list) else []
+    parts = children(report)
     for part in parts:
         if part.get_content_type() == "message/disposition-notification":
-            blocks = part.get_payload()
             out: dict[str, str] = {}
-            for block in blocks if isinstance(blocks, list) else []:
+            for block in children(part):
                 for key, value in block.items():
                     out.setdefault(key.lower(), clean(value).strip())
             return out, parts
@@ -106,7 +108,12 @@ def _attached(sub: Submission, findings: Findings, original: dict[str, Any] | No
     if then.pdfs and not now.pdfs:
         missing.append("le PDF")
     if missing:
-        findings.add("MSS-MDN-ATTACHMENTS", "warning", f"{' et '.join(missing)} du message d'origine non joint(s).", location="attachments")
+        findings.add(
+            "MSS-MDN-ATTACHMENTS",
+            "warning",
+            f"{' et '.join(missing)} du message d'origine non joint(s).",
+            location="attachments",
+        )
 
 
 def _mdn(sub: Submission, findings: Findings) -> None:
@@ -116,28 +123,58 @@ def _mdn(sub: Submission, findings: Findings) -> None:
         findings.add("MSS-MDN-STRUCTURE", "error",
                      f"parties {', '.join(kinds) or '(aucune)'} : texte puis message/disposition-notification attendus.", location="Content-Type")  # fmt: skip
     elif len(parts) < 3 or kinds[2] not in ("message/rfc822", "text/rfc822-headers"):
-        findings.add("MSS-MDN-STRUCTURE", "error", "troisième partie (le message d'origine, message/rfc822) absente.", location="Content-Type")
+        findings.add(
+            "MSS-MDN-STRUCTURE",
+            "error",
+            "troisième partie (le message d'origine, message/rfc822) absente.",
+            location="Content-Type",
+        )
     for name in ("final-recipient", "disposition", "original-message-id", "original-recipient"):
         if not fields.get(name):
             title = "-".join(w.capitalize() for w in name.split("-")).replace("Id", "ID")
-            findings.add("MSS-MDN-FIELDS", "error", f"champ {title} absent de la notification.", location="message/disposition-notification")
+            findings.add(
+                "MSS-MDN-FIELDS",
+                "error",
+                f"champ {title} absent de la notification.",
+                location="message/disposition-notification",
+            )
     disposition = fields.get("disposition", "")
     code = ""
     if disposition:
         match = DISPOSITION.match(disposition)
         if not match:
-            findings.add("MSS-MDN-DISPOSITION", "error", f"Disposition {disposition!r} : syntaxe RFC 8098 / volet attendue.", location="Disposition")
+            findings.add(
+                "MSS-MDN-DISPOSITION",
+                "error",
+                f"Disposition {disposition!r} : syntaxe RFC 8098 / volet attendue.",
+                location="Disposition",
+            )
         else:
             code = match["code"] or ""
             if code and int(code) not in CODES:
-                findings.add("MSS-ERROR-CODE", "error", f"code d'erreur {code} hors des tables (0357 ou 900–906).", location="Disposition")
+                findings.add(
+                    "MSS-ERROR-CODE",
+                    "error",
+                    f"code d'erreur {code} hors des tables (0357 ou 900–906).",
+                    location="Disposition",
+                )
     subject = header(sub.message, "Subject")
     ko = KO_SUBJECT.match(subject)
     if code:
         if not ko or ko["code"] != code:
-            findings.add("MSS-MDN-SUBJECT", "error", f"MDN en erreur {code} : objet « [KO Intégration système !][{code}] XDM/1.0/DDM+… » attendu.", location="Subject")
+            findings.add(
+                "MSS-MDN-SUBJECT",
+                "error",
+                f"MDN en erreur {code} : objet « [KO Intégration système !][{code}] XDM/1.0/DDM+… » attendu.",
+                location="Subject",
+            )
     elif ko or not subject.startswith("XDM/1.0/DDM+"):
-        findings.add("MSS-MDN-SUBJECT", "error", "MDN de succès : objet « XDM/1.0/DDM+<libellé> <NOM> <prénom> <JJ/MM/AAAA> » attendu.", location="Subject")
+        findings.add(
+            "MSS-MDN-SUBJECT",
+            "error",
+            "MDN de succès : objet « XDM/1.0/DDM+<libellé> <NOM> <prénom> <JJ/MM/AAAA> » attendu.",
+            location="Subject",
+        )
     original = _original(sub, fields.get("original-message-id", ""))
     if fields.get("original-message-id") and sub.context is not None:
         if original is None:
@@ -149,7 +186,12 @@ def _mdn(sub: Submission, findings: Findings) -> None:
 
             dnt = addresses(wire.parse(bytes(original["raw"])), "Disposition-Notification-To")
             if dnt and not set(dnt) & {r.lower() for r in sub.recipients}:
-                findings.add("MSS-MDN-ORIGINAL", "warning", f"MDN non adressé au Disposition-Notification-To du message d'origine ({', '.join(dnt)}).", location="RCPT TO")
+                findings.add(
+                    "MSS-MDN-ORIGINAL",
+                    "warning",
+                    f"MDN non adressé au Disposition-Notification-To du message d'origine ({', '.join(dnt)}).",
+                    location="RCPT TO",
+                )
     _attached(sub, findings, original)
 
 
@@ -158,7 +200,12 @@ def _error_mail(sub: Submission, findings: Findings) -> None:
     ko = KO_SUBJECT.match(header(msg, "Subject"))
     assert ko is not None
     if int(ko["code"]) not in CODES:
-        findings.add("MSS-ERROR-CODE", "error", f"code d'erreur {ko['code']} hors des tables (0357 ou 900–906).", location="Subject")
+        findings.add(
+            "MSS-ERROR-CODE",
+            "error",
+            f"code d'erreur {ko['code']} hors des tables (0357 ou 900–906).",
+            location="Subject",
+        )
     att = sub.attachments
     if msg.get_content_type() != "multipart/mixed" or att.rfc822 is None or att.body is None:
         findings.add("MSS-ERRMAIL-STRUCTURE", "error",

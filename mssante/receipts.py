@@ -90,7 +90,9 @@ def _attachments(att: Attachments) -> list[str]:
     return out
 
 
-def _head(reporter: str, to: str, subject: str, now: datetime, host: str, original_id: str, ctype: str) -> str:
+def _head(
+    reporter: str, to: str, subject: str, now: datetime, host: str, original_id: str, ctype: str
+) -> str:
     lines = [
         f"Date: {format_datetime(now)}",
         f"From: {reporter}",
@@ -140,9 +142,13 @@ def mdn(
         "Content-Type: message/rfc822\r\n\r\n" + original.decode("utf-8", "surrogateescape"),
         *_attachments(attachments),
     ]
-    ctype = f'Content-Type: multipart/report; report-type=disposition-notification;\r\n\tboundary="{boundary}"'
+    ctype = (
+        f'Content-Type: multipart/report; report-type=disposition-notification;\r\n\tboundary="{boundary}"'
+    )
     head = _head(reporter, to, _subject(original_subject, disposition.code), now, host, original_id, ctype)
-    body = "".join(f"--{boundary}\r\n{p.rstrip(chr(13) + chr(10))}\r\n" for p in parts) + f"--{boundary}--\r\n"
+    body = (
+        "".join(f"--{boundary}\r\n{p.rstrip(chr(13) + chr(10))}\r\n" for p in parts) + f"--{boundary}--\r\n"
+    )
     return (head + body).encode("utf-8", "surrogateescape")
 
 
@@ -182,5 +188,7 @@ def error_mail(
     ]
     ctype = f'Content-Type: multipart/mixed; boundary="{boundary}"'
     head = _head(reporter, to, _subject(original_subject, code), now, host, original_id, ctype)
-    body = "".join(f"--{boundary}\r\n{p.rstrip(chr(13) + chr(10))}\r\n" for p in parts) + f"--{boundary}--\r\n"
+    body = (
+        "".join(f"--{boundary}\r\n{p.rstrip(chr(13) + chr(10))}\r\n" for p in parts) + f"--{boundary}--\r\n"
+    )
     return (head + body).encode("utf-8", "surrogateescape")

@@ -157,6 +157,12 @@ class Submission:
         return address.lower().endswith("@patient.mssante.fr") or self.recipient_type(address) == "CIT"
 
 
+def children(part: Message) -> list[Message]:
+    """The sub-parts of a multipart (or message/*) part, as Messages."""
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
 def _is_attachment(part: Message) -> bool:
     disposition = (part.get("Content-Disposition") or "").lower()
     return disposition.startswith("attachment") or bool(part.get_filename())
@@ -175,11 +181,11 @@ def walk(message: Message) -> Attachments:
         ctype = part.get_content_type()
         if ctype.startswith("message/"):
             if ctype == "message/rfc822" and found.rfc822 is None:
-                inner = part.get_payload()
-                found.rfc822 = inner[0] if isinstance(inner, list) and inner else None
+                inner = children(part)
+                found.rfc822 = inner[0] if inner else None
             return
         if part.is_multipart() and ctype != "multipart/alternative":
-            for sub in part.get_payload() if isinstance(part.get_payload(), list) else []:
+            for sub in children(part):
                 visit(sub, depth + 1)
             return
         name = clean(part.get_filename() or "")
@@ -208,7 +214,7 @@ def _payload(part: Message) -> bytes:
 
 def _text_of(part: Message) -> str:
     if part.get_content_type() == "multipart/alternative":
-        for sub in part.get_payload() if isinstance(part.get_payload(), list) else []:
+        for sub in children(part):
             if sub.get_content_type() == "text/plain":
                 return _text_of(sub)
         return ""

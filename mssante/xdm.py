@@ -91,7 +91,14 @@ def read(data: bytes) -> Archive:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,
+    ) as exc:
         archive.readable = False
         archive.problems.append(Problem("MSS-XDM-ZIP", f"IHE_XDM.ZIP illisible : {_why(exc)}", "IHE_XDM.ZIP"))
         return archive
@@ -150,7 +157,15 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Archive) ->
                         )
                     )
                     return False
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
         archive.problems.append(
             Problem("MSS-XDM-ZIP", f"entrée {info.filename!r} illisible : {_why(exc)}", info.filename)
         )

@@ -164,9 +164,8 @@ def message(
     if disposition_to:
         head.append(f"Disposition-Notification-To: {disposition_to}")
     head.append("MIME-Version: 1.0")
-    text_part = (
-        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        + _b64(body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8"))
+    text_part = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + _b64(
+        body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
     )
     if zip_bytes is None and pdf is None:
         raw = "\r\n".join(head) + "\r\n" + text_part + "\r\n"

@@ -110,8 +110,17 @@ def generate(
             ["Amlodipine 5 mg, un comprimé par jour"],
         )
     data = text.encode("utf-8")
-    name = f"{now.strftime('%Y%m%d')}_{title.replace(' ', '_').replace(chr(39), '_')}_{patient.nom}.pdf"
+    name = fold_name(f"{now.strftime('%Y%m%d')}_{title}_{patient.nom}") + ".pdf"
     return Generated(kind, data, pdf, cda_header.read(data), name)
+
+
+def fold_name(text: str) -> str:
+    """An ASCII file name, as the ANS example names its PDF (20220531_CR_d_imagerie_medicale_...)."""
+    import re
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", plain).strip("_")
 
 
 def _pcp(header: Header) -> str:

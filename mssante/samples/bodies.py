@@ -1,13 +1,13 @@
 """The bodies of the generated documents, shaped like the ANS examples of each volet:
 
-    crbio(results, pdf)   CR-BIO 2024.01 (N3): a "Biochimie" section (IHE XD-LAB specialty and
-                          report-item sections, 1.3.6.1.4.1.19376.1.3.3.2.1 / .2.2) with its
-                          narrative table and one battery entry per result, then the "Copie du
-                          document" section (1.2.250.1.213.1.1.2.243) carrying the PDF
-    n1(pdf)               an N1: nonXMLBody, application/pdf, base64
-    vsm(lines)            VSM 1.4 (N3): the three sections the volet requires — pathologies,
-                          antecedents, allergies and risk factors (1.2.250.1.213.1.1.2.29), results
-                          (1.3.6.1.4.1.19376.1.5.3.1.3.27), long-term treatment (1.2.250.1.213.1.1.2.32)
+crbio(results, pdf)   CR-BIO 2024.01 (N3): a "Biochimie" section (IHE XD-LAB specialty and
+                      report-item sections, 1.3.6.1.4.1.19376.1.3.3.2.1 / .2.2) with its
+                      narrative table and one battery entry per result, then the "Copie du
+                      document" section (1.2.250.1.213.1.1.2.243) carrying the PDF
+n1(pdf)               an N1: nonXMLBody, application/pdf, base64
+vsm(lines)            VSM 1.4 (N3): the three sections the volet requires — pathologies,
+                      antecedents, allergies and risk factors (1.2.250.1.213.1.1.2.29), results
+                      (1.3.6.1.4.1.19376.1.5.3.1.3.27), long-term treatment (1.2.250.1.213.1.1.2.32)
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def crbio(results: list[Result], pdf: bytes, when: str) -> str:
         "</observationRange></referenceRange></observation></entryRelationship>"
         for i, r in enumerate(results, start=1)
     )
-    biochemistry = f'<code code="18719-5" displayName="Biochimie" codeSystem="{LOINC}" codeSystemName="LOINC"/>'
+    biochemistry = (
+        f'<code code="18719-5" displayName="Biochimie" codeSystem="{LOINC}" codeSystemName="LOINC"/>'
+    )
     return (
         "<component><structuredBody>"
         '<component><section><templateId root="1.3.6.1.4.1.19376.1.3.3.2.1"/><templateId root="1.2.250.1.213.1.1.2.70"/>'

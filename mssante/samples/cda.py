@@ -134,7 +134,7 @@ class Header:
             f"<recordTarget><patientRole>{ids}{addr}<telecom value={q('mailto:' + p.mss_address)}/>"
             f'<patient classCode="PSN"><name><family qualifier="BR">{t(self.family_override or p.nom)}</family>'
             f'<given>{t(givens)}</given><given qualifier="BR">{t(first)}</given>'
-            f'{"<family qualifier=" + chr(34) + "CL" + chr(34) + ">" + t(p.nom_utilise) + "</family>" if p.nom_utilise else ""}</name>'
+            f"{'<family qualifier=' + chr(34) + 'CL' + chr(34) + '>' + t(p.nom_utilise) + '</family>' if p.nom_utilise else ''}</name>"
             f'<administrativeGenderCode code="{p.sexe}" displayName="{gender}" codeSystem="2.16.840.1.113883.5.1"/>'
             f'<birthTime value="{p.date_naissance.replace("-", "")}"/>'
             f"<birthplace><place><addr><county>{t(p.lieu_naissance)}</county>"
@@ -170,7 +170,11 @@ class Header:
         out = ""
         for r in self.recipients:
             rid = f'<id root="{IDNPS}" extension="{r.id_nat}"/>' if r.id_nat else ""
-            name = f"<informationRecipient><name><family>{t(r.name)}</family></name></informationRecipient>" if r.name else ""
+            name = (
+                f"<informationRecipient><name><family>{t(r.name)}</family></name></informationRecipient>"
+                if r.name
+                else ""
+            )
             out += f"<informationRecipient><intendedRecipient>{rid}<telecom value={q('mailto:' + r.address)}/>{name}</intendedRecipient></informationRecipient>"
         return out
 

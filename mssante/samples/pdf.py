@@ -22,7 +22,9 @@ def _text(value: str) -> bytes:
 
 
 def _xmp(title: str, created: datetime) -> bytes:
-    stamp = created.strftime("%Y-%m-%dT%H:%M:%S") + created.strftime("%z")[:3] + ":" + created.strftime("%z")[3:]
+    stamp = (
+        created.strftime("%Y-%m-%dT%H:%M:%S") + created.strftime("%z")[:3] + ":" + created.strftime("%z")[3:]
+    )
     safe = title.replace("&", "&amp;").replace("<", "&lt;")
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
@@ -34,7 +36,7 @@ def _xmp(title: str, created: datetime) -> bytes:
         '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
         f"<xmp:CreateDate>{stamp}</xmp:CreateDate><xmp:CreatorTool>Ségur Sandbox</xmp:CreatorTool></rdf:Description>\n"
         '</rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def pdf(title: str, lines: list[str], *, created: datetime) -> bytes:
@@ -47,7 +49,9 @@ def pdf(title: str, lines: list[str], *, created: datetime) -> bytes:
     objects.append(b"<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R /Lang (fr-FR) >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    objects.append(b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(xmp) + xmp + b"\nendstream")
+    objects.append(
+        b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(xmp) + xmp + b"\nendstream"
+    )
     for i, page in enumerate(pages):
         ops = [b"BT", b"/F1 16 Tf", b"56 790 Td", b"(" + _text(title) + b") Tj", b"/F1 10 Tf", b"0 -28 Td"]
         for line in page:
@@ -61,7 +65,13 @@ def pdf(title: str, lines: list[str], *, created: datetime) -> bytes:
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     stamp = created.strftime("D:%Y%m%d%H%M%S")
-    objects.append(b"<< /Title (" + _text(title) + b") /Producer (Segur Sandbox) /CreationDate (" + stamp.encode() + b") >>")
+    objects.append(
+        b"<< /Title ("
+        + _text(title)
+        + b") /Producer (Segur Sandbox) /CreationDate ("
+        + stamp.encode()
+        + b") >>"
+    )
     info = len(objects)
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
