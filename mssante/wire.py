@@ -85,7 +85,7 @@ def completed(
     rcpt = f"\r\n\tfor <{recipient}>" if recipient else ""
     received = (
         f"Received: from {helo} ({peer})\r\n\t{with_tls}(Authenticated sender: {identity})\r\n\t"
-        f"by {host} (Ségur Sandbox MSSanté) with ESMTPSA id {queue_id}{rcpt};\r\n\t{format_datetime(now)}\r\n"
+        f"by {host} (Segur Sandbox MSSante) with ESMTPSA id {queue_id}{rcpt};\r\n\t{format_datetime(now)}\r\n"
     )
     extra = f"Return-Path: <{return_path}>\r\n" + received
     message_id = ""
