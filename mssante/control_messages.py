@@ -8,6 +8,7 @@
     POST   /mailboxes/<address>/messages/<id>/read   mark read (\\Seen); the manual MDN if asked
     GET    /mailboxes/<address>/profile          the mailbox's receipt profile (auto, manual, never)
     PUT    /mailboxes/<address>/profile          {"receipts": "auto" | "manual" | "never"}
+    GET    /active                               mailboxes holding mail in the tenant (counts)
     GET    /citizen                              citizen inboxes (Mon espace santé) with mail
     GET    /inject                               the injection presets, documents and variants
     POST   /inject                               inject a message into the LGC's mailbox (201)
@@ -232,19 +233,37 @@ def put_profile(address: str) -> Response:
     return json_response({"mailbox": mbx.address, "receipts": value})
 
 
+def _counts(t: str, citizen: bool) -> dict[str, dict[str, Any]]:
+    like = "LIKE" if citizen else "NOT LIKE"
+    rows = sandbox().store.query(
+        "SELECT f.mailbox, COUNT(*) AS messages, SUM(CASE WHEN i.flags LIKE '%\\Seen%' THEN 0 ELSE 1 END) AS unread, "
+        "MAX(i.message) AS last FROM mss_items i JOIN mss_folders f ON f.id = i.folder WHERE f.tenant = ? "
+        f"AND f.mailbox {like} '%@patient.mssante.fr' AND f.name = 'INBOX' AND i.expunged = 0 GROUP BY f.mailbox",
+        (t,),
+    )
+    return {r["mailbox"]: r for r in rows}
+
+
+@route("GET", "/active", "Mailboxes of the operator holding mail in the tenant (INBOX counts), latest first")
+def active() -> Response:
+    t = tenant()
+    directory = mss().directory()
+    out = []
+    for address, row in sorted(_counts(t, False).items(), key=lambda kv: -int(kv[1]["last"] or 0)):
+        mbx = directory.get(address)
+        if mbx is not None:
+            out.append({**mbx.as_dict(), "messages": int(row["messages"]), "unread": int(row["unread"] or 0),
+                        "receipts": integration.profile(mss(), t, mbx)})  # fmt: skip
+    return json_response({"count": len(out), "mailboxes": out})
+
+
 @route("GET", "/citizen", "Citizen inboxes (Mon espace santé) holding mail in the tenant",
        [TENANT, Param("q", "part of an INS or a name")])  # fmt: skip
 def citizen() -> Response:
     t = tenant()
     directory = mss().directory()
     text = (request.args.get("q") or "").lower()
-    rows = sandbox().store.query(
-        "SELECT f.mailbox, COUNT(*) AS messages, SUM(CASE WHEN i.flags LIKE '%\\Seen%' THEN 0 ELSE 1 END) AS unread "
-        "FROM mss_items i JOIN mss_folders f ON f.id = i.folder WHERE f.tenant = ? AND f.mailbox LIKE '%@patient.mssante.fr' "
-        "AND f.name = 'INBOX' AND i.expunged = 0 GROUP BY f.mailbox ORDER BY f.mailbox",
-        (t,),
-    )
-    counts = {r["mailbox"]: r for r in rows}
+    counts = _counts(t, True)
     boxes = sorted({directory.test_citizen, *counts})
     out = []
     for address in boxes:
