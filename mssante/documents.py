@@ -90,7 +90,7 @@ def check_xdm(sub: Submission, findings: Findings) -> None:
         return
     for folder in subsets:
         _subset(sub, findings, archive, folder)
-    if not att.pdfs and sub.documents:
+    if not att.pdf_parts and sub.documents:
         findings.add(
             "MSS-XDM-NO-PDF",
             "warning",

@@ -105,7 +105,7 @@ def _attached(sub: Submission, findings: Findings, original: dict[str, Any] | No
     missing = []
     if then.zip is not None and now.zip is None:
         missing.append("IHE_XDM.zip")
-    if then.pdfs and not now.pdfs:
+    if then.pdf_parts and not now.pdf_parts:
         missing.append("le PDF")
     if missing:
         findings.add(

@@ -2,7 +2,7 @@
 
 Parsing never changes the bytes that are stored: the operator keeps what the LGC sent, with
 only the headers a submission server prepends (Received, and Date / Message-ID when missing,
-RFC 6409 §8), so that a later check (part 2: IHE_XDM) or a download sees the original MIME.
+RFC 6409 §8), so that a later check (the IHE_XDM reader) or a download sees the original MIME.
 
 DSN layout (RFC 3464, as Postfix writes it, which operators run [inferred]):
 
