@@ -4,7 +4,7 @@
 #   1. a base image equivalent to python:3.11-slim-bookworm, built from Debian packages:
 #      debootstrap of Debian bookworm (minbase + python3 + python3-venv) from the Debian mirror
 #      apt is configured with, then `docker import` as segur-sandbox-base:bookworm;
-#   2. a wheelhouse docker/.build/wheels (the project's dependencies plus setuptools/wheel),
+#   2. a wheelhouse docker/.build/wheels (the project's dependencies, its cda extra, setuptools/wheel),
 #      built on the host from PyPI, which docker/Dockerfile installs from with no index.
 #
 # Then:  docker compose build --build-arg ... (or just `docker compose build` with the
@@ -99,10 +99,11 @@ EOF
   rm -rf "$wheels"
   mkdir -p "$wheels"
   say "building wheels for python 3.11 into $wheels"
-  # The project's wheel is built too (harmless); setuptools and wheel are what the image's
-  # editable install of the project builds with. Host and image are both glibc 2.36 / cp311.
-  "$python" -m pip wheel --quiet --disable-pip-version-check -w "$wheels" . "setuptools>=68" wheel
-  rm -f "$wheels"/segur_sandbox-*.whl  # the image installs the project from its source tree
+  # The image installs the dependencies and the `cda` extra (docker/Dockerfile); setuptools and
+  # wheel are what it builds the project's own wheel with. The project's wheel is built here too
+  # (harmless) and dropped. Host and image are both glibc 2.36 / cp311.
+  "$python" -m pip wheel --quiet --disable-pip-version-check -w "$wheels" ".[cda]" "setuptools>=68" wheel
+  rm -f "$wheels"/segur_sandbox-*.whl  # the image builds the project from its source tree
   echo "$want" >"$stamp_file"
   say "wheelhouse built in $((SECONDS - started)) s ($(find "$wheels" -name '*.whl' | wc -l) wheels)"
 }

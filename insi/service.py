@@ -39,6 +39,8 @@ TITLE = "INSi (téléservice INS de l'Assurance Maladie)"
 PATH = "/lps"
 IDAM_FORM = re.compile(r"^[A-Z0-9]{12}$")
 MAX_BODY = 4 * 1024 * 1024  # an INSi request is a few kB
+# the journal's operation names (fault rules name these); "invalid": a request naming no operation
+OPERATIONS = [*wire.OPERATIONS, "invalid"]
 
 SETTINGS = [
     Setting("insi_port", 4601, "INSi mTLS listener (organisation certificate INSI-AUTO / INSI-MANU)", "port"),

@@ -6,7 +6,8 @@
     segur-sandbox personas  the synthetic world (see docs/personas.md)
     segur-sandbox pki       the fake IGC-Santé (see docs/pki.md)
 
-Every setting is a flag of every sub-command and an environment variable `SEGUR_<NAME>`.
+Every setting is a flag of every sub-command and an environment variable `SEGUR_<NAME>`; a
+sub-command's help lists its own options first, then the settings grouped by component.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -23,11 +25,50 @@ from collections.abc import Sequence
 from typing import Any
 
 from mocks import __version__
-from mocks.config import Config, ConfigError, add_flags, all_settings, load
-from mocks.registry import optional_module, service_settings
+from mocks.config import (
+    ENV_PREFIX,
+    KERNEL_SETTINGS,
+    Config,
+    ConfigError,
+    Setting,
+    add_flags,
+    all_settings,
+    load,
+)
+from mocks.registry import COMPONENT_SETTINGS, available, optional_module, service_settings
 
 # Kernel components that add their own sub-commands: module with register(subparsers)
 COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli", "mocks.cda.cli"]
+
+
+def setting_groups() -> list[tuple[str, list[Setting]]]:
+    """The settings by component, as the help shows them: the kernel's, then each service's."""
+    groups = [("settings", list(KERNEL_SETTINGS))]
+    names = {s.name for s in KERNEL_SETTINGS}
+    for path in COMPONENT_SETTINGS:  # kernel components with settings of their own (the CDA engine)
+        module = optional_module(path)
+        own = [s for s in getattr(module, "SETTINGS", []) if s.name not in names] if module else []
+        names.update(s.name for s in own)
+        groups.append((f"settings of {path.split('.')[1]}", own))
+    for name, entry in available().items():
+        own = [s for s in service_settings() if s.name.startswith(name + "_") and s.name not in names]
+        names.update(s.name for s in own)
+        groups.append((f"settings of {name} ({entry.title})", own))
+    return groups
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """Every setting as a flag, in groups after the sub-command's own options (argparse prints
+    groups in the order they are made, its own `options` group first)."""
+    first = parser.add_argument_group(
+        "settings",
+        f"every setting is also an environment variable {ENV_PREFIX}<NAME>; see `segur-sandbox config`",
+    )
+    first.add_argument("--config", default=None, help=f"TOML config file (env {ENV_PREFIX}CONFIG)")
+    for title, settings in setting_groups():
+        group = first if title == "settings" else parser.add_argument_group(title)
+        for s in settings:
+            group.add_argument(s.flag, dest=s.name, default=None, help=f"{s.help} (env {s.env})")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
@@ -37,10 +78,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     )
     parser.add_argument("--version", action="version", version=f"segur-sandbox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
+    pending: list[argparse.ArgumentParser] = []  # the settings flags come last, after own options
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help)
-        add_flags(p, settings)
+        p = sub.add_parser(name, help=help, description=help)
+        pending.append(p)
         return p
 
     command("up", "start the sandbox (embedded: every enabled service in this process)").set_defaults(
@@ -57,8 +99,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     original = sub.add_parser
 
     def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("description", kwargs.get("help"))
         p = original(name, **kwargs)
-        add_flags(p, settings)
+        pending.append(p)
         return p
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
@@ -67,6 +110,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
         if module is not None:
             module.register(sub)
     sub.add_parser = original  # type: ignore[method-assign]
+    for p in pending:
+        # the usage line shows the sub-command's own arguments, not ~45 settings flags
+        p.usage = " ".join(p.format_usage().removeprefix("usage: ").split()) + " [--SETTING VALUE ...]"
+        add_setting_flags(p)
     return parser, settings
 
 
@@ -87,9 +134,16 @@ def quick_health(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["health"]:
-        return quick_health(argv[1:])
-    return full_main(argv)
+    try:
+        if argv[:1] == ["health"]:
+            return quick_health(argv[1:])
+        return full_main(argv)
+    except BrokenPipeError:
+        # the reader went away (`segur-sandbox personas list | head`): stop quietly, as `cat` does.
+        # Python would report the flush of the closed stdout at exit, so point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def full_main(argv: Sequence[str]) -> int:

@@ -133,20 +133,45 @@ class Tenant:
         return int(self.call("GET", "/journal/count", params=flt)["count"])
 
     def wait_for(self, timeout: float = 10.0, count: int = 1, **flt: Any) -> dict[str, Any]:
-        """Block (on the server) until `count` exchanges match; return the last one with bodies."""
+        """Block (on the server) until `count` exchanges match; return the last one with bodies.
+        On time-out, the SandboxError shows what the tenant's journal did receive."""
         params = {**flt, "timeout": timeout, "count": count, "tenant": self.id}
-        resp = self.client.http.get("/journal/wait", params=params)
+        resp = self.client.http.get("/journal/wait", params=params, timeout=timeout + 30)
         if resp.status_code == 408:
-            raise SandboxError(f"no {count} exchange(s) matching {flt} within {timeout} s: {resp.json()}")
+            matched = resp.json().get("matched", 0)
+            raise SandboxError(
+                f"no {count} exchange(s) matching {flt} within {timeout} s ({matched} matched)\n"
+                + self.journal_summary()
+            )
         if resp.status_code >= 400:
             raise SandboxError(f"journal wait -> {resp.status_code}: {resp.text}")
         return dict(self.client.call("GET", f"/journal/{resp.json()[-1]['id']}"))
+
+    def journal_summary(self, limit: int = 10) -> str:
+        """The tenant's last exchanges, one line each with outcome and findings (for failure reports)."""
+        try:
+            entries = self.journal(limit=limit)
+        except (SandboxError, httpx.HTTPError) as exc:
+            return f"(the journal of tenant {self.id} could not be read: {exc})"
+        if not entries:
+            return f"the journal of tenant {self.id} is empty: the sandbox received nothing for it"
+        lines = [f"last {len(entries)} exchange(s) of tenant {self.id}, newest first:"]
+        for e in entries:
+            lines.append(
+                f"  #{e['id']} {e['at']} {e['service']} {e['operation']} -> {e['status']}"
+                + (f" {e['outcome']}" if e.get("outcome") else "")
+                + (f"  caller {e['caller']}" if e.get("caller") else "")
+            )
+            for f in e.get("findings") or []:
+                lines.append(f"      {f['severity']} {f['rule']}: {f['message']}")
+        return "\n".join(lines)
 
     def assert_called(self, times: int | None = None, **flt: Any) -> None:
         n = self.count(**flt)
         if (times is None and n == 0) or (times is not None and n != times):
             raise SandboxError(
-                f"expected {'some' if times is None else times} exchange(s) matching {flt}, got {n}"
+                f"expected {'some' if times is None else times} exchange(s) matching {flt}, got {n}\n"
+                + self.journal_summary()
             )
 
     def assert_not_called(self, **flt: Any) -> None:

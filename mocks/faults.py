@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mocks.service import ErrorDef
 from mocks.store import Store
@@ -43,17 +43,17 @@ MIGRATIONS = [
 class FaultRule(BaseModel):
     """A fault rule as given to the control API."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    service: str
-    operation: str = "*"
-    persona: str | None = None
+    service: str = Field(max_length=64)
+    operation: str = Field("*", max_length=200, description="one of the service's OPERATIONS, or *")
+    persona: str | None = Field(None, max_length=1000)
     probability: float = Field(1.0, ge=0.0, le=1.0)
-    error: str | None = None
+    error: str | None = Field(None, max_length=200)
     delay_ms: int = Field(0, ge=0, le=120_000)
     drop_connection: bool = False
-    times: int | None = Field(None, ge=1, description="trigger at most this many times")
-    description: str = ""
+    times: int | None = Field(None, ge=1, le=1_000_000_000, description="trigger at most this many times")
+    description: str = Field("", max_length=1000)
 
     @model_validator(mode="after")
     def _has_effect(self) -> FaultRule:
@@ -77,13 +77,22 @@ class UnknownName(ValueError):
 
 
 class Faults:
-    def __init__(self, store: Store, catalogues: dict[str, dict[str, ErrorDef]]):
+    def __init__(
+        self,
+        store: Store,
+        catalogues: dict[str, dict[str, ErrorDef]],
+        operations: dict[str, list[str] | None] | None = None,
+    ):
         self.store = store
         self.catalogues = catalogues
+        # service -> the operations its journal entries name (None: the service declares none)
+        self.operations = operations or {}
         self._rng = random.Random()
         self._lock = threading.Lock()
 
-    def validate(self, rule: FaultRule) -> None:
+    def validate(self, rule: FaultRule) -> str | None:
+        """Raise UnknownName for a service, operation or error the service does not have; return
+        a warning when the operation cannot be checked (the service declares no OPERATIONS)."""
         if rule.service not in self.catalogues:
             raise UnknownName(
                 f"unknown service {rule.service!r}; valid: {', '.join(sorted(self.catalogues))}"
@@ -93,6 +102,19 @@ class Faults:
             raise UnknownName(
                 f"unknown error {rule.error!r} for {rule.service}; valid: {', '.join(sorted(errors)) or '(none)'}"
             )
+        operations = self.operations.get(rule.service)
+        if rule.operation == "*":
+            return None
+        if operations is None:
+            return (
+                f"{rule.service} declares no operation list: operation {rule.operation!r} is not checked "
+                "and fires only if the service names its exchanges so"
+            )
+        if rule.operation not in operations:
+            raise UnknownName(
+                f"unknown operation {rule.operation!r} for {rule.service}; valid: *, {', '.join(operations)}"
+            )
+        return None
 
     def add(self, tenant: str, rule: FaultRule) -> dict[str, Any]:
         self.validate(rule)
@@ -117,14 +139,43 @@ class Faults:
         assert found is not None
         return found
 
+    def validate_all(self, rules: list[FaultRule]) -> list[str]:
+        """Validate a list (UnknownName naming the rule's index); the warnings, by rule."""
+        warnings = []
+        for n, rule in enumerate(rules):
+            try:
+                warning = self.validate(rule)
+            except UnknownName as exc:
+                raise UnknownName(f"rules[{n}]: {exc}") from None
+            if warning:
+                warnings.append(warning)
+        return warnings
+
     def replace_all(self, tenant: str, rules: list[FaultRule]) -> list[dict[str, Any]]:
-        for rule in rules:
-            self.validate(rule)
+        self.validate_all(rules)
         with self.store.tx():
             self.clear(tenant)
             for rule in rules:
                 self.add(tenant, rule)
         return self.list(tenant)
+
+    def check_row(self, row: dict[str, Any]) -> None:
+        """Check a `faults` row as imported (ValueError): the names as for a new rule, and the values."""
+        fields: dict[str, Any] = {
+            k: row[k] for k in ("service", "operation", "persona", "probability", "error") if k in row
+        }
+        fields.update(delay_ms=row.get("delay_ms", 0), drop_connection=bool(row.get("drop_connection")))
+        fields["description"] = row.get("description", "")
+        try:
+            self.validate(FaultRule.model_validate(fields))
+        except ValidationError as exc:
+            raise ValueError(
+                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            ) from None
+        for key in ("remaining", "hits"):
+            value = row.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"{key} must be an integer of at least 0")
 
     def list(self, tenant: str) -> list[dict[str, Any]]:
         return [

@@ -177,7 +177,11 @@ class Sandbox:
             max_bytes=int(config["journal_max_bytes"]),
             keep_bodies=bool(config["journal_bodies"]),
         )
-        self.faults = Faults(self.store, {name: e.errors for name, e in self.services.items()})
+        self.faults = Faults(
+            self.store,
+            {name: e.errors for name, e in self.services.items()},
+            {name: e.operations for name, e in self.services.items()},
+        )
         self.evidence = Evidence(self.store, lambda tenant: iso(self.clock.now(tenant)))
         self.tokens = TokenTrust(self)
         self.harness = Harness(self)

@@ -12,13 +12,15 @@ from mocks.config import Setting
 from mocks.errors import ErrorDef
 from mocks.findings import Rule
 
-# name -> module exposing NAME, TITLE, SETTINGS, ERRORS, create(sandbox)
+# name -> module exposing NAME, TITLE, SETTINGS, ERRORS, OPERATIONS, RULES, create(sandbox)
 SERVICES: dict[str, str] = {
     "pki": "mocks.pki.service",
     "insi": "insi.service",
     "psc": "psc.service",
     "annuaire": "annuaire.service",
     "mss": "mssante.service",
+    "dmp": "dmp.service",
+    "apcv": "apcv.service",
 }
 
 
@@ -38,6 +40,13 @@ class ServiceEntry:
     @property
     def errors(self) -> dict[str, ErrorDef]:
         return dict(getattr(self.module, "ERRORS", {}))
+
+    @property
+    def operations(self) -> list[str] | None:
+        """The operation names its journal entries and fault rules use (None: the service declares
+        none, and fault rules naming an operation are accepted unchecked, with a warning)."""
+        declared = getattr(self.module, "OPERATIONS", None)
+        return None if declared is None else [str(op) for op in declared]
 
     @property
     def rules(self) -> Mapping[str, Rule] | None:

@@ -6,6 +6,8 @@ A service package (`insi/`, `psc/`, ...) has a module named in `mocks.registry` 
 - `SETTINGS`: list of `mocks.config.Setting` (its ports, options); names start with the service
   name (`insi_port`, `insi_cpx_port`, ...). `<name>_validation` is added by the kernel;
 - `ERRORS`: its error catalogue (`mocks.errors.Catalogue`), which fault rules may name;
+- `OPERATIONS`: the operation names of its exchanges (`ex.operation`: "rechercherInsAvecCarteVitale",
+  "crl", ...), which fault rules may name; the control plane refuses any other (400 listing these);
 - `RULES`: its findings rule catalogue (`mocks.findings.Rules`), usually from its `checks.py`;
 - `create(sandbox) -> Service`.
 
@@ -44,6 +46,7 @@ class TlsPolicy:
     # Extra PEM CA certificates trusted for client authentication (default: the sandbox TEST roots).
     ciphers: str | None = None
     minimum_version: str = "TLSv1.2"
+    maximum_version: str | None = None  # e.g. "TLSv1.2": the DMP's LPS access is TLS 1.2 only
 
 
 class MailServer(Protocol):

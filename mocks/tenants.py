@@ -4,6 +4,12 @@ A request's tenant is chosen, in this order, by: the `X-Sandbox-Tenant` header, 
 `/_t/<tenant>/` (stripped before routing, for clients that cannot add headers), a binding of
 what the caller presented (a certificate subject or serial, an OAuth client id) to a tenant,
 and finally the default tenant.
+
+One grammar for tenant ids, everywhere (creation, import, the control plane's `?tenant=` and
+`X-Sandbox-Tenant`, the services' header and path prefix): 1 to 63 characters among `a-z 0-9 _ -`,
+starting with a letter or a digit, matched whole (`fullmatch`: no trailing newline). An id outside
+it cannot exist: `InvalidTenantId` (a kind of `UnknownTenant`, so that the services answer it as
+their unknown-tenant refusal; the control plane answers it 400).
 """
 
 from __future__ import annotations
@@ -16,8 +22,12 @@ from typing import Any
 from mocks.store import Store
 
 DEFAULT = "default"
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+GRAMMAR = "1 to 63 characters among a-z 0-9 _ -, starting with a letter or a digit"
 HEADER = "X-Sandbox-Tenant"
+MAX_DESCRIPTION = 1000
+MAX_BINDINGS = 100
+MAX_BINDING = 1000  # a certificate subject is a few hundred characters
 
 MIGRATIONS = [
     """
@@ -37,6 +47,43 @@ class UnknownTenant(LookupError):
         self.tenant = tenant
 
 
+class InvalidTenantId(UnknownTenant):
+    """A tenant id outside the grammar (it cannot exist)."""
+
+    def __init__(self, tenant: str):
+        LookupError.__init__(self, f"invalid tenant id {tenant!r}: {GRAMMAR}")
+        self.tenant = tenant
+
+
+def valid_id(tenant: object) -> bool:
+    return isinstance(tenant, str) and TENANT_ID.fullmatch(tenant) is not None
+
+
+def check_id(tenant: object) -> str:
+    """`tenant` when it follows the grammar, else InvalidTenantId."""
+    if not valid_id(tenant):
+        raise InvalidTenantId(str(tenant))
+    return str(tenant)
+
+
+def check_record(tenant: object, description: object = "", bindings: object = ()) -> list[str]:
+    """Check a tenant as created or imported; returns its bindings as a list. Raises ValueError
+    (InvalidTenantId for the id) naming what is wrong."""
+    check_id(tenant)
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise ValueError(
+            f"tenant {tenant}: description must be a text of at most {MAX_DESCRIPTION} characters"
+        )
+    if not isinstance(bindings, list | tuple) or len(bindings) > MAX_BINDINGS:
+        raise ValueError(f"tenant {tenant}: bindings must be a list of at most {MAX_BINDINGS} texts")
+    for key in bindings:
+        if not isinstance(key, str) or not key.strip() or len(key) > MAX_BINDING or "\x00" in key:
+            raise ValueError(
+                f"tenant {tenant}: each binding is a non-empty text of at most {MAX_BINDING} characters"
+            )
+    return list(bindings)
+
+
 class Tenants:
     def __init__(self, store: Store, now_iso: Any):
         self.store = store
@@ -52,24 +99,24 @@ class Tenants:
         return [self._row(r) for r in self.store.query("SELECT * FROM tenants ORDER BY id")]
 
     def get(self, tenant: str) -> dict[str, Any]:
+        check_id(tenant)
         row = self.store.one("SELECT * FROM tenants WHERE id = ?", (tenant,))
         if row is None:
             raise UnknownTenant(tenant)
         return self._row(row)
 
     def exists(self, tenant: str) -> bool:
+        if not valid_id(tenant):
+            return False
         return self.store.one("SELECT 1 AS x FROM tenants WHERE id = ?", (tenant,)) is not None
 
     def create(
         self, tenant: str, description: str = "", bindings: Sequence[str] | None = None
     ) -> dict[str, Any]:
-        if not TENANT_ID.match(tenant):
-            raise ValueError(
-                "tenant id: 1 to 63 characters among a-z 0-9 _ -, starting with a letter or digit"
-            )
+        keys = check_record(tenant, description, list(bindings or []))
         self.store.execute(
             "INSERT INTO tenants(id, description, bindings, created_at) VALUES (?, ?, ?, ?)",
-            (tenant, description, json.dumps(list(bindings or [])), self._now_iso()),
+            (tenant, description, json.dumps(keys), self._now_iso()),
         )
         return self.get(tenant)
 
@@ -99,6 +146,7 @@ class Tenants:
     def resolve(self, header: str | None = None, presented: Sequence[str | None] | None = None) -> str:
         """The tenant of a request. An explicit tenant that does not exist is an error (404)."""
         if header:
+            check_id(header)
             if not self.exists(header):
                 raise UnknownTenant(header)
             return header

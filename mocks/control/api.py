@@ -28,23 +28,35 @@ def json_response(data: Any, status: int = 200) -> Response:
     )
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON (RFC 8259): no NaN / Infinity, nesting within Python's recursion limit, integers
+    of at most 4300 digits; any failure is a 400 ApiError."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ApiError(400, "malformed JSON: nested too deeply") from None
+    except ValueError as exc:  # includes UnicodeDecodeError and the integer digit limit
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
 def body(model: type[BaseModel]) -> Any:
     """The request body parsed into `model`; 400 on malformed JSON, unknown fields or bad values."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise ApiError(400, f"malformed JSON: {exc}") from None
+    data: Any = {} if not raw.strip() else parse_json(raw)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ApiError(400, f"invalid request: {problems}") from None
+        raise ApiError(400, f"invalid request: {problems(exc)}") from None
+    except RecursionError:
+        raise ApiError(400, "invalid request: nested too deeply") from None
+
+
+def problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
 
 
 @dataclass
@@ -54,6 +66,16 @@ class Param:
     where: str = "query"
     type: str = "string"
     required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
 
 
 @dataclass
@@ -137,7 +159,7 @@ class Api:
                     "in": p.where,
                     "required": p.required or p.where == "path",
                     "description": p.description,
-                    "schema": {"type": p.type},
+                    "schema": p.schema(),
                 }
                 for p in r.params
             ]
@@ -174,12 +196,14 @@ class Api:
 
 def _openapi30(schema: Any) -> Any:
     """Pydantic writes JSON Schema 2020-12; OpenAPI 3.0 (what the bundled Swagger UI reads) spells
-    an optional value `nullable: true` instead of `anyOf: [..., {type: null}]`."""
+    an optional value `nullable: true` instead of `anyOf: [..., {type: null}]`, and has no `const`."""
     if isinstance(schema, list):
         return [_openapi30(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
     out = {k: _openapi30(v) for k, v in schema.items()}
+    if "const" in out:  # 3.0 has no const: a one-value enum
+        out["enum"] = [out.pop("const")]
     if isinstance(out.get("exclusiveMinimum"), int | float):  # 3.0 has a boolean flag instead
         out["minimum"], out["exclusiveMinimum"] = out["exclusiveMinimum"], True
     variants = out.get("anyOf")
@@ -193,6 +217,9 @@ def _openapi30(schema: Any) -> Any:
 
 _RESPONSES = {
     "200": {"description": "OK (JSON)"},
-    "400": {"description": "Bad request: malformed JSON, unknown field or impossible value; nothing applied"},
+    "400": {
+        "description": "Bad request: malformed JSON, unknown field, impossible value or malformed "
+        "tenant id; nothing applied"
+    },
     "404": {"description": "Unknown tenant, entry or name"},
 }

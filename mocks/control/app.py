@@ -6,23 +6,24 @@ of services that have one (e.g. PSC approvals). OpenAPI at `/_sandbox/openapi.js
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from flask import Flask, Response, request, send_from_directory
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from werkzeug.exceptions import HTTPException
 
 import mocks
-from mocks.clock import iso
+from mocks.clock import EARLIEST, LATEST, ClockError, iso
 from mocks.control import state as state_mod
-from mocks.control.api import Api, ApiError, BlueprintRoutes, Param, body, json_response
+from mocks.control.api import Api, ApiError, BlueprintRoutes, Param, body, json_response, parse_json
 from mocks.faults import FaultRule, UnknownName
 from mocks.findings import SEVERITIES
-from mocks.journal import FILTERS
+from mocks.journal import FILTERS, INT_FILTERS
 from mocks.kernel import Sandbox
 from mocks.registry import optional_module
-from mocks.tenants import DEFAULT, HEADER, UnknownTenant
+from mocks.tenants import DEFAULT, GRAMMAR, HEADER, MAX_DESCRIPTION, InvalidTenantId, UnknownTenant, valid_id
 
 if TYPE_CHECKING:
     from mocks.runner import Runner
@@ -38,11 +39,22 @@ BLUEPRINTS = [
 ]
 
 TENANT_PARAM = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'default')")
-JOURNAL_PARAMS = [Param(k, f"journal filter {k}") for k in FILTERS]
+MAX_ID = 2**63 - 1  # SQLite integers
+JOURNAL_PARAMS = [
+    Param(k, f"journal filter {k}", type="integer", minimum=0, maximum=MAX_ID)
+    if k in INT_FILTERS
+    else Param(k, f"journal filter {k}", type="boolean")
+    if k == "has_findings"
+    else Param(k, f"journal filter {k}")
+    for k in FILTERS
+]
+RULE_ID = Param("rule_id", "the rule's id", "path", "integer", minimum=0, maximum=MAX_ID)
+ENTRY_ID = Param("entry_id", "the entry's id", "path", "integer", minimum=0, maximum=MAX_ID)
+MAX_BODY = 256 * 1024 * 1024  # a state import of a busy tenant
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ResetRequest(Strict):
@@ -51,22 +63,43 @@ class ResetRequest(Strict):
 
 
 class TenantCreate(Strict):
-    id: str = Field(description="1-63 characters among a-z 0-9 _ -")
-    description: str = ""
+    id: str = Field(description=GRAMMAR)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
     bindings: list[str] = Field(
         default_factory=list,
         description="what callers present that selects this tenant: certificate subject or serial, OAuth client id",
     )
 
 
-class ClockSet(Strict):
-    mode: Literal["real", "offset", "frozen"]
-    at: datetime | None = Field(None, description="for frozen or offset: the sandbox time to jump to")
-    offset_seconds: float | None = Field(None, description="for offset: seconds ahead of real time")
+RANGE = f"between {iso(EARLIEST)} and {iso(LATEST)}"
+
+
+SPAN = (LATEST - EARLIEST).total_seconds()
+
+
+class ClockReal(Strict):
+    mode: Literal["real"] = Field(description="follow real time")
+
+
+class ClockFrozen(Strict):
+    mode: Literal["frozen"] = Field(description="stop at an instant")
+    at: datetime | None = Field(None, description=f"the instant (default: now), {RANGE}")
+
+
+class ClockOffset(Strict):
+    mode: Literal["offset"] = Field(description="run on from a shifted instant")
+    at: datetime | None = Field(None, description=f"the sandbox time to jump to, {RANGE}")
+    offset_seconds: float | None = Field(
+        None, ge=-SPAN, le=SPAN, description=f"seconds ahead of real time (the result {RANGE})"
+    )
+
+
+class ClockSet(RootModel[Annotated[ClockReal | ClockFrozen | ClockOffset, Field(discriminator="mode")]]):
+    """Real time, a frozen instant, or an offset (`at` or `offset_seconds`, exactly one)."""
 
 
 class ClockAdvance(Strict):
-    seconds: float = Field(gt=0, le=100 * 365 * 86400)
+    seconds: float = Field(gt=0, le=100 * 365 * 86400, description=f"the result {RANGE}")
 
 
 class FaultList(Strict):
@@ -83,6 +116,7 @@ def tenant_arg(sandbox: Sandbox) -> str:
 def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     app = Flask("segur-sandbox-control")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     api = Api(app, "Ségur Sandbox control plane", mocks.__version__)
     # the services this process runs (ready or not yet): what `readyz?local=1` waits for
     local = list(runner.enabled) if runner else []
@@ -93,11 +127,30 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
 
     @app.errorhandler(UnknownTenant)
     def _unknown_tenant(exc: UnknownTenant) -> Response:
+        if isinstance(exc, InvalidTenantId):
+            return json_response({"error": str(exc), "tenant": exc.tenant}, 400)
         return json_response({"error": f"unknown tenant: {exc.tenant}", "tenant": exc.tenant}, 404)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         return json_response({"error": exc.description or exc.name}, exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Response:
+        # a bug of ours: JSON with a trace id to find the traceback in the log, never an HTML page
+        trace = uuid.uuid4().hex
+        log.error("control plane %s %s failed (trace %s)", request.method, request.path, trace, exc_info=exc)
+        return json_response({"error": "internal error", "trace_id": trace}, 500)
+
+    @app.before_request
+    def _tenant_grammar() -> None:
+        # one tenant-id grammar for every control route, the components' blueprints included
+        # (the console's pages, at /, answer in their own shape)
+        if not request.path.startswith("/_sandbox/"):
+            return
+        for where, value in (("tenant", request.args.get("tenant")), (HEADER, request.headers.get(HEADER))):
+            if value and not valid_id(value):
+                raise ApiError(400, f"invalid tenant id in {where} {value!r}: {GRAMMAR}", tenant=value)
 
     from mocks.console import mount as mount_console
 
@@ -252,22 +305,21 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     )
     def clock_set() -> Response:
         tenant = tenant_arg(sandbox)
-        req = body(ClockSet)
-        if req.mode == "real":
-            if req.at or req.offset_seconds is not None:
-                raise ApiError(400, "mode real takes neither 'at' nor 'offset_seconds'")
-            sandbox.clock.set_real(tenant)
-        elif req.mode == "frozen":
-            if req.offset_seconds is not None:
-                raise ApiError(400, "mode frozen takes 'at' (default: now), not 'offset_seconds'")
-            sandbox.clock.set_time(tenant, req.at or sandbox.now(tenant), frozen=True)
-        else:
-            if (req.at is None) == (req.offset_seconds is None):
-                raise ApiError(400, "mode offset takes exactly one of 'at' and 'offset_seconds'")
-            if req.at is not None:
-                sandbox.clock.set_time(tenant, req.at, frozen=False)
+        req = body(ClockSet).root
+        try:
+            if isinstance(req, ClockReal):
+                sandbox.clock.set_real(tenant)
+            elif isinstance(req, ClockFrozen):
+                sandbox.clock.set_time(tenant, req.at or sandbox.now(tenant), frozen=True)
             else:
-                sandbox.clock.set_offset(tenant, float(req.offset_seconds or 0))
+                if (req.at is None) == (req.offset_seconds is None):
+                    raise ApiError(400, "mode offset takes exactly one of 'at' and 'offset_seconds'")
+                if req.at is not None:
+                    sandbox.clock.set_time(tenant, req.at, frozen=False)
+                else:
+                    sandbox.clock.set_offset(tenant, float(req.offset_seconds or 0))
+        except ClockError as exc:
+            raise ApiError(400, str(exc)) from None
         return json_response(sandbox.clock.describe(tenant))
 
     @api.route(
@@ -275,7 +327,10 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     )
     def clock_advance() -> Response:
         tenant = tenant_arg(sandbox)
-        sandbox.clock.advance(tenant, body(ClockAdvance).seconds)
+        try:
+            sandbox.clock.advance(tenant, body(ClockAdvance).seconds)
+        except ClockError as exc:
+            raise ApiError(400, str(exc)) from None
         return json_response(sandbox.clock.describe(tenant))
 
     # -- faults ----------------------------------------------------------------------------------
@@ -291,6 +346,15 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             }
         )
 
+    @api.route(
+        "GET",
+        "/faults/operations",
+        "Every service's operation names that a rule can name (null: the service declares none)",
+        "faults",
+    )
+    def faults_operations() -> Response:
+        return json_response({name: entry.operations for name, entry in sandbox.services.items()})
+
     @api.route("GET", "/faults", "The tenant's fault rules", "faults", [TENANT_PARAM])
     def faults_list() -> Response:
         return json_response(sandbox.faults.list(tenant_arg(sandbox)))
@@ -298,10 +362,15 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     @api.route("POST", "/faults", "Add a fault rule", "faults", [TENANT_PARAM], FaultRule)
     def faults_add() -> Response:
         tenant = tenant_arg(sandbox)
+        rule = body(FaultRule)
         try:
-            return json_response(sandbox.faults.add(tenant, body(FaultRule)), 201)
+            warning = sandbox.faults.validate(rule)
+            created = sandbox.faults.add(tenant, rule)
         except UnknownName as exc:
             raise ApiError(400, str(exc)) from None
+        if warning:
+            created["warning"] = warning
+        return _warned(json_response(created, 201), [warning])
 
     @api.route(
         "PUT",
@@ -313,8 +382,10 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     )
     def faults_replace() -> Response:
         tenant = tenant_arg(sandbox)
+        rules = body(FaultList).rules
         try:
-            return json_response(sandbox.faults.replace_all(tenant, body(FaultList).rules))
+            warnings: list[str | None] = list(sandbox.faults.validate_all(rules))
+            return _warned(json_response(sandbox.faults.replace_all(tenant, rules)), warnings)
         except UnknownName as exc:
             raise ApiError(400, str(exc)) from None
 
@@ -322,16 +393,16 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def faults_clear() -> Response:
         return json_response({"deleted": sandbox.faults.clear(tenant_arg(sandbox))})
 
-    @api.route("GET", "/faults/{rule_id}", "One rule", "faults", [TENANT_PARAM])
+    @api.route("GET", "/faults/{rule_id}", "One rule", "faults", [TENANT_PARAM, RULE_ID])
     def faults_get(rule_id: str) -> Response:
-        rule = sandbox.faults.get(tenant_arg(sandbox), _int(rule_id, "rule id"))
+        rule = sandbox.faults.get(tenant_arg(sandbox), _int(rule_id, "rule id", 0, MAX_ID))
         if rule is None:
             raise ApiError(404, f"unknown fault rule: {rule_id}")
         return json_response(rule)
 
-    @api.route("DELETE", "/faults/{rule_id}", "Remove one rule", "faults", [TENANT_PARAM])
+    @api.route("DELETE", "/faults/{rule_id}", "Remove one rule", "faults", [TENANT_PARAM, RULE_ID])
     def faults_delete(rule_id: str) -> Response:
-        if not sandbox.faults.delete(tenant_arg(sandbox), _int(rule_id, "rule id")):
+        if not sandbox.faults.delete(tenant_arg(sandbox), _int(rule_id, "rule id", 0, MAX_ID)):
             raise ApiError(404, f"unknown fault rule: {rule_id}")
         return json_response({"deleted": int(rule_id)})
 
@@ -347,13 +418,17 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         if raw.get("tenant") and not sandbox.tenants.exists(raw["tenant"]):
             raise UnknownTenant(raw["tenant"])
         try:
-            return sandbox.journal.parse_filter(raw)
+            flt = sandbox.journal.parse_filter(raw)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
+        for key in INT_FILTERS & set(flt):
+            if not 0 <= flt[key] <= MAX_ID:
+                raise ApiError(400, f"journal filter {key} must be between 0 and {MAX_ID}")
+        return flt
 
     paging = [
-        Param("limit", "at most this many (default 100)", type="integer"),
-        Param("offset", "skip", type="integer"),
+        Param("limit", "at most this many (default 100)", type="integer", minimum=1, maximum=10000),
+        Param("offset", "skip", type="integer", minimum=0, maximum=MAX_ID),
         Param("bodies", "include request and response bodies", type="boolean"),
         Param("order", "desc (newest first, default) or asc"),
     ]
@@ -362,7 +437,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     def journal_find() -> Response:
         flt = journal_filter()
         limit = _int(request.args.get("limit", "100"), "limit", 1, 10000)
-        offset = _int(request.args.get("offset", "0"), "offset", 0)
+        offset = _int(request.args.get("offset", "0"), "offset", 0, MAX_ID)
         order = request.args.get("order", "desc")
         if order not in ("asc", "desc"):
             raise ApiError(400, "order must be asc or desc")
@@ -380,8 +455,8 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
         "journal",
         [
             *JOURNAL_PARAMS,
-            Param("timeout", "seconds, at most 300 (default 10)", type="number"),
-            Param("count", "how many (default 1)", type="integer"),
+            Param("timeout", "seconds, at most 300 (default 10)", type="number", minimum=0, maximum=300),
+            Param("count", "how many (default 1)", type="integer", minimum=1, maximum=10000),
         ],
     )
     def journal_wait() -> Response:
@@ -395,9 +470,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             )
         return json_response(found)
 
-    @api.route("GET", "/journal/{entry_id}", "One exchange with its bodies", "journal")
+    @api.route("GET", "/journal/{entry_id}", "One exchange with its bodies", "journal", [ENTRY_ID])
     def journal_get(entry_id: str) -> Response:
-        entry = sandbox.journal.get(_int(entry_id, "entry id"))
+        entry = sandbox.journal.get(_int(entry_id, "entry id", 0, MAX_ID))
         if entry is None:
             raise ApiError(404, f"unknown journal entry: {entry_id}")
         return json_response(entry)
@@ -425,7 +500,9 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
             raise ApiError(400, f"severity must be one of {', '.join(SEVERITIES)}")
         limit = _int(request.args.get("limit", "100"), "limit", 1, 10000)
         out = []
-        for entry in sandbox.journal.find(flt, limit, _int(request.args.get("offset", "0"), "offset", 0)):
+        for entry in sandbox.journal.find(
+            flt, limit, _int(request.args.get("offset", "0"), "offset", 0, MAX_ID)
+        ):
             for f in entry["findings"]:
                 if ("rule" in flt and f["rule"] != flt["rule"]) or (severity and f["severity"] != severity):
                     continue
@@ -456,11 +533,13 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
 
     @api.route("POST", "/state/import", "Replace the state of the tenants in an export document", "state")
     def state_import() -> Response:
-        data = request.get_json(silent=True)
+        data = parse_json(request.get_data(cache=True) or b"null")
         if not isinstance(data, dict):
             raise ApiError(400, "body must be a JSON export document")
         try:
-            ids = state_mod.import_(sandbox.store, data, iso(sandbox.now()))
+            ids = state_mod.import_(
+                sandbox.store, data, iso(sandbox.now()), {"faults": sandbox.faults.check_row}
+            )
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response({"imported": ids})
@@ -493,6 +572,13 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
     app.extensions["segur_api"] = api
     app.extensions["segur_sandbox"] = sandbox  # the blueprints' way to the kernel
     return app
+
+
+def _warned(resp: Response, warnings: list[str | None]) -> Response:
+    """RFC 7234 Warning headers (299: miscellaneous persistent warning) for what was not checked."""
+    for warning in dict.fromkeys(w for w in warnings if w):
+        resp.headers.add("Warning", '299 segur-sandbox "' + warning.replace('"', "'") + '"')
+    return resp
 
 
 def _int(text: str, what: str, low: int | None = None, high: int | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
 
-from mocks.control.api import ApiError, BlueprintRoutes, Param, json_response
+from mocks.control.api import ApiError, BlueprintRoutes, Param, json_response, parse_json
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ EVIDENCE = [
     Param("kind", "e.g. ins.qualified, dmp.document.accepted"),
     Param("subject", "what the fact is about (an INS, a document uniqueId, an address)"),
     Param("service", "the service that established it"),
-    Param("after_id", "only facts newer than this id", type="integer"),
+    Param("after_id", "only facts newer than this id", type="integer", minimum=0, maximum=2**63 - 1),
     Param("since", "only facts at or after this sandbox time (ISO 8601)"),
 ]
 route = BlueprintRoutes(blueprint, "/_sandbox", "evidence")
@@ -75,8 +75,8 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     "Facts established by the services (durable, not pruned with the journal)",
     [
         *EVIDENCE,
-        Param("limit", "at most this many (default 1000)", type="integer"),
-        Param("offset", "skip", type="integer"),
+        Param("limit", "at most this many (default 1000)", type="integer", minimum=1, maximum=100000),
+        Param("offset", "skip", type="integer", minimum=0, maximum=2**31),
         Param("order", "asc (oldest first, default) or desc"),
     ],
 )
@@ -102,8 +102,8 @@ def evidence_count() -> Response:
     "Wait until `count` facts match (oldest first); 408 on time-out",
     [
         *EVIDENCE,
-        Param("timeout", "seconds, at most 300 (default 10)", type="number"),
-        Param("count", "how many (default 1)", type="integer"),
+        Param("timeout", "seconds, at most 300 (default 10)", type="number", minimum=0, maximum=300),
+        Param("count", "how many (default 1)", type="integer", minimum=1, maximum=10000),
     ],
 )
 def evidence_wait() -> Response:
@@ -134,7 +134,7 @@ def tokens_introspect() -> Response:
     tenant = _tenant(sandbox)
     token = request.form.get("token") if request.mimetype == "application/x-www-form-urlencoded" else None
     if token is None and request.is_json:
-        data = request.get_json(silent=True)
+        data = parse_json(request.get_data(cache=True) or b"null")
         token = data.get("token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token:
         raise ApiError(400, "missing form parameter: token")

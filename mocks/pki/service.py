@@ -44,6 +44,7 @@ SETTINGS = [
         "base URL written into certificates for CRL / OCSP / CA issuers (default http://<host>:<pki_port>)",
     ),
 ]
+OPERATIONS = ["crl", "ocsp"]  # the journal's operation names (fault rules name these)
 # What a relying party meets when the real publication points misbehave (fault rules name these;
 # operations "crl" and "ocsp"; the persona of an OCSP request is the asked certificate's persona).
 ERRORS = Catalogue(

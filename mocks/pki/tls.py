@@ -70,6 +70,11 @@ def server_context(pki: Pki, policy: TlsPolicy, hostnames: list[str]) -> ssl.SSL
     if policy.minimum_version not in VERSIONS:
         raise ValueError(f"unsupported minimum TLS version: {policy.minimum_version}")
     ctx.minimum_version = VERSIONS[policy.minimum_version]
+    if policy.maximum_version:
+        if policy.maximum_version not in VERSIONS:
+            raise ValueError(f"unsupported maximum TLS version: {policy.maximum_version}")
+        # without it a TLS 1.3 client negotiates 1.3 and `ciphers` (TLS 1.2 suites) never applies
+        ctx.maximum_version = VERSIONS[policy.maximum_version]
     if policy.ciphers:
         ctx.set_ciphers(policy.ciphers)
     ctx.load_cert_chain(*_files(pki, creds, pki.ca(creds.issuer).pem))

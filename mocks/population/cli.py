@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("personas", help="list, search and export the synthetic world")
-    parser.add_argument("action", choices=["list", "search", "export"], help="what to do")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "search", "export"],
+        help="what to do (default: list)",
+    )
     parser.add_argument("text", nargs="?", default="", help="search: a name, INS, idNat, RPPS")
     parser.add_argument(
         "--kind",

@@ -114,6 +114,9 @@ class Beneficiary:
     rang: str
     qualite: str  # 00 assuré, 02 conjoint, 06 enfant
     rights: tuple[Rights, ...] = ()
+    # the birth date as the card writes it when it is not the civil-status one: "YYMMDD" when the
+    # card lacks the century (research A2.2 `dateEnCarte`); "" otherwise
+    date_carte: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class CarteVitale:
     apcv: bool  # the ApCV app is activated
     serial: str
     beneficiaries: tuple[Beneficiary, ...] = ()
+    opposed: bool = False  # the card is in opposition (lost, stolen): ApCV refuses it
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CarteVitale:

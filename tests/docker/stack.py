@@ -1,4 +1,10 @@
-"""The compose project under test (tests/docker): compose commands, health, published ports."""
+"""The compose project under test (tests/docker): compose commands, health, published ports.
+
+The session's lifecycle (`up`, then `down -v`) is pytest-docker's (`get_docker_services`, see
+conftest.py); this module runs the other compose commands the tests need (a restart, `exec`,
+`logs`, `ps`) with the same settings, which travel in an env file (`--env-file`, Compose v1.25+
+and v2), so that both agree.
+"""
 
 from __future__ import annotations
 
@@ -16,18 +22,23 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _INDEX = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
 PROJECT = os.environ.get("SEGUR_E2E_PROJECT", "segur-sandbox-e2e") + (f"-{WORKER}" if WORKER else "")
-PORT_BASE = int(os.environ.get("SEGUR_E2E_PORT_BASE", "4700")) + 20 * _INDEX
-# setting -> offset from the base port (the default table is 4600 + these)
-PORT_OFFSETS = {
-    "console": 0,
-    "insi": 1,
-    "insi_cpx": 2,
-    "pki": 3,
-    "psc": 10,
-    "psc_wallet": 11,
-    "psc_exchange": 12,
-}
-SERVICES = ["console", "pki", "insi", "psc"]  # the containers of compose.yaml
+# 100 apart per worker: the offsets run from -13 (MSSanté SMTP 4587) to 50 (ApCV 4650)
+PORT_BASE = int(os.environ.get("SEGUR_E2E_PORT_BASE", "4700")) + 100 * _INDEX
+NETWORK = PROJECT  # the compose network's fixed name (SEGUR_NETWORK), apart from a developer's stack
+
+
+def _port_offsets() -> dict[str, int]:
+    """Port setting (without `_port`) -> offset from 4600, for the console and every registered
+    service: the stack's ports are PORT_BASE + these."""
+    from mocks.config import KERNEL_SETTINGS
+    from mocks.registry import available
+
+    settings = [s for s in KERNEL_SETTINGS if s.name == "console_port"]
+    settings += [s for entry in available().values() for s in entry.settings if s.kind == "port"]
+    return {s.name.removesuffix("_port"): int(s.default) - 4600 for s in settings}
+
+
+PORT_OFFSETS = _port_offsets()
 START_TIMEOUT = 240.0
 TIMINGS: dict[str, float] = {}
 
@@ -62,13 +73,29 @@ def compose_command() -> list[str] | None:
     return None
 
 
+def compose_services() -> list[str]:
+    """The containers of compose.yaml (console and one per registered service)."""
+    import yaml
+
+    return list(yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))["services"])
+
+
+SERVICES = compose_services()
+
+
 @dataclass
 class Stack:
     """The compose project under test: run compose commands, reach its published ports."""
 
     command: list[str]
     env: dict[str, str]
+    env_file: Path
     log: list[str] = field(default_factory=list)
+
+    @property
+    def shell_command(self) -> str:
+        """The compose command as pytest-docker runs it (a shell line), settings included."""
+        return " ".join([*self.command, "--env-file", str(self.env_file)])
 
     @property
     def v2(self) -> bool:
@@ -90,7 +117,16 @@ class Stack:
     def compose(
         self, *args: str, timeout: float = 600, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        cmd = [*self.command, "-f", str(ROOT / "compose.yaml"), "-p", PROJECT, *args]
+        cmd = [
+            *self.command,
+            "--env-file",
+            str(self.env_file),
+            "-f",
+            str(ROOT / "compose.yaml"),
+            "-p",
+            PROJECT,
+            *args,
+        ]
         result = _run(cmd, timeout=timeout, cwd=ROOT, env=self.env)
         self.log.append(f"$ {' '.join(cmd)} -> {result.returncode}")
         if check and result.returncode != 0:
@@ -117,6 +153,10 @@ class Stack:
             states[service] = (state.get("Health") or {}).get("Status") or state.get("Status", "?")
         return states
 
+    def up_command(self) -> str:
+        # (no --wait-timeout: older v2 releases lack it; the healthchecks' retries bound the wait)
+        return "up -d --wait" if self.v2 else "up -d"  # v1 has no --wait; depends_on orders the start
+
     def up(self) -> float:
         """Start (or restart) the stack; return the seconds until every container is healthy."""
         started = time.monotonic()
@@ -129,17 +169,24 @@ class Stack:
         self.wait_healthy(started)
         return time.monotonic() - started
 
+    def healthy(self) -> bool:
+        """Every container healthy (raises when one is gone for good: no point waiting)."""
+        states = self.health()
+        if any(s in ("exited", "dead", "restarting", "missing") for s in states.values()):
+            logs = self.compose("logs", "--no-color", "--tail", "40", check=False).stdout
+            raise AssertionError(f"the stack is not healthy: {states}\n{logs[-6000:]}")
+        return all(s == "healthy" for s in states.values())
+
     def wait_healthy(self, started: float) -> None:
-        states: dict[str, str] = {}
-        while time.monotonic() - started < START_TIMEOUT:
-            states = self.health()
-            if all(s == "healthy" for s in states.values()):
-                return
-            if any(s in ("exited", "dead", "restarting", "missing") for s in states.values()):
-                break
-            time.sleep(0.5)
-        logs = self.compose("logs", "--no-color", "--tail", "40", check=False).stdout
-        raise AssertionError(f"the stack is not healthy: {states}\n{logs[-6000:]}")
+        from pytest_docker.plugin import Services
+
+        try:
+            Services(None).wait_until_responsive(self.healthy, timeout=START_TIMEOUT, pause=0.5)
+        except Exception as exc:
+            if isinstance(exc, AssertionError):
+                raise
+            logs = self.compose("logs", "--no-color", "--tail", "40", check=False).stdout
+            raise AssertionError(f"the stack is not healthy: {self.health()}\n{logs[-6000:]}") from None
 
     def down(self, volumes: bool = True) -> None:
         args = ["down", "--remove-orphans"] + (["-v"] if volumes else [])

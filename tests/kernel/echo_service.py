@@ -18,6 +18,7 @@ from mocks.service import Listener, Service
 NAME = "echo"
 TITLE = "Echo (kernel tests)"
 SETTINGS = [Setting("echo_port", 0, "echo test listener", "port")]
+OPERATIONS = ["echo"]
 ERRORS = Catalogue(
     [
         HttpError(

@@ -1,0 +1,308 @@
+"""The DMP's error catalogue. Each entry declares its carrier:
+
+- `SoapFault`: a SOAP 1.2 fault as the DMP's Apache CXF stack writes it (`soap:Sender` with a
+  `DMP…` subcode and a French reason for the security and rights layer; CXF's own English texts
+  for unreadable messages, quoted from CXF's message bundles);
+- `Hl7Ack`: an HL7v3 answer of the transaction with `acknowledgement typeCode="AE"|"AR"` and an
+  `acknowledgementDetail` code and text (TD0.2, TD0.5, TD1.x);
+- `WsStatus`: the `output/status` + `output/context` of the DMP web services (TD0.3, TD0.4, TD1.6).
+
+Texts marked [seen] come from research dmp.md §3.1; every other DMP subcode and wording is
+[inferred] (the DMP's error annex, SEL-MP-037, is not public) and listed as such in
+docs/services/dmp.md. Any entry can be triggered by a fault rule; `DmpProtocol` writes the HL7 and
+WS carriers in the shape of the operation being answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NoReturn
+
+from mocks.errors import Catalogue, ErrorDef, SoapFault
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hl7Ack(ErrorDef):
+    """An HL7v3 error acknowledgement in the transaction's own answer message."""
+
+    http_status: int = 200
+    type_code: Literal["AE", "AR"] = "AE"
+    code: str = ""  # acknowledgementDetail/code
+    text: str = ""  # acknowledgementDetail/text
+
+
+@dataclass(frozen=True, kw_only=True)
+class WsStatus(ErrorDef):
+    """A web-service answer whose output/status is not DMPOk."""
+
+    http_status: int = 200
+    status: str = ""
+    context: str = ""
+
+
+def _fault(name: str, subcode: str | None, reason: str, description: str, code: str = "Sender") -> SoapFault:
+    return SoapFault(name=name, description=description, code=code, subcode=subcode, reason=reason)
+
+
+def _refusal(name: str, reason: str, description: str) -> SoapFault:
+    """A rights refusal of PDT-INF-526 / 606 (dmp.rights)."""
+    return _fault(name, "DMPAccessDenied", reason, description)
+
+
+CXF = [
+    # CXF ReadHeadersInterceptor XML_STREAM_EXC [seen in CXF's bundle]: garbage, DOCTYPE, truncation
+    _fault("malformed", None, "Error reading XMLStreamReader.", "message illisible (XML, DOCTYPE, MIME)"),
+    # CXF INVALID_VERSION: the root is not a SOAP envelope
+    SoapFault(
+        name="version_mismatch",
+        description="la racine n'est pas une enveloppe SOAP",
+        code="VersionMismatch",
+        reason='"{ns}", the namespace on the "{local}" element, is not a valid SOAP version.',
+    ),
+    # CXF DocLiteralInInterceptor NO_PART_FOUND: a body element the endpoint's WSDL does not have
+    _fault(
+        "unknown_operation",
+        None,
+        "Message part {part} was not recognized.  (Does it exist in service WSDL?)",
+        "élément de corps inconnu de ce service (opération inexistante ou retirée du WSDL)",
+    ),
+    # CXF SoapActionInInterceptor: an action naming another operation than the body's
+    _fault(
+        "action_mismatch",
+        None,
+        "The given SOAPAction {given} does not match an operation.",
+        "action SOAP / WS-Addressing qui ne correspond pas à l'opération du corps",
+    ),
+    # CXF NO_OPERATION: a retired service (patientCertif, TD0.0)
+    _fault("retired", None, "No such operation: {operation}", "service retiré du DMP (TD0.0)"),
+    # CXF MUST_UNDERSTAND
+    SoapFault(
+        name="must_understand",
+        description="en-tête mustUnderstand non compris",
+        code="MustUnderstand",
+        reason="MustUnderstand headers: [{headers}] are not understood.",
+    ),
+    _fault(
+        "not_yet",
+        "DMPServiceUnavailable",
+        "Service {service} non disponible dans cette version du bac à sable (DMP partie 2 : documents XDS)",
+        "registry / repository : pas encore émulés",
+        code="Receiver",
+    ),
+]
+
+VIHF = [
+    _fault(
+        "vihf_missing",
+        "DMPInvalidVIHF",
+        "VIHF absent : l'en-tête wsse:Security doit contenir une saml2:Assertion",
+        "pas de wsse:Security ou pas d'assertion",
+    ),
+    _fault(
+        "vihf_invalid",
+        "DMPInvalidVIHF",
+        "VIHF invalide : {what}",
+        "assertion illisible, pas SAML 2.0, VIHF_Version, attribut obligatoire absent ou mal formé",
+    ),
+    _fault(
+        "vihf_expired",
+        "DMPInvalidVIHF",
+        "VIHF expiré ou pas encore valide : {what}",
+        "IssueInstant / Conditions hors de la durée de validité (horloge du bac à sable)",
+    ),
+    _fault(
+        "vihf_not_signed",
+        "DMPInvalidVIHF",
+        "Le VIHF doit être signé par le certificat de signature de la structure en authentification indirecte",
+        "VIHF non signé en mode INDIRECTE / INDIRECTE_RENFORCEE",
+    ),
+    _fault(
+        "vihf_signature",
+        "DMPInvalidSignature",
+        "La signature du VIHF est invalide : {what}",
+        "la signature XML du VIHF ne vérifie pas",
+    ),
+    # [seen] research §3.1 (Dehempe)
+    _fault(
+        "DMPInvalidCertificate",
+        "DMPInvalidCertificate",
+        "Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate",
+        "VIHF signé avec un certificat qui n'est pas un certificat de signature admis pour ce mode",
+    ),
+    # [seen] the first sentence; the end of the text is [inferred]
+    _fault(
+        "vihf_specialty",
+        "DMPInvalidVIHF",
+        "Aucune spécialité dans le vihf. Spécialité obligatoire pour les Médecins et les Pharmaciens",
+        "Role sans seconde valeur (spécialité) pour un médecin ou un pharmacien",
+    ),
+    _fault(
+        "vihf_patient_mismatch",
+        "DMPInvalidVIHF",
+        "L'identifiant patient du VIHF (resource-id) ne correspond pas à celui du message : {what}",
+        "resource-id du VIHF différent du patient du corps (INS ou OID)",
+    ),
+    _fault(
+        "vihf_issuer",
+        "DMPInvalidVIHF",
+        "L'Issuer du VIHF ne correspond pas au DN du certificat signataire : {what}",
+        "Issuer différent du DN (RFC 2253) du certificat de signature",
+    ),
+    # [seen] DevBox FAQ
+    _fault(
+        "auth_personne_morale",
+        "DMPAuthenticationError",
+        "Erreur d'authentification de la personne morale",
+        "structure du VIHF différente de celle du certificat d'authentification (mode indirect)",
+    ),
+    _fault(
+        "auth_ps",
+        "DMPAuthenticationError",
+        "Erreur d'authentification du professionnel : {what}",
+        "PS du VIHF différent du porteur de la carte (mode direct), certificat inadapté au mode",
+    ),
+    # [seen] Dehempe: "Impossible d'effectuer un test d'existence : Structure introuvable ou Inactive"
+    _fault(
+        "structure_inconnue",
+        "DMPAuthenticationError",
+        "Impossible d'effectuer {acte} : Structure introuvable ou Inactive",
+        "Identifiant_Structure inconnu",
+    ),
+    # [seen] Dehempe
+    _fault(
+        "ps_structure",
+        "DMPAuthenticationError",
+        "Impossible d'effectuer {acte} : PS et Structure non liés",
+        "Identifiant_Structure / Secteur_Activite hors des situations d'exercice du PS",
+    ),
+    _fault(
+        "lps_homologation",
+        "DMPInvalidVIHF",
+        "LPS_ID_HOMOLOGATION_DMP absent ou inconnu : {what}",
+        "numéro d'homologation DMP du logiciel absent ou non reconnu",
+    ),
+]
+
+RIGHTS = [
+    _refusal(
+        "refus_mode",
+        "Transaction {td} non autorisée en {mode}",
+        "PDT-INF-526 : transaction refusée pour ce mode d'authentification / d'accès",
+    ),
+    _refusal(
+        "refus_centre15",
+        "Transaction {td} autorisée uniquement en mode centre de régulation (centre_15)",
+        "TD0.5 hors mode centre 15",
+    ),
+    _refusal(
+        "refus_mt",
+        "Transaction {td} réservée au médecin traitant DMP du patient",
+        "se supprimer MT sans être le médecin traitant",
+    ),
+    _refusal(
+        "refus_ens",
+        "Transaction {td} impossible : le DMP est rattaché à Mon espace santé",
+        "PDT-INF-526 note (10) : TD1.3b / TD1.4 / TD1.5 seulement pour un DMP non rattaché à MES",
+    ),
+    _refusal(
+        "refus_bris_de_glace",
+        "Accès en mode bris de glace refusé : le patient s'y est opposé",
+        "bris de glace sur un DMP avec OPPOSITION_BRIS_DE_GLACE",
+    ),
+    _refusal(
+        "refus_urgence",
+        "Accès en mode centre de régulation refusé : le patient s'y est opposé",
+        "centre 15 sur un DMP avec OPPOSITION_ACCES_URGENCE",
+    ),
+    _refusal(
+        "refus_bloque",
+        "Accès refusé : le patient a bloqué ce professionnel",
+        "PS bloqué par le patient (autorisation INTERDIT)",
+    ),
+    _refusal(
+        "refus_autorisation",
+        "Accès refusé : le professionnel n'est pas autorisé sur ce DMP ({autorisation})",
+        "consultation sans autorisation valide",
+    ),
+]
+
+HL7 = [
+    Hl7Ack(
+        name="dmp_inexistant",
+        description="pas de DMP pour cet INS (TD1.x sur un patient sans DMP)",
+        code="DMPNotFound",
+        text="DMP inexistant",
+    ),
+    Hl7Ack(
+        name="dmp_ferme",
+        description="DMP fermé (TD1.3b / TD1.4 sur un DMP fermé)",
+        code="DMPClosed",
+        text="DMP fermé",
+    ),
+    # [seen] research §2.9: PRPA_IN201313UV02 acknowledgementDetail/code DMPFound "DMP existe"
+    Hl7Ack(name="DMPFound", description="création d'un DMP qui existe", code="DMPFound", text="DMP existe"),
+    Hl7Ack(
+        name="dmp_non_ferme",
+        description="réactivation (TD1.2) d'un DMP qui n'est pas fermé",
+        code="DMPNotClosed",
+        text="Le DMP n'est pas fermé : réactivation impossible",
+    ),
+    Hl7Ack(
+        name="auteur_sans_nom",
+        description="PDT-INF-617 : assignedPerson/name/family ou given vide (CPE non nominative)",
+        code="DMPInvalidData",
+        text="Nom et prénom de l'acteur obligatoires (assignedPerson/name/family et given)",
+    ),
+    Hl7Ack(
+        name="hl7_invalide",
+        description="message HL7v3 incomplet (identifiant patient, reasonCode, paramètre absent)",
+        type_code="AR",
+        code="DMPInvalidRequest",
+        text="Requête invalide : {what}",
+    ),
+    Hl7Ack(
+        name="consentement",
+        description="TD1.1 / TD1.2 sans le consentement du patient",
+        code="DMPInvalidData",
+        text="Le consentement du patient ({observation}) est obligatoire",
+    ),
+]
+
+WS = [
+    WsStatus(
+        name="ws_invalide",
+        description="paramètre absent ou hors de son énumération (TD0.3, TD0.4, TD1.6)",
+        status="DMPInvalidParameter",
+        context="Paramètre invalide : {what}",
+    ),
+    WsStatus(
+        name="ws_dmp_inexistant",
+        description="TD0.3 / TD1.6 sur un patient sans DMP ouvert",
+        status="DMPNotFound",
+        context="DMP inexistant ou fermé",
+    ),
+]
+
+ERRORS = Catalogue([*CXF, *VIHF, *RIGHTS, *HL7, *WS])
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def template_of(entry: ErrorDef) -> str:
+    """The entry's wording with its `{placeholders}` (reason, text or context)."""
+    return str(getattr(entry, "reason", "") or getattr(entry, "text", "") or getattr(entry, "context", ""))
+
+
+def render_text(entry: ErrorDef, fields: dict[str, str] | None = None) -> str:
+    """The entry's wording with `fields` filled in ("…" for a placeholder nobody filled: a fault
+    rule raises entries without their context)."""
+    return template_of(entry).format_map(_Blank(fields or {}))
+
+
+def fail(name: str, outcome: str = "", **fields: str) -> NoReturn:
+    """Raise catalogue entry `name` with its wording's placeholders filled from `fields`."""
+    entry = ERRORS[name]
+    ERRORS.fail(name, render_text(entry, fields), outcome, **fields)
