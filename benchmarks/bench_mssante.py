@@ -235,8 +235,8 @@ def xdm_figures(runner: Runner, ca: str) -> None:
 
     from lxml import etree
 
-    from mocks.findings import Findings
     import mssante.samples as samples
+    from mocks.findings import Findings
     from mssante import checks, wire, xdm_build
     from mssante.samples import Actor, Recipient, generate
     from mssante.samples import pdf as pdfs
@@ -256,7 +256,9 @@ def xdm_figures(runner: Runner, ca: str) -> None:
     lines = [uuid.UUID(int=rng.getrandbits(128)).hex * 2 for _ in range(21_000)]  # little to compress
     # a 1 MB document: the generator's PDF with 21,000 lines of random hex (little to compress)
     samples.make_pdf = lambda title, _lines, created: original(title, lines, created=created)  # type: ignore[assignment]
-    big = generate("ldl", patient=pop.patient("demo-girard-sophie"), author=author, recipients=[Recipient(to)], now=now)
+    big = generate(
+        "ldl", patient=pop.patient("demo-girard-sophie"), author=author, recipients=[Recipient(to)], now=now
+    )
     samples.make_pdf = original
     sender = xdm_build.Sender("Centre de santé des Lilas", app)
     zipped = xdm_build.archive([(big.cda, big.header)], sender=sender, recipients=[to], now=now)
@@ -285,13 +287,15 @@ def xdm_figures(runner: Runner, ca: str) -> None:
           f"p50 {_percentile(ours, .5) * 1000:.1f} ms, p95 {_percentile(ours, .95) * 1000:.1f} ms (goal p50 <= 20 ms); "
           f"bare archive read {_percentile(bare, .5) * 1000:.1f} ms p50")  # fmt: skip
 
-    small = generate("ldl", patient=pop.patient("demo-girard-sophie"), author=author, recipients=[Recipient(to)], now=now)
+    small = generate(
+        "ldl", patient=pop.patient("demo-girard-sophie"), author=author, recipients=[Recipient(to)], now=now
+    )
     context = sb.pki.client_context(cds, "org_auth_cli")
     rounds, submits = [], []
     with smtplib.SMTP("localhost", sb.port("mss-smtp"), timeout=30) as s:
         s.starttls(context=context)
         s.ehlo("bench")
-        for i in range(30):
+        for _ in range(30):
             zipped = xdm_build.archive([(small.cda, small.header)], sender=sender, recipients=[to], now=now)
             raw, message_id = xdm_build.message(
                 sender=sender, to=[to], subject=xdm_build.subject([small.header]), body="Bonjour\n", now=now,

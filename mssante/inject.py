@@ -174,6 +174,8 @@ def inject(mss: Mss, tenant: str, data: dict[str, Any]) -> dict[str, Any]:
     patient = _patient(mss, str(data.get("patient") or ""))
     sender, sender_name, mbx = _sender(mss, preset.sender if preset else ref, patient)
     raw_to = data.get("to") or []
+    if not isinstance(raw_to, str | list):
+        raise InjectError("« to » : une adresse ou une liste d'adresses")
     to = [str(a).strip().lower() for a in ([raw_to] if isinstance(raw_to, str) else raw_to) if str(a).strip()]
     if not to:
         raise InjectError("« to » : au moins une BAL destinataire (celle du LGC)")

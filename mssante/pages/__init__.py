@@ -109,7 +109,9 @@ def mailbox(address: str) -> Response:
 def set_profile(address: str) -> Response:
     try:
         control().put(
-            f"/mss/mailboxes/{address}/profile", {"receipts": request.form.get("receipts", "")}, tenant=tenant()
+            f"/mss/mailboxes/{address}/profile",
+            {"receipts": request.form.get("receipts", "")},
+            tenant=tenant(),
         )
     except ControlError as exc:
         return done(f"/mss/bal/{address}", error=exc.message)

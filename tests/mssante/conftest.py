@@ -185,7 +185,9 @@ class App:
         """The fact INSi records on a CR 00 (the 13-character matricule)."""
         self.sandbox.evidence.append(self.tenant, "ins.qualified", ins[:13], {"ins": ins[:13], "via": "insi"})
 
-    def document(self, kind: str = "ldl", patient: str = PATIENT, to: list[str] | None = None, **kwargs: Any) -> Any:
+    def document(
+        self, kind: str = "ldl", patient: str = PATIENT, to: list[str] | None = None, **kwargs: Any
+    ) -> Any:
         from datetime import datetime
 
         from mssante.samples import Actor, Recipient, generate
@@ -194,7 +196,9 @@ class App:
         author = Actor.of(pop.professional(COLLEAGUE), pop.structure(CDS))
         recipients = [Recipient(a) for a in (to or [HOSPITAL_BAL])]
         now = datetime.now().astimezone().replace(microsecond=0)
-        return generate(kind, patient=pop.patient(patient), author=author, recipients=recipients, now=now, **kwargs)
+        return generate(
+            kind, patient=pop.patient(patient), author=author, recipients=recipients, now=now, **kwargs
+        )
 
 
 @pytest.fixture(scope="module")

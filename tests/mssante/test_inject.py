@@ -24,7 +24,16 @@ from lxml import etree
 
 from tests.mssante.conftest import CDS, CDS_APP, LAB_ORG, PATIENT_INS, App
 
-EBRS = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "dmp" / "contract" / "schema" / "ebRS" / "lcm.xsd"
+EBRS = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "specs"
+    / "dmp"
+    / "contract"
+    / "schema"
+    / "ebRS"
+    / "lcm.xsd"
+)
 
 
 def inject(app: App, **body: Any) -> dict[str, Any]:
@@ -65,11 +74,19 @@ def test_an_injected_crbio_fetched_by_imap_has_valid_metadata(app: App) -> None:
     assert schema.validate(meta), schema.error_log
     rim = {"rim": "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"}
     entry = meta.find(".//rim:ExtrinsicObject", rim)
-    slot = {s.get("name"): s.findtext("rim:ValueList/rim:Value", namespaces=rim) for s in entry.findall("rim:Slot", rim)}
+    slot = {
+        s.get("name"): s.findtext("rim:ValueList/rim:Value", namespaces=rim)
+        for s in entry.findall("rim:Slot", rim)
+    }
     cda = archive.read("IHE_XDM/SUBSET01/" + slot["URI"])
     assert slot["hash"] == hashlib.sha1(cda).hexdigest() and slot["size"] == str(len(cda))
-    ids = {e.get("identificationScheme"): e.get("value") for e in entry.findall("rim:ExternalIdentifier", rim)}
-    assert ids["urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"] == f"{PATIENT_INS}^^^&1.2.250.1.213.1.4.10&ISO^NH"
+    ids = {
+        e.get("identificationScheme"): e.get("value") for e in entry.findall("rim:ExternalIdentifier", rim)
+    }
+    assert (
+        ids["urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"]
+        == f"{PATIENT_INS}^^^&1.2.250.1.213.1.4.10&ISO^NH"
+    )
     assert ids["urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab"] == result["documents"][0]["uniqueId"]
     assert attachments[[n for n in attachments if n.endswith(".pdf")][0]].get_content().startswith(b"%PDF-")
     # the sandbox's own checks find nothing to say about what it sent
@@ -89,7 +106,9 @@ def lgc_mdn(original: EmailMessage, *, code: str = "", broken: str = "") -> byte
     boundary = uuid.uuid4().hex
     subject = original["Subject"]
     subject = f"[KO Intégration système !][{code}] {subject}" if code else subject
-    disposition = "automatic-action/MDN-sent-automatically; processed" + (f"/Error: {code}^Identifiant de patient inconnu" if code else "")
+    disposition = "automatic-action/MDN-sent-automatically; processed" + (
+        f"/Error: {code}^Identifiant de patient inconnu" if code else ""
+    )
     fields = [f"Original-Recipient: rfc822;{CDS_APP}", f"Final-Recipient: rfc822; {CDS_APP}",
               f"Original-Message-ID: {original['Message-ID']}", f"Disposition: {disposition}"]  # fmt: skip
     if broken == "no-original-id":
@@ -146,7 +165,9 @@ def test_the_lgc_error_mail_is_checked(app: App) -> None:
     assert app.send(good.as_bytes(policy=policy.SMTP), [LAB_ORG], mail_options=["BODY=8BITMIME"]) == {}
     stored = app.stored(LAB_ORG, good["Message-ID"])
     assert stored["envelope"]["kind"] == "error-mail"
-    assert not [f for f in stored["envelope"]["checks"] if f["severity"] in ("error", "warning")], stored["envelope"]["checks"]
+    assert not [f for f in stored["envelope"]["checks"] if f["severity"] in ("error", "warning")], stored[
+        "envelope"
+    ]["checks"]
     plain = EmailMessage()
     plain["From"], plain["To"], plain["X-MSS-NIL"] = CDS_APP, LAB_ORG, "DEV935997"
     plain["Subject"] = f"[KO Intégration système !][904] {original['Subject']}"
@@ -169,7 +190,10 @@ def test_presets_variants_and_a_patient_reply(app: App) -> None:
     assert app_sent["Reply-To"] and "automatiquement" in app_sent.get_body(("plain",)).get_content()
     again = inject(app, from_persona="hopital", variant="nouvelle-version")
     assert again["documents"][0]["replaces"] == ldl["documents"][0]["uniqueId"]
-    assert again["documents"][0]["version"] == "2" and again["documents"][0]["set_id"] == ldl["documents"][0]["set_id"]
+    assert (
+        again["documents"][0]["version"] == "2"
+        and again["documents"][0]["set_id"] == ldl["documents"][0]["set_id"]
+    )
     reply = inject(app, from_persona="patient", in_reply_to=ldl["message_id"])
     got = imap_fetch(app, reply["message_id"])
     assert got["From"].addresses[0].addr_spec == f"{PATIENT_INS}@patient.mssante.fr"

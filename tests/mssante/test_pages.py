@@ -83,7 +83,11 @@ def test_citizen_inbox_mark_read_sends_the_mdn(page: Page, app: App) -> None:
     with page.expect_navigation():
         page.click("#mark-read")
     assert "MDN envoyé" in page.locator(".flash.ok").inner_text()
-    mdns = [m for m in app.messages(CDS_APP) if m["origin"] == "mdn" and msg.message_id.encode() in app.eml(m["id"])]
+    mdns = [
+        m
+        for m in app.messages(CDS_APP)
+        if m["origin"] == "mdn" and msg.message_id.encode() in app.eml(m["id"])
+    ]
     assert mdns and b"manual-action/MDN-sent-manually; displayed" in app.eml(mdns[-1]["id"])
     check(page, "mss-citoyen-message")
 

@@ -23,7 +23,9 @@ def parse(raw: bytes) -> EmailMessage:
 
 def receipt_for(app: App, msg: XdmMessage, origin: str, timeout: float = 10.0) -> EmailMessage:
     found = app.wait_for(
-        CDS_APP, lambda m: m["origin"] == origin and msg.message_id in app.eml(m["id"]).decode("utf-8", "replace"), timeout
+        CDS_APP,
+        lambda m: m["origin"] == origin and msg.message_id in app.eml(m["id"]).decode("utf-8", "replace"),
+        timeout,
     )
     return parse(app.eml(found["id"]))
 
@@ -49,7 +51,13 @@ def test_mdn_processed_round_trip(app: App) -> None:
     assert mdn["From"] == HOSPITAL_BAL and mdn["To"] == CDS_APP and mdn["In-Reply-To"] == msg.message_id
     parts = mdn.get_payload()
     kinds = [p.get_content_type() for p in parts]
-    assert kinds == ["text/plain", "message/disposition-notification", "message/rfc822", "application/zip", "application/pdf"]
+    assert kinds == [
+        "text/plain",
+        "message/disposition-notification",
+        "message/rfc822",
+        "application/zip",
+        "application/pdf",
+    ]
     f = fields(mdn)
     assert f["Disposition"] == "automatic-action/MDN-sent-automatically; processed"
     assert f["Final-Recipient"] == f"rfc822; {HOSPITAL_BAL}"
@@ -61,7 +69,9 @@ def test_mdn_processed_round_trip(app: App) -> None:
     sent = [p.get_content() for p in original.iter_attachments()]
     assert parts[3].get_content() == sent[0] and parts[4].get_content() == sent[1] == msg.doc.pdf
     assert parts[3].get_filename() == "IHE_XDM.ZIP"
-    journal = app.console.get("/_sandbox/journal", params={"tenant": app.tenant, "service": "mss", "operation": "MDN"}).json()
+    journal = app.console.get(
+        "/_sandbox/journal", params={"tenant": app.tenant, "service": "mss", "operation": "MDN"}
+    ).json()
     entries = journal["entries"] if isinstance(journal, dict) else journal
     assert any("processed" in e["outcome"] for e in entries)
 
@@ -126,7 +136,9 @@ def test_profiles_never_and_manual(app: App) -> None:
     again = app.control("POST", f"/mailboxes/{LAB_ORG}/messages/{stored['id']}/read").json()
     assert again["mdn"] is None and "$MDNSent" in again["flags"]
     assert app.control("GET", f"/mailboxes/{LAB_ORG}/profile").json()["receipts"] == "manual"
-    assert app.control("PUT", f"/mailboxes/{LAB_ORG}/profile", json={"receipts": "sometimes"}).status_code == 400
+    assert (
+        app.control("PUT", f"/mailboxes/{LAB_ORG}/profile", json={"receipts": "sometimes"}).status_code == 400
+    )
     _profile(app, LAB_ORG, "auto")
 
 

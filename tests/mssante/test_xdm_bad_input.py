@@ -29,7 +29,9 @@ def layout(app: App, **extra: bytes) -> dict[str, bytes]:
 
 
 def bomb() -> bytes:
-    return zipped({"INDEX.HTM": b"<html/>", "README.TXT": b"x", "IHE_XDM/SUBSET01/DOC0001.XML": b"\0" * (30 * 2**20)})
+    return zipped(
+        {"INDEX.HTM": b"<html/>", "README.TXT": b"x", "IHE_XDM/SUBSET01/DOC0001.XML": b"\0" * (30 * 2**20)}
+    )
 
 
 def slip(app: App) -> bytes:

@@ -94,7 +94,9 @@ def test_patient_rules(app: App) -> None:
     assert "MSS-PATIENT-INS-NOT-QUALIFIED" not in rules(found)
     # a patient address whose INS was never qualified, and who is not the document's patient
     other = "1191175056501" + "33"  # the twin LUCAS MOREAU: identity VALI, never qualified here
-    plain = XdmMessage(app.document("ldl", to=[f"{other}@patient.mssante.fr"]), CDS_APP, [f"{other}@patient.mssante.fr"])
+    plain = XdmMessage(
+        app.document("ldl", to=[f"{other}@patient.mssante.fr"]), CDS_APP, [f"{other}@patient.mssante.fr"]
+    )
     found = submit(app, plain)
     assert {"MSS-PATIENT-INS-NOT-QUALIFIED", "MSS-PATIENT-ADDRESS-MISMATCH"} <= rules(found)
 

@@ -28,7 +28,11 @@ NS_RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 
 
 def _slot(name: str, *values: str) -> str:
-    return f'<rim:Slot name="{name}"><rim:ValueList>' + "".join(f"<rim:Value>{v}</rim:Value>" for v in values) + "</rim:ValueList></rim:Slot>"
+    return (
+        f'<rim:Slot name="{name}"><rim:ValueList>'
+        + "".join(f"<rim:Value>{v}</rim:Value>" for v in values)
+        + "</rim:ValueList></rim:Slot>"
+    )
 
 
 def _cls(scheme: str, code: str, system: str, label: str = "") -> str:
@@ -84,11 +88,19 @@ class XdmMessage:
             + _slot("size", self.size if self.size is not None else str(len(data)))
             + _slot("URI", self.uri)
             + _slot("languageCode", h.language)
-            + f'<rim:Classification id="a1" classificationScheme="urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d" classifiedObject="doc" nodeRepresentation="">'
-            + _slot("authorPerson", f"{author}^{h.author.family}^{h.author.given}^^^^^^&amp;1.2.250.1.71.4.2.1&amp;ISO^D^^^IDNPS")
+            + '<rim:Classification id="a1" classificationScheme="urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d" classifiedObject="doc" nodeRepresentation="">'
+            + _slot(
+                "authorPerson",
+                f"{author}^{h.author.family}^{h.author.given}^^^^^^&amp;1.2.250.1.71.4.2.1&amp;ISO^D^^^IDNPS",
+            )
             + "</rim:Classification>"
             + conf
-            + _cls("f0306f51-975f-434e-a61c-c59651d33983", h.code.code, h.code.system, h.code.display.replace("'", "&apos;"))
+            + _cls(
+                "f0306f51-975f-434e-a61c-c59651d33983",
+                h.code.code,
+                h.code.system,
+                h.code.display.replace("'", "&apos;"),
+            )
             + f'<rim:ExternalIdentifier id="e1" registryObject="doc" identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427" value="{pid}"/>'
             + f'<rim:ExternalIdentifier id="e2" registryObject="doc" identificationScheme="urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab" value="{self.unique_id or h.unique_id}"/>'
             + "</rim:ExtrinsicObject></rim:RegistryObjectList></lcm:SubmitObjectsRequest>"
@@ -102,7 +114,10 @@ class XdmMessage:
             z.writestr("INDEX.HTM", "<html><body><a href='README.TXT'>README.TXT</a></body></html>")
             if self.readme:
                 z.writestr("README.TXT", "Expediteur : Centre de sante des Lilas\r\n")
-            z.writestr("IHE_XDM/SUBSET01/METADATA.XML", self.metadata if self.metadata is not None else self.metadata_xml())
+            z.writestr(
+                "IHE_XDM/SUBSET01/METADATA.XML",
+                self.metadata if self.metadata is not None else self.metadata_xml(),
+            )
             z.writestr(f"IHE_XDM/SUBSET01/{self.uri}", self.doc.cda)
             for name, data in self.extra_files.items():
                 z.writestr(name, data)
@@ -114,7 +129,11 @@ class XdmMessage:
         msg["From"] = f"{self.sender_name} <{self.sender}>"
         msg["To"] = ", ".join(self.to)
         label = h.code.display[:40]
-        msg["Subject"] = self.subject if self.subject is not None else f"XDM/1.0/DDM+{label} {h.family} {h.given} {h.birth_date}"
+        msg["Subject"] = (
+            self.subject
+            if self.subject is not None
+            else f"XDM/1.0/DDM+{label} {h.family} {h.given} {h.birth_date}"
+        )
         msg["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
         msg["Message-ID"] = self.message_id
         optional: dict[str, str | None] = {"X-MSS-NIL": self.nil, "X-MSS-CODECDA": self.codecda if self.codecda is not None else h.code.code,
@@ -125,7 +144,9 @@ class XdmMessage:
                 msg[name] = value
         text = "Bonjour,\n\nVeuillez trouver ci-joint le document.\n"
         if self.footer:
-            text += "\n--\nMessage envoyé automatiquement par le logiciel du centre : répondez au secrétariat.\n"
+            text += (
+                "\n--\nMessage envoyé automatiquement par le logiciel du centre : répondez au secrétariat.\n"
+            )
         if self.html_only:
             msg.set_content(f"<p>{text}</p>", subtype="html")
         else:
