@@ -24,9 +24,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.utils import getaddresses
+from typing import TYPE_CHECKING
 
 from mocks.findings import Findings, Rule
 from mssante.submission import Submission, addresses, children, header
+
+if TYPE_CHECKING:
+    from mocks.kernel import Sandbox
 
 ECO = "Référentiel socle MSSanté #2"
 RULES = [
@@ -233,8 +238,6 @@ def check_reply(sub: Submission, findings: Findings) -> None:
 
 
 def check_display(sub: Submission, findings: Findings) -> None:
-    from email.utils import getaddresses
-
     values = [str(v) for v in sub.message.get_all("From") or []]
     for name, address in getaddresses(values):
         name = name.strip().strip('"')
@@ -314,13 +317,18 @@ def _ins_of(address: str) -> str:
 
 
 def qualified(sub: Submission, ins: str) -> bool:
-    """An `ins.qualified` fact for this INS (INSi records the 13-character matricule)."""
+    """An `ins.qualified` fact for this INS in the submission's tenant."""
     ctx = sub.context
-    if ctx is None or not ins:
+    return ctx is not None and ins_qualified(ctx.sandbox, ctx.tenant, ins)
+
+
+def ins_qualified(sandbox: Sandbox, tenant: str, ins: str) -> bool:
+    """INSi records the 13-character matricule; a CDA and an address carry the 15 characters."""
+    if not ins:
         return False
-    evidence = ctx.sandbox.evidence
-    return evidence.exists(ctx.tenant, "ins.qualified", ins) or (
-        len(ins) == 15 and evidence.exists(ctx.tenant, "ins.qualified", ins[:13])
+    evidence = sandbox.evidence
+    return evidence.exists(tenant, "ins.qualified", ins) or (
+        len(ins) == 15 and evidence.exists(tenant, "ins.qualified", ins[:13])
     )
 
 

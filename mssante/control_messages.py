@@ -26,18 +26,16 @@ from flask import Response, request
 
 from mocks.control.api import ApiError, Param, json_response
 from mssante import integration, metadata, wire, xdm
-from mssante.control import PREFIX, TENANT, _mailbox, _message, mss, route, sandbox, tenant
+from mssante.control import PREFIX, TENANT, _mailbox, _message, mss, number, route, sandbox, tenant
 from mssante.inject import PRESETS, InjectError, inject
 from mssante.samples import KINDS, VARIANTS
-from mssante.submission import clean, header
+from mssante.submission import clean, header, walk
 
 MAX_PARTS = 200
 
 
 def _id(message_id: str) -> int:
-    if not message_id.isdigit():
-        raise ApiError(404, f"unknown message: {message_id}")
-    return int(message_id)
+    return number(message_id)
 
 
 def _parts(msg: Message) -> list[tuple[str, Message]]:
@@ -105,8 +103,6 @@ def message_part(message_id: str, path: str) -> Response:
 
 
 def _xdm(raw: bytes) -> dict[str, Any]:
-    from mssante.submission import walk
-
     att = walk(wire.parse(raw))
     if att.zip is None:
         return {"present": False}

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mssante.mailboxes import Directory
+from mssante.submission import header
 
 if TYPE_CHECKING:
     from mocks.kernel import Exchange, Sandbox
@@ -96,6 +97,4 @@ def accepted(
 
 
 def _subject(sub: Submission) -> str:
-    from mssante.submission import header
-
     return header(sub.message, "Subject")

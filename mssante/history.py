@@ -14,6 +14,35 @@ from typing import Any
 from mocks.store import Store
 from mssante.submission import DocumentInfo
 
+# a migration step of mssante.mailstore.MIGRATIONS: this table, the mailbox receipt profiles
+# (mssante.integration) and an index to find a message by its Message-ID
+MIGRATION = """
+    CREATE TABLE mss_documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        message INTEGER NOT NULL,
+        mailbox TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        unique_id TEXT NOT NULL,
+        set_id TEXT NOT NULL DEFAULT '',
+        version TEXT NOT NULL DEFAULT '',
+        type_code TEXT NOT NULL DEFAULT '',
+        ins TEXT NOT NULL DEFAULT '',
+        author TEXT NOT NULL DEFAULT '',
+        structure TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX mss_documents_set ON mss_documents(tenant, set_id);
+    CREATE INDEX mss_documents_uid ON mss_documents(tenant, unique_id);
+    CREATE INDEX mss_messages_mid ON mss_messages(tenant, message_id);
+    CREATE TABLE mss_profiles (
+        tenant TEXT NOT NULL,
+        mailbox TEXT NOT NULL,
+        receipts TEXT NOT NULL,
+        PRIMARY KEY (tenant, mailbox)
+    )
+    """
+
 
 def record(
     store: Store,

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from mocks.population.model import Patient, Professional, Structure
 from mssante import cda_header, history, wire, xdm_build
-from mssante.content import qualified as _qualified
+from mssante.content import ins_qualified
 from mssante.mailboxes import Mailbox
 from mssante.samples import KINDS, VARIANTS, Actor, Recipient, generate
-from mssante.submission import Context, DocumentInfo, Submission
+from mssante.submission import Context, DocumentInfo, header
 
 if TYPE_CHECKING:
     from mssante.service import Mss
@@ -264,8 +264,6 @@ def _subject_of(mss: Mss, tenant: str, message_id: str, default: str) -> str:
     )
     if row is None:
         return default
-    from mssante.submission import header
-
     return header(wire.parse(bytes(row["raw"])), "Subject") or default
 
 
@@ -316,16 +314,13 @@ def _deliver(mss: Mss, tenant: str, raw: bytes, message_id: str, sender: str, to
 
 
 def _subject_line(raw: bytes) -> str:
-    from mssante.submission import header
-
     return header(wire.parse(raw), "Subject")
 
 
 def _info(ctx: Context, n: int, data: bytes, h: cda_header.Header) -> DocumentInfo:
-    sub = Submission(b"", wire.parse(b"\r\n"), "", [], "", context=ctx)
     return DocumentInfo(
         uri=f"IHE_XDM/SUBSET01/DOC{n:04d}.XML", unique_id=h.unique_id, type_code=h.code.code, type_label=h.code.display,
-        title=h.title, ins=h.ins, ins_qualified=_qualified(sub, h.ins), set_id=h.set_id, version=h.version,
+        title=h.title, ins=h.ins, ins_qualified=ins_qualified(ctx.sandbox, ctx.tenant, h.ins), set_id=h.set_id, version=h.version,
         replaces=h.replaces, confidentiality=[h.confidentiality.code], level=h.level, family=h.family, given=h.given,
         birth_time=h.birth_time, sex=h.sex, author=h.author.id, structure=h.author.org_id, size=len(data),
     )  # fmt: skip

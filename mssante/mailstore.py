@@ -29,6 +29,7 @@ from typing import Any
 
 from mocks.mail import notify_threadsafe
 from mocks.store import Store
+from mssante import history
 
 MIGRATIONS = [
     """
@@ -79,33 +80,7 @@ MIGRATIONS = [
         at TEXT NOT NULL
     )
     """,
-    # part 2: the CDA documents accepted (versions, replacements) and the mailbox receipt profiles
-    """
-    CREATE TABLE mss_documents (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        tenant TEXT NOT NULL,
-        message INTEGER NOT NULL,
-        mailbox TEXT NOT NULL,
-        direction TEXT NOT NULL,
-        unique_id TEXT NOT NULL,
-        set_id TEXT NOT NULL DEFAULT '',
-        version TEXT NOT NULL DEFAULT '',
-        type_code TEXT NOT NULL DEFAULT '',
-        ins TEXT NOT NULL DEFAULT '',
-        author TEXT NOT NULL DEFAULT '',
-        structure TEXT NOT NULL DEFAULT '',
-        at TEXT NOT NULL
-    );
-    CREATE INDEX mss_documents_set ON mss_documents(tenant, set_id);
-    CREATE INDEX mss_documents_uid ON mss_documents(tenant, unique_id);
-    CREATE INDEX mss_messages_mid ON mss_messages(tenant, message_id);
-    CREATE TABLE mss_profiles (
-        tenant TEXT NOT NULL,
-        mailbox TEXT NOT NULL,
-        receipts TEXT NOT NULL,
-        PRIMARY KEY (tenant, mailbox)
-    )
-    """,
+    history.MIGRATION,  # the documents and the receipt profiles (MSSanté part 2)
 ]
 
 # folders every mailbox has, with their RFC 6154 SPECIAL-USE attribute

@@ -23,7 +23,7 @@ from datetime import datetime
 from email.header import Header as MimeHeader
 from email.utils import format_datetime, formataddr
 
-from mssante import metadata
+from mssante import metadata_write as metadata
 from mssante.cda_header import Header
 
 APPLICATION = "Ségur Sandbox MSSanté"
