@@ -38,7 +38,7 @@ from mocks.config import (
 from mocks.registry import COMPONENT_SETTINGS, available, optional_module, service_settings
 
 # Kernel components that add their own sub-commands: module with register(subparsers)
-COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli", "mocks.cda.cli"]
+COMMAND_MODULES = ["mocks.population.cli", "mocks.pki.cli", "mocks.cda.cli", "mocks.scoreboard.cli"]
 
 
 def setting_groups() -> list[tuple[str, list[Setting]]]:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mocks.store import Store
+
+if TYPE_CHECKING:
+    from mocks.tenants import Generation
 
 MIGRATIONS = [
     """
@@ -88,14 +91,28 @@ def iso(dt: datetime) -> str:
 
 
 class Clock:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, generation: Generation | None = None):
+        from mocks.tenants import Cached, Generation
+
         self.store = store
+        # every clock row, reloaded when any process changes tenants, clocks or faults
+        self._rows = Cached(generation or Generation(store), self._load)
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        return {
+            row["tenant"]: {
+                "mode": row["mode"],
+                "offset_seconds": row["offset_seconds"],
+                "frozen_at": row["frozen_at"],
+            }
+            for row in self.store.query("SELECT * FROM clocks")
+        }
 
     def state(self, tenant: str) -> dict[str, Any]:
-        row = self.store.one("SELECT * FROM clocks WHERE tenant = ?", (tenant,))
+        row = self._rows.get().get(tenant)
         if row is None:
             return {"mode": "real", "offset_seconds": 0.0, "frozen_at": None}
-        return {"mode": row["mode"], "offset_seconds": row["offset_seconds"], "frozen_at": row["frozen_at"]}
+        return dict(row)
 
     def now(self, tenant: str = "default") -> datetime:
         state = self.state(tenant)

@@ -113,6 +113,9 @@ KERNEL_SETTINGS: list[Setting] = [
     ),
     Setting("population_professionals", 300, "professionals of the synthetic world", "int"),
     Setting("population_structures", 60, "shared structures (hospitals, centres, pharmacies...)", "int"),
+    Setting(
+        "http_threads", 32, "worker threads of each HTTP listener (requests being answered at once)", "int"
+    ),
     Setting("journal_bodies", True, "keep request and response bodies in the journal", "bool"),
     Setting("journal_max_entries", 20000, "journal entries kept (oldest dropped first)", "int"),
     Setting("journal_max_bytes", 64 * 1024 * 1024, "journal body bytes kept (oldest dropped first)", "int"),

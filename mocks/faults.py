@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mocks.service import ErrorDef
 from mocks.store import Store
+from mocks.tenants import Cached, Generation
 
 MIGRATIONS = [
     """
@@ -82,6 +83,7 @@ class Faults:
         store: Store,
         catalogues: dict[str, dict[str, ErrorDef]],
         operations: dict[str, list[str] | None] | None = None,
+        generation: Generation | None = None,
     ):
         self.store = store
         self.catalogues = catalogues
@@ -89,6 +91,16 @@ class Faults:
         self.operations = operations or {}
         self._rng = random.Random()
         self._lock = threading.Lock()
+        # every rule that can still fire, by (tenant, service); reloaded on any change (a hit too)
+        self._rules = Cached(generation or Generation(store), self._load)
+
+    def _load(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        rules: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in self.store.query(
+            "SELECT * FROM faults WHERE remaining IS NULL OR remaining > 0 ORDER BY id"
+        ):
+            rules.setdefault((row["tenant"], row["service"]), []).append(row)
+        return rules
 
     def validate(self, rule: FaultRule) -> str | None:
         """Raise UnknownName for a service, operation or error the service does not have; return
@@ -200,21 +212,22 @@ class Faults:
         self, tenant: str, service: str, operation: str, persona: str | None = None
     ) -> FaultEffect | None:
         """The first rule that fires for this request, counting its hit; None when none fires."""
-        rows = self.store.query(
-            "SELECT * FROM faults WHERE tenant = ? AND service = ? AND operation IN ('*', ?) "
-            "AND (persona IS NULL OR persona = ?) AND (remaining IS NULL OR remaining > 0) ORDER BY id",
-            (tenant, service, operation, persona or ""),
-        )
+        rows = self._rules.get().get((tenant, service), ())
         for row in rows:
+            if row["operation"] not in ("*", operation) or row["persona"] not in (None, persona or ""):
+                continue
             with self._lock:
                 fires = row["probability"] >= 1 or self._rng.random() < row["probability"]
             if not fires:
                 continue
-            self.store.execute(
+            # counted only while it may still fire (another request or process may have used it up)
+            hit = self.store.execute(
                 "UPDATE faults SET hits = hits + 1, remaining = CASE WHEN remaining IS NULL THEN NULL "
-                "ELSE remaining - 1 END WHERE id = ?",
+                "ELSE remaining - 1 END WHERE id = ? AND (remaining IS NULL OR remaining > 0)",
                 (row["id"],),
             )
+            if hit.rowcount != 1:
+                continue
             error = self.catalogues.get(service, {}).get(row["error"]) if row["error"] else None
             return FaultEffect(row["id"], error, int(row["delay_ms"]), bool(row["drop_connection"]))
         return None

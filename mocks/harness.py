@@ -32,6 +32,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from mocks.errors import DropConnection, ServiceError
+from mocks.http import DEFAULT_MAX_BODY
 from mocks.tenants import DEFAULT, UnknownTenant
 
 if TYPE_CHECKING:
@@ -42,8 +43,14 @@ log = logging.getLogger("segur.harness")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXCHANGE_KEY = "segur.exchange"
+# journal outcomes of the refusals the server edge makes before the app runs (413 as the harness's)
+EDGE_OUTCOMES = {
+    400: "refused: unreadable request",
+    413: "refused: body too large",
+    414: "refused: URL too long",
+    431: "refused: head too large",
+}
 BODY_KEY = "segur.body"
-DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 REASONS = {
     200: "OK",
@@ -291,7 +298,17 @@ class Harness:
         operation = f"{environ.get('REQUEST_METHOD', '?')} {(environ.get('PATH_INFO') or '/')[:200]}"
         with self.sandbox.exchange(service, operation, DEFAULT, environ) as ex:
             ex.details["listener"] = listener.name
-            ex.outcome = f"refused: {message}"
+            ex.details["edge_refusal"] = status
+            try:  # the tenant as far as it can be told without the body
+                presented = (listener.presented or _cert_keys)(environ)
+                ex.tenant = self.sandbox.resolve_tenant(environ, presented)
+            except UnknownTenant as exc:
+                ex.details["unknown_tenant"] = exc.tenant
+            except Exception:  # noqa: BLE001 - a `presented` that needs the body: the hint alone
+                with contextlib.suppress(UnknownTenant):
+                    ex.tenant = self.sandbox.resolve_tenant(environ)
+            ex.outcome = EDGE_OUTCOMES.get(status, f"refused: {message}")
+            ex.details["refusal"] = message
             reply = protocol.refusal(ex, status, message)
             ex.status = reply.status
             ex.response_body = _text(reply.body)

@@ -3,14 +3,21 @@
 `wait` long-polls on the server side so that tests never poll in a loop: it wakes up at once on
 an append in this process and re-reads the store every 100 ms for appends made by other
 processes (the compose containers share the store).
+
+Pruning (at most `max_entries` entries and `max_bytes` of bodies) never runs on a request: every
+PRUNE_EVERY appends wake a background thread (`journal-prune`), which reads the running totals
+(`journal_stats`, kept by triggers) and deletes the oldest entries by id range.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mocks.store import Store
@@ -44,6 +51,17 @@ MIGRATIONS = [
     CREATE INDEX journal_trace ON journal(trace_id)
     """
 ]
+# a component of its own ("kernel-journal"), so that its steps never shift the kernel's numbering
+STATS_MIGRATIONS = [
+    # running totals kept by triggers (in every process's transactions), so that pruning reads
+    # two numbers and walks the oldest ids instead of summing the table
+    """
+    CREATE TABLE journal_stats (id INTEGER PRIMARY KEY CHECK (id = 1), entries INTEGER NOT NULL, body_bytes INTEGER NOT NULL);
+    INSERT INTO journal_stats VALUES (1, (SELECT COUNT(*) FROM journal), (SELECT COALESCE(SUM(body_bytes), 0) FROM journal));
+    CREATE TRIGGER journal_stats_insert AFTER INSERT ON journal BEGIN UPDATE journal_stats SET entries = entries + 1, body_bytes = body_bytes + NEW.body_bytes WHERE id = 1; END;
+    CREATE TRIGGER journal_stats_delete AFTER DELETE ON journal BEGIN UPDATE journal_stats SET entries = entries - 1, body_bytes = body_bytes - OLD.body_bytes WHERE id = 1; END
+    """,
+]
 
 # Appended to the kernel's migrations (mocks.kernel, after every older step): a tenant's page of
 # the journal, newest first, reads 50 rows of this index instead of sorting all the tenant's rows.
@@ -65,19 +83,52 @@ FILTERS = {
 }
 INT_FILTERS = {"status", "after_id"}
 BOOL_FILTERS = {"has_findings"}
+INSERT = (
+    "INSERT INTO journal(at, tenant, service, operation, caller, persona, status, outcome, duration_ms, "
+    "request_size, response_size, trace_id, findings, finding_count, details, request_body, response_body, "
+    "body_bytes) VALUES (:at, :tenant, :service, :operation, :caller, :persona, :status, :outcome, "
+    ":duration_ms, :request_size, :response_size, :trace_id, :findings, :finding_count, :details, "
+    ":request_body, :response_body, :body_bytes)"
+)
 PRUNE_EVERY = 200
+PRUNER_IDLE = 30.0  # seconds the pruning thread waits for work before it ends
+PRUNE_LAST = "SELECT MAX(id) FROM journal"
+PRUNE_STATS = "SELECT entries, body_bytes FROM journal_stats WHERE id = 1"
+PRUNE_BELOW = "DELETE FROM journal WHERE id < ?"
+PRUNE_OLDEST = "SELECT id, body_bytes FROM journal WHERE id > ? ORDER BY id LIMIT 500"
+
+
+@dataclass
+class _Pending:
+    row: dict[str, Any]
+    then: Callable[[sqlite3.Connection, int], None] | None
+    id: int | None = None
+    error: BaseException | None = None
 
 
 class Journal:
     def __init__(self, store: Store, max_entries: int, max_bytes: int, keep_bodies: bool):
         self.store = store
+        store.migrate("kernel-journal", STATS_MIGRATIONS)
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.keep_bodies = keep_bodies
         self._appended = threading.Condition()
         self._since_prune = 0
+        self._prune_lock = threading.Lock()
+        self._prune_wanted = threading.Event()
+        self._pruner: threading.Thread | None = None
+        self._pruned = 0
+        self._pending: list[_Pending] = []
+        self._pending_lock = threading.Lock()
+        self._writer = threading.Lock()
 
-    def append(self, entry: dict[str, Any]) -> int:
+    def append(
+        self, entry: dict[str, Any], then: Callable[[sqlite3.Connection, int], None] | None = None
+    ) -> int:
+        """Journal an exchange (committed when this returns); `then(conn, id)` runs in the same
+        transaction (the evidence link). Concurrent appends share one commit (group commit): the
+        first thread in writes every entry waiting, the others find theirs written."""
         findings = entry.get("findings") or []
         request_body = entry.get("request_body") if self.keep_bodies else None
         response_body = entry.get("response_body") if self.keep_bodies else None
@@ -101,10 +152,18 @@ class Journal:
             "response_body": response_body,
             "body_bytes": len(request_body or "") + len(response_body or ""),
         }
-        cursor = self.store.execute(
-            f"INSERT INTO journal({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
-        )
-        new_id = int(cursor.lastrowid or 0)
+        item = _Pending(row, then)
+        with self._pending_lock:
+            self._pending.append(item)
+        with self._writer:
+            if item.id is None and item.error is None:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._write(batch)
+        if item.error is not None:
+            raise item.error
+        assert item.id is not None
+        new_id = item.id
         self._log(row)
         with self._appended:
             self._appended.notify_all()
@@ -113,8 +172,61 @@ class Journal:
             if prune:
                 self._since_prune = 0
         if prune:
-            self.prune()
+            self._wake_pruner()
         return new_id
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            with self.store.tx() as conn:
+                for item in batch:
+                    cursor = conn.execute(INSERT, item.row)
+                    item.id = int(cursor.lastrowid or 0)
+                    if item.then is not None:
+                        item.then(conn, item.id)
+        except BaseException as exc:  # noqa: BLE001 - every waiting append learns it
+            for item in batch:
+                item.id, item.error = None, exc
+            raise
+
+    def _wake_pruner(self) -> None:
+        with self._prune_lock:
+            self._prune_wanted.set()
+            if self._pruner is None:
+                self._pruner = threading.Thread(target=self._prune_loop, name="journal-prune", daemon=True)
+                self._pruner.start()
+
+    def _prune_loop(self) -> None:
+        while True:
+            if not self._prune_wanted.wait(PRUNER_IDLE):
+                with self._prune_lock:
+                    if not self._prune_wanted.is_set():  # idle: the next append starts a new one
+                        self._pruner = None
+                        return
+            self._prune_wanted.clear()
+            try:
+                self.prune()
+            except Exception:  # noqa: BLE001 - retried at the next wake-up
+                log.exception("journal pruning failed")
+            finally:
+                with self._appended:
+                    self._pruned += 1
+                    self._appended.notify_all()
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait until a pruning asked for has run (tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._prune_lock:
+                if self._pruner is None or not self._prune_wanted.is_set():
+                    break
+            time.sleep(0.005)
+        with self._prune_lock:
+            busy = self._pruner is not None
+        if busy:  # a pass may be under way: wait for the next one to finish
+            with self._appended:
+                seen = self._pruned
+                self._prune_wanted.set()
+                self._appended.wait_for(lambda: self._pruned > seen, timeout)
 
     @staticmethod
     def _log(row: dict[str, Any]) -> None:
@@ -133,21 +245,26 @@ class Journal:
         )
 
     def prune(self) -> int:
-        """Keep at most max_entries entries and max_bytes of bodies, dropping the oldest."""
+        """Keep at most max_entries entries and max_bytes of bodies, dropping the oldest (by id:
+        the primary key's order, never a scan of the table)."""
         deleted = 0
         with self.store.tx() as conn:
-            last = conn.execute("SELECT MAX(id) FROM journal").fetchone()[0] or 0
-            deleted += conn.execute("DELETE FROM journal WHERE id <= ?", (last - self.max_entries,)).rowcount
-            total = conn.execute("SELECT COALESCE(SUM(body_bytes), 0) FROM journal").fetchone()[0]
-            if total > self.max_bytes:
-                # drop the oldest entries until the newest ones fit in max_bytes
-                cut = conn.execute(
-                    "SELECT id FROM (SELECT id, SUM(body_bytes) OVER (ORDER BY id DESC) AS kept FROM journal) "
-                    "WHERE kept > ? ORDER BY id DESC LIMIT 1",
-                    (self.max_bytes,),
-                ).fetchone()
-                if cut:
-                    deleted += conn.execute("DELETE FROM journal WHERE id <= ?", (cut[0],)).rowcount
+            last = conn.execute(PRUNE_LAST).fetchone()[0] or 0
+            if conn.execute(PRUNE_STATS).fetchone()[0] > self.max_entries:
+                deleted += conn.execute(PRUNE_BELOW, (last - self.max_entries + 1,)).rowcount
+            excess = conn.execute(PRUNE_STATS).fetchone()[1] - self.max_bytes
+            if excess > 0:
+                cut, freed = None, 0
+                while freed < excess:  # the oldest first, 500 at a time along the primary key
+                    rows = conn.execute(PRUNE_OLDEST, (cut or 0,)).fetchall()
+                    if not rows:
+                        break
+                    for row_id, size in rows:
+                        cut, freed = row_id, freed + size
+                        if freed >= excess:
+                            break
+                if cut is not None:
+                    deleted += conn.execute(PRUNE_BELOW, (cut + 1,)).rowcount
         return deleted
 
     def attach_findings(self, entry_id: int, findings: list[dict[str, Any]], details: dict[str, Any]) -> bool:

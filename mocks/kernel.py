@@ -138,6 +138,13 @@ class Exchange:
             self.recorded = True
             return
         self.recorded = True
+        evidence = self.details.get("evidence")
+        link = None
+        if evidence:
+
+            def link(conn: Any, entry_id: int) -> None:  # in the journal's transaction
+                self.sandbox.evidence.link(evidence, entry_id)
+
         self.entry_id = self.sandbox.journal.append(
             {
                 "at": iso(self.sandbox.now(self.tenant)),
@@ -156,10 +163,9 @@ class Exchange:
                 "details": self.details,
                 "request_body": self.request_body,
                 "response_body": self.response_body,
-            }
+            },
+            link,
         )
-        if self.details.get("evidence"):
-            self.sandbox.evidence.link(self.details["evidence"], self.entry_id)
 
 
 class Sandbox:
@@ -168,8 +174,9 @@ class Sandbox:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.config.data_dir / "sandbox.db")
         self.store.migrate("kernel", KERNEL_MIGRATIONS)
-        self.clock = Clock(self.store)
-        self.tenants = Tenants(self.store, lambda: iso(self.clock.now()))
+        self.generation = tenants_mod.Generation(self.store)  # what the caches below watch
+        self.clock = Clock(self.store, self.generation)
+        self.tenants = Tenants(self.store, lambda: iso(self.clock.now()), self.generation)
         self.tenants.ensure_default()
         self.journal = Journal(
             self.store,
@@ -181,6 +188,7 @@ class Sandbox:
             self.store,
             {name: e.errors for name, e in self.services.items()},
             {name: e.operations for name, e in self.services.items()},
+            self.generation,
         )
         self.evidence = Evidence(self.store, lambda tenant: iso(self.clock.now(tenant)))
         self.tokens = TokenTrust(self)
@@ -283,18 +291,19 @@ class Sandbox:
     ) -> Iterator[Exchange]:
         ex = Exchange(self, service, operation, tenant, environ, **fields)
         ex.findings = Findings(self.mode(service), self._rules_of(service))
-        try:
-            yield ex
-        except DropConnection:
-            ex._record()
-            raise
-        except Exception as exc:
-            if not ex.recorded:
-                ex.status = 500
-                ex.outcome = ex.outcome or f"internal error: {type(exc).__name__}"
+        with self.generation.pinned():  # tenants, clocks, fault rules: read once a request
+            try:
+                yield ex
+            except DropConnection:
                 ex._record()
-            raise
-        ex._record()
+                raise
+            except Exception as exc:
+                if not ex.recorded:
+                    ex.status = 500
+                    ex.outcome = ex.outcome or f"internal error: {type(exc).__name__}"
+                    ex._record()
+                raise
+            ex._record()
 
     # -- service status (shared by every process through the store) ---------------------------
     def set_status(

@@ -87,7 +87,7 @@ def available() -> dict[str, ServiceEntry]:
 
 
 # kernel components that declare settings (module exposing SETTINGS)
-COMPONENT_SETTINGS = ["mocks.cda.settings"]
+COMPONENT_SETTINGS = ["mocks.cda.settings", "mocks.scoreboard.settings"]
 
 
 def service_settings() -> list[Setting]:

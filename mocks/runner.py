@@ -2,7 +2,7 @@
 
     runner = Runner(config); runner.start(); ...; runner.stop()
 
-Each listener gets its own cheroot server; `port 0` in the configuration binds an ephemeral port
+Each listener gets its own server (mocks.http: an asyncio edge and a work pool); `port 0` in the configuration binds an ephemeral port
 (tests do that), and `sandbox.url(listener)` then gives the real one. Every process (the embedded
 one, or one compose container per service) runs the control plane too, so that
 `segur-sandbox health` can ask its own process; compose publishes the console container's only.
@@ -15,12 +15,15 @@ import time
 from typing import Any
 
 from mocks.config import Config
-from mocks.http import HttpServer
+from mocks.http import DEFAULT_MAX_BODY, DEFAULT_THREADS, HttpServer
 from mocks.kernel import Sandbox
 from mocks.registry import optional_module
 from mocks.service import Listener, MailServer, Service
 
 log = logging.getLogger("segur")
+
+
+CONSOLE_MAX_BODY = 256 * 1024 * 1024  # control plane: tenant imports can be large
 
 
 class StartError(RuntimeError):
@@ -96,10 +99,21 @@ class Runner:
             return
         assert listener.app is not None, f"listener {listener.name} has no app"
         app = self.sandbox.harness.wrap(service, listener) if listener.protocol is not None else listener.app
-        self._serve(listener.name, listener.scheme, port, app, context)
+        harness = self.sandbox.harness
 
-    def _serve(self, name: str, scheme: str, port: int, app: Any, context: Any) -> None:
-        server = HttpServer(name, str(self.config["bind"]), port, app, context)
+        def refuse(
+            environ: dict[str, Any], status: int, message: str
+        ) -> tuple[str, list[tuple[str, str]], bytes]:
+            reply = harness.refuse(service, listener, environ, status, message)
+            return reply.status_line(), reply.header_list(), reply.body
+
+        cap = listener.max_body or DEFAULT_MAX_BODY
+        self._serve(listener.name, listener.scheme, port, app, context, max_body=cap, refuse=refuse)
+
+    def _serve(self, name: str, scheme: str, port: int, app: Any, context: Any, **edge: Any) -> None:
+        threads = int(self.config.get("http_threads") or DEFAULT_THREADS)
+        edge.setdefault("max_body", CONSOLE_MAX_BODY)
+        server = HttpServer(name, str(self.config["bind"]), port, app, context, threads=threads, **edge)
         try:
             server.start()
         except OSError as exc:

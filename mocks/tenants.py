@@ -10,14 +10,22 @@ One grammar for tenant ids, everywhere (creation, import, the control plane's `?
 starting with a letter or a digit, matched whole (`fullmatch`: no trailing newline). An id outside
 it cannot exist: `InvalidTenantId` (a kind of `UnknownTenant`, so that the services answer it as
 their unknown-tenant refusal; the control plane answers it 400).
+
+`Generation` lets hot paths cache the small tables every request reads (tenants and their
+bindings, clocks, fault rules) without missing a change made by another process (compose
+containers share the store): triggers bump one counter on any change to those tables; a cache is
+valid while the counter has not moved. `Sandbox.exchange` pins the counter for a request, so a
+request reads it once.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 from mocks.store import Store
 
@@ -39,6 +47,64 @@ MIGRATIONS = [
     )
     """
 ]
+
+
+_WATCHED = ("tenants", "clocks", "faults")
+# its own component: its steps never shift the kernel's numbering
+GENERATION_MIGRATIONS = [
+    "CREATE TABLE kernel_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);\n"
+    "INSERT INTO kernel_generation VALUES (1, 0);\n"
+    + ";\n".join(
+        f"CREATE TRIGGER kernel_generation_{table}_{op.lower()} AFTER {op} ON {table} "
+        "BEGIN UPDATE kernel_generation SET value = value + 1 WHERE id = 1; END"
+        for table in _WATCHED
+        for op in ("INSERT", "UPDATE", "DELETE")
+    )
+]
+T = TypeVar("T")
+
+
+class Generation:
+    """The change counter of the cached tables (tenants, clocks, faults), across processes."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        store.migrate("kernel-generation", GENERATION_MIGRATIONS)
+        self._local = threading.local()
+
+    def read(self) -> int:
+        pinned = getattr(self._local, "pinned", None)
+        if pinned is not None:
+            return int(pinned)
+        row = self.store.conn.execute("SELECT value FROM kernel_generation WHERE id = 1").fetchone()
+        return int(row[0]) if row else -1
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read the counter once for the block (one request) in this thread."""
+        saved = getattr(self._local, "pinned", None)
+        self._local.pinned = None
+        self._local.pinned = self.read()
+        try:
+            yield
+        finally:
+            self._local.pinned = saved
+
+
+class Cached(Generic[T]):
+    """A value loaded from the store, reloaded when the generation has moved."""
+
+    def __init__(self, generation: Generation, load: Callable[[], T]):
+        self.generation, self.load = generation, load
+        self._value: tuple[int, T] | None = None
+
+    def get(self) -> T:
+        current = self.generation.read()
+        value = self._value
+        if value is None or value[0] != current:
+            value = (current, self.load())
+            self._value = value
+        return value[1]
 
 
 class UnknownTenant(LookupError):
@@ -85,9 +151,22 @@ def check_record(tenant: object, description: object = "", bindings: object = ()
 
 
 class Tenants:
-    def __init__(self, store: Store, now_iso: Any):
+    def __init__(self, store: Store, now_iso: Any, generation: Generation | None = None):
         self.store = store
         self._now_iso = now_iso
+        self.generation = generation or Generation(store)
+        # ids, and binding -> tenant (the first tenant by id holding it)
+        self._index = Cached(self.generation, self._load_index)
+
+    def _load_index(self) -> tuple[frozenset[str], dict[str, str]]:
+        ids: list[str] = []
+        bindings: dict[str, str] = {}
+        for row in self.store.query("SELECT id, bindings FROM tenants ORDER BY id"):
+            ids.append(row["id"])
+            for key in json.loads(row["bindings"]):
+                if isinstance(key, str):
+                    bindings.setdefault(key, row["id"])
+        return frozenset(ids), bindings
 
     def ensure_default(self) -> None:
         self.store.execute(
@@ -108,7 +187,7 @@ class Tenants:
     def exists(self, tenant: str) -> bool:
         if not valid_id(tenant):
             return False
-        return self.store.one("SELECT 1 AS x FROM tenants WHERE id = ?", (tenant,)) is not None
+        return tenant in self._index.get()[0]
 
     def create(
         self, tenant: str, description: str = "", bindings: Sequence[str] | None = None
@@ -145,21 +224,15 @@ class Tenants:
 
     def resolve(self, header: str | None = None, presented: Sequence[str | None] | None = None) -> str:
         """The tenant of a request. An explicit tenant that does not exist is an error (404)."""
+        ids, bindings = self._index.get()
         if header:
             check_id(header)
-            if not self.exists(header):
+            if header not in ids:
                 raise UnknownTenant(header)
             return header
         for key in presented or []:
-            if not key:
-                continue
-            row = self.store.one(
-                "SELECT tenants.id AS id FROM tenants, json_each(tenants.bindings) "
-                "WHERE json_each.value = ? ORDER BY tenants.id",
-                (key,),
-            )
-            if row:
-                return str(row["id"])
+            if key and key in bindings:
+                return bindings[key]
         return DEFAULT
 
     @staticmethod

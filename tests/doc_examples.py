@@ -109,7 +109,9 @@ def settings_env(runner: Runner) -> dict[str, str]:
 
 def run(block: Block, runner: Runner, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     code = localise(block.code, runner)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGUR_")}
+    settings = runner.sandbox.config.settings
+    # the runner's settings replace the caller's; other variables (SEGUR_SPECS...) pass through
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("SEGUR_") and k[6:].lower() in settings)}
     env.update(settings_env(runner))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     if block.language == "sh":

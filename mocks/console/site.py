@@ -43,6 +43,7 @@ KERNEL_NAV = [
     ("/horloge", "Horloge"),
     ("/tenants", "Tenants"),
     ("/pki", "PKI"),
+    ("/preparation-segur", "Préparation Ségur"),
 ]
 EXT = "segur_console"  # app.extensions key: {"control": Control, "pages": [ServicePages]}
 

@@ -36,6 +36,7 @@ BLUEPRINTS = [
     ("mocks.control.platform", ""),
     ("mocks.population.control", "/personas"),
     ("mocks.cda.control", "/cda"),
+    ("mocks.scoreboard.control", ""),
 ]
 
 TENANT_PARAM = Param("tenant", "tenant (default: X-Sandbox-Tenant header, else 'default')")
@@ -560,6 +561,7 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
 
         return send_from_directory(swagger_ui_path, name)
 
+    app.extensions["segur_sandbox"] = sandbox  # the blueprints' way to the kernel (also when mounted)
     mounts = [(optional_module(m), prefix) for m, prefix in BLUEPRINTS]
     mounts += [(entry.part("control"), "/" + name) for name, entry in sandbox.services.items()]
     for module, prefix in mounts:
@@ -570,7 +572,6 @@ def create_app(sandbox: Sandbox, runner: Runner | None = None) -> Flask:
                 api.routes.extend(routes.routes)  # documented in /_sandbox/openapi.json
 
     app.extensions["segur_api"] = api
-    app.extensions["segur_sandbox"] = sandbox  # the blueprints' way to the kernel
     return app
 
 

@@ -105,12 +105,24 @@ def classify(cert: x509.Certificate, issuer_short: str) -> CallerKind:
 def identify(pki: Pki, der: bytes | None, tenant: str) -> CallerCertificate:
     if not der:
         return CallerCertificate(kind="unknown", status="absent")
+    parsed = _parsed(der)
+    if parsed is None:
+        return CallerCertificate(kind="unknown", status="unknown_issuer", der=der)
+    cert, fixed = parsed
+    base = dict(fixed)
+    cn = str(base["cn"])
+    return _judged(pki, cert, der, base, cn, tenant)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(der: bytes) -> tuple[x509.Certificate, dict[str, object]] | None:
+    """What never changes for a certificate (parsed once: a TLS client presents it on every call)."""
     try:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
-        return CallerCertificate(kind="unknown", status="unknown_issuer", der=der)
+        return None
     cn = _attr(cert.subject, NameOID.COMMON_NAME)
-    base = {
+    return cert, {
         "subject": cert.subject.rfc4514_string(),
         "saml_name": saml_name(cert.subject),
         "cn": cn,
@@ -122,6 +134,12 @@ def identify(pki: Pki, der: bytes | None, tenant: str) -> CallerCertificate:
         "sha256": hashlib.sha256(der).hexdigest(),
         "der": der,
     }
+
+
+def _judged(
+    pki: Pki, cert: x509.Certificate, der: bytes, base: dict[str, object], cn: str, tenant: str
+) -> CallerCertificate:
+    """What changes over time: the issuing CA, the certificate's row (revocation), the clock."""
     ca = issuing_ca(pki, cert)
     if ca is None:
         return CallerCertificate(kind="unknown", status="unknown_issuer", **base)  # type: ignore[arg-type]
