@@ -251,9 +251,6 @@ def cda_n1(
     entity = _el(legal, "assignedEntity")
     _el(entity, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
     _person_name(_el(entity, "assignedPerson"), "Camille", "LEMAIRE")
-    if replaces:
-        related = _el(doc, "relatedDocument", typeCode="RPLC")
-        _el(_el(related, "parentDocument"), "id", root=replaces)
     event = _el(_el(doc, "documentationOf"), "serviceEvent")
     _el(
         event,
@@ -279,6 +276,9 @@ def cda_n1(
         codeSystem="1.2.250.1.213.1.1.4.9",
         codeSystemName="practiceSettingCode",
     )
+    if replaces:  # CDA order: documentationOf, relatedDocument, componentOf
+        related = _el(doc, "relatedDocument", typeCode="RPLC")
+        _el(_el(related, "parentDocument"), "id", root=replaces)
     encounter = _el(_el(doc, "componentOf"), "encompassingEncounter")
     _el(_el(encounter, "effectiveTime"), "low", value=when)
     facility = _el(_el(encounter, "location"), "healthCareFacility")

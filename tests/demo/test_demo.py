@@ -331,3 +331,20 @@ def test_iti41_request_read_by_the_soap_kit(sandbox: dict[str, object], tmp_path
         runner.sandbox.pki, signature, {run.letter.unique_id: run.letter.cda}, submission_set=ss_uid
     )
     assert verdict.valid, verdict.failures
+
+
+def test_replacement_is_a_valid_cda(sandbox: dict[str, object], tmp_path: Path) -> None:
+    """Version 2 of the letter (relatedDocument RPLC, same setId) passes the CDA engine too."""
+    from demo import document, identity
+
+    sb = Sandbox(str(sandbox["url"]))
+    sb.discover()
+    run = Run(sb, Cast(), tmp_path, out=io.StringIO())
+    run.execute(
+        [Step("1", pki.step_credentials), Step("3.2", identity.step_insi), Step("5", document.step_document)]
+    )
+    second = document.make_letter(run, run.letter.patient, run.letter.recipients, previous=run.letter)
+    assert second.set_id == run.letter.set_id and second.version == 2
+    report = document.validate(run, second.cda, "v2.xml")
+    sb.close()
+    assert report is not None and report["counts"]["error"] == 0, report
