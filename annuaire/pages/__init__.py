@@ -96,16 +96,20 @@ def persona_href(resource: dict[str, Any] | None) -> str:
 
 
 def row(resource: dict[str, Any], included: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """What a results table shows of one resource."""
+    """What a results table shows of one resource (`included`: resources by "Type/id", for a
+    situation d'exercice's professional and structure)."""
     kind, rid = resource.get("resourceType", ""), resource.get("id", "")
-    owner = resource
+    name, owner = reading.display_name(resource), resource
     if kind == "PractitionerRole":  # a situation d'exercice: its professional is the persona
-        owner = included.get((resource.get("practitioner") or {}).get("reference", ""), {})
+        who = included.get((resource.get("practitioner") or {}).get("reference", ""), {})
+        where = included.get((resource.get("organization") or {}).get("reference", ""), {})
+        owner = who
+        name = " — ".join(reading.display_name(r) for r in (who, where) if r) or name
     return {
         "kind": kind,
         "id": rid,
         "href": f"/annuaire/{kind}/{rid}",
-        "name": reading.display_name(owner) if owner else reading.display_name(resource),
+        "name": name,
         "identifiers": reading.identifiers(resource),
         "mailboxes": reading.mailboxes(resource),
         "place": reading.place(resource),
@@ -127,18 +131,18 @@ class Result:
     error: str = ""
 
 
-def result(kind: str, url: str, status: int, bundle: Any) -> Result:
+def result(kind: str, url: str, status: int, bundle: Any, known: dict[str, Any] | None = None) -> Result:
     if status != 200 or not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         return Result(kind, url, status, error=diagnostics(bundle) or f"HTTP {status}")
     resources = [e.get("resource") or {} for e in bundle.get("entry") or []]
-    included = {f"{r.get('resourceType')}/{r.get('id')}": r for r in resources}
+    included = {**(known or {}), **{f"{r.get('resourceType')}/{r.get('id')}": r for r in resources}}
     rows = [row(r, included) for r in resources if r.get("resourceType") == kind]
     return Result(kind, url, status, bundle.get("total"), rows, reading.next_page(bundle))
 
 
-def run(search: Search, base: str) -> Result:
-    status, bundle = fhir(search.kind, **dict(search.pairs))
-    return result(search.kind, search.url(base), status, bundle)
+def run(search: Search, base: str, known: dict[str, Any] | None = None) -> Result:
+    status, bundle = fhir(search.kind, **dict(search.pairs))  # no repeated parameter here
+    return result(search.kind, search.url(base), status, bundle, known)
 
 
 @dataclass
@@ -219,10 +223,10 @@ def resource(kind: str, rid: str) -> Response:
     url = f"{info['fhir']}/{kind}/{rid}"
     roles = None
     if kind in ("Practitioner", "Organization"):  # its situations d'exercice, as the LGC asks them
-        search = Search("PractitionerRole", [(kind.lower(), f"{kind}/{rid}"), ("_count", "50")])
-        if kind == "Organization":
-            search.pairs.insert(1, ("_include", "PractitionerRole:practitioner"))
-        roles = run(search, info["fhir"])
+        other = "organization" if kind == "Practitioner" else "practitioner"
+        search = Search("PractitionerRole", [(kind.lower(), f"{kind}/{rid}"),
+                                             ("_include", f"PractitionerRole:{other}"), ("_count", "50")])  # fmt: skip
+        roles = run(search, info["fhir"], {f"{kind}/{rid}": data})
     title = reading.display_name(data) or f"{kind}/{rid}"
     return page(
         "annuaire/resource.html",
@@ -249,8 +253,8 @@ def create_key() -> Response:
     try:
         made = control().post("/annuaire/keys", {"label": label}, tenant=tenant())
     except ControlError as exc:
-        return done("/annuaire#cles", error=exc.message)
-    return done("/annuaire#cles", ok=f"Clé d'API créée : {made['key']} ({label}).")
+        return done("/annuaire", error=exc.message)
+    return done("/annuaire", ok=f"Clé d'API créée : {made['key']} ({label}).")
 
 
 @blueprint.post("/cles/<key>/revoquer")
@@ -258,8 +262,8 @@ def revoke_key(key: str) -> Response:
     try:
         control().delete(f"/annuaire/keys/{key}", tenant=tenant())
     except ControlError as exc:
-        return done("/annuaire#cles", error=exc.message)
-    return done("/annuaire#cles", ok=f"Clé d'API révoquée : {key} (le LGC qui la présente reçoit 401).")
+        return done("/annuaire", error=exc.message)
+    return done("/annuaire", ok=f"Clé d'API révoquée : {key} (le LGC qui la présente reçoit 401).")
 
 
 # -- persona panels ---------------------------------------------------------------------------
@@ -298,8 +302,15 @@ def persona_panels(kind: str, persona: dict[str, Any]) -> list[Panel]:
         system, value = ("FINEG", persona["finess"]) if persona.get("finess") else ("IDNST", national_id)
         search = Search("Organization", [("identifier", f"{reading.SYSTEMS[system]}|{value}")])
         form = {"quoi": "structures", "identifiant": value, "systeme": system}
+    situations = []  # a structure's situations d'exercice: how many, the LGC's count query
+    for r in rows if kind == "structure" else []:
+        if r["kind"] == "Organization" and not r.get("parent"):
+            status, counted = fhir("PractitionerRole", organization=f"Organization/{r['id']}", _count="0")
+            if status == 200 and isinstance(counted, dict):
+                situations.append({**r, "total": counted.get("total")})
     html = render_template(
         "annuaire/panel.html",
+        situations=situations,
         rows=rows,
         hidden=hidden,
         inconsistency=bool((info.get("options") or {}).get("inconsistency")),
