@@ -277,19 +277,24 @@ def persona_panels(kind: str, persona: dict[str, Any]) -> list[Panel]:
     except ControlError:
         listed = []  # not in the directory
     info = ctl.get("/annuaire/", tenant=current)
-    rows: list[dict[str, Any]] = []
-    seen = {f"{item['type']}/{item['id']}" for item in listed}
+    found: dict[str, dict[str, Any]] = {}  # "Type/id" -> the resource as the LGC reads it
+    v1: dict[str, str] = {}
     for item in listed:
-        status, data = fhir(f"{item['type']}/{item['id']}")
-        if status != 200 or not isinstance(data, dict):
-            continue
-        rows.append({**row(data, {}), "v1_id": item["v1_id"]})
-        for ref in reading.references(data) if item["type"] == "Organization" else []:
-            if ref.startswith("Organization/") and ref not in seen:  # its legal entity (partOf)
-                seen.add(ref)
-                status, parent = fhir(ref)
-                if status == 200 and isinstance(parent, dict):
-                    rows.append({**row(parent, {}), "v1_id": parent.get("id", ""), "parent": True})
+        ref = f"{item['type']}/{item['id']}"
+        status, data = fhir(ref)
+        if status == 200 and isinstance(data, dict):
+            found[ref], v1[ref] = data, item["v1_id"]
+    known, parents = dict(found), []
+    for data in found.values():  # the structures of the situations, a structure's legal entity
+        for target in reading.references(data):
+            if target.startswith("Organization/") and target not in known:
+                status, other = fhir(target)
+                if status == 200 and isinstance(other, dict):
+                    known[target] = other
+                    if data.get("resourceType") == "Organization":
+                        parents.append(target)
+    rows = [{**row(data, known), "v1_id": v1[ref]} for ref, data in found.items()]
+    rows += [{**row(known[ref], known), "v1_id": known[ref].get("id", ""), "parent": True} for ref in parents]
     expected = [persona.get("mss_address", "")] if kind == "professional" else [
         persona.get("mss_org_address", ""), persona.get("mss_app_address", "")]  # fmt: skip
     published = {b["address"].casefold() for r in rows for b in r["mailboxes"]}
