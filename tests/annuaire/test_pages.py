@@ -355,3 +355,29 @@ def test_accueil_urls_and_english_labels(web: httpx.Client, api: Api) -> None:
     text = web.get("/annuaire").text
     assert "Create a key" in text and "The LGC&#39;s API key" in text and "Créer une clé" not in text
     assert "Professionals (Practitioner)" in text
+
+
+BAD = [
+    "/annuaire?page=not-a-page-id",
+    "/annuaire?page=x&type=Foo",
+    "/annuaire?quoi=xyz&comparaison=zzz&systeme=nope&nom=a",
+    "/annuaire?quoi=professionnels&nom=%25%26%3D%7C%2C",
+    "/annuaire?quoi=professionnels&identifiant=%7C&systeme=RPPS",
+    "/annuaire?quoi=structures&cp=" + "9" * 3000,
+    "/annuaire?quoi=bal&bal=%40",
+    "/annuaire?quoi=professionnels&cp=75020",
+    "/annuaire/Practitioner/%3Cscript%3E",
+    "/annuaire/_page/x",
+    "/annuaire/metadata/x",
+]
+
+
+@pytest.mark.parametrize("path", BAD)
+def test_bad_input_gets_a_french_page_never_a_5xx(web: httpx.Client, path: str) -> None:
+    answer = web.get(path)
+    assert answer.status_code in (200, 404), (path, answer.status_code)
+    assert 'lang="fr"' in answer.text and "Traceback" not in answer.text and "<script>" not in answer.text
+    if "page=" in path:
+        assert "HTTP 410" in answer.text  # the API's answer to a forged page id, as the LGC gets it
+    if "cp=75020" in path:
+        assert "n&#39;est pas un critère de recherche des professionnels" in answer.text
