@@ -4,6 +4,10 @@
 
 Goals (issue 15, 2 cores): 20 KB messages >= 300/s, 1 MB messages >= 40/s, XOAUTH2 logins
 >= 100/s, IMAP FETCH of 1,000 envelopes < 300 ms, cold start of the SMTP and IMAP listeners < 1 s.
+Issue 16 (`--xdm`, alone with `--xdm-only`): the content checks on a 1 MB IHE_XDM message
+(without the CDA engine) <= 20 ms p50, against the bare work of reading that archive (inflate,
+SHA-1, lxml parse of METADATA.XML and the CDA); submit -> MDN in the sender's INBOX <= 1 s p95,
+against the SMTP submission alone.
 
 Clients run in separate processes (one SMTP session each: STARTTLS, XOAUTH2, then messages in a
 loop) so that they do not share the server's interpreter lock. The bare limit is aiosmtpd's own
@@ -145,6 +149,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--xdm", action="store_true", help="also the issue 16 figures")
+    parser.add_argument("--xdm-only", action="store_true", help="only the issue 16 figures")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     folder = Path(tempfile.mkdtemp(prefix="bench-mss-"))
@@ -154,6 +160,11 @@ def main() -> None:
     sb = runner.sandbox
     ca = str(folder / "ca.pem")
     Path(ca).write_bytes(sb.pki.trust_bundle())
+    if args.xdm or args.xdm_only:
+        xdm_figures(runner, ca)
+    if args.xdm_only:
+        runner.stop()
+        return
     token = psc_token(runner, ca)
     mss: Any = sb.instances["mss"]
 
@@ -207,6 +218,105 @@ def main() -> None:
         print(f"IMAP FETCH 1:1000 (UID FLAGS ENVELOPE), {label} cache: {took * 1000:.0f} ms (goal < 300 ms)")
     imap.logout()
     runner.stop()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def xdm_figures(runner: Runner, ca: str) -> None:
+    import hashlib
+    import io
+    import random
+    import uuid
+    import zipfile
+    from datetime import datetime
+
+    from lxml import etree
+
+    import mssante.samples as samples
+    from mocks.findings import Findings
+    from mssante import checks, wire, xdm_build
+    from mssante.samples import Actor, Recipient, generate
+    from mssante.samples import pdf as pdfs
+    from mssante.submission import Context, Submission
+
+    sb = runner.sandbox
+    mss: Any = sb.instances["mss"]
+    cds, app, to = "1750000010", "lgc@cds-lilas.mssante.fr", "hugo.fontaine@ch-tours-sandbox.mssante.fr"
+    tenant = "bench-xdm"
+    sb.tenants.create(tenant, "bench", [sb.pki.credentials(cds, "org_auth_cli").serial])
+    sb.evidence.append(tenant, "ins.qualified", "2840575056412", {"via": "insi"})
+    pop = sb.population
+    author = Actor.of(pop.professional("810100000040"), pop.structure(cds))
+    now = datetime.now().astimezone().replace(microsecond=0)
+    rng = random.Random(16)
+    original = pdfs.pdf
+    lines = [uuid.UUID(int=rng.getrandbits(128)).hex * 2 for _ in range(21_000)]  # little to compress
+    # a 1 MB document: the generator's PDF with 21,000 lines of random hex (little to compress)
+    samples.make_pdf = lambda title, _lines, created: original(title, lines, created=created)  # type: ignore[assignment]
+    big = generate(
+        "ldl", patient=pop.patient("demo-girard-sophie"), author=author, recipients=[Recipient(to)], now=now
+    )
+    samples.make_pdf = original
+    sender = xdm_build.Sender("Centre de santé des Lilas", app)
+    zipped = xdm_build.archive([(big.cda, big.header)], sender=sender, recipients=[to], now=now)
+    raw, _ = xdm_build.message(sender=sender, to=[to], subject=xdm_build.subject([big.header]), body="Bonjour\n",
+                               now=now, host="localhost", zip_bytes=zipped, pdf=big.pdf, codes=[big.header.code.code],
+                               ins_qualified=True, reply_to="secretariat@cds-lilas.mssante.fr")  # fmt: skip
+    message = wire.parse(raw)
+    ctx = Context(sb, tenant, mss.directory(), mss.mails, None, mss.directory().get(app), validate_cda=False)
+    ours, bare = [], []
+    for _ in range(60):
+        t0 = time.perf_counter()
+        with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+            for name in z.namelist():
+                data = z.read(name)
+                hashlib.sha1(data).hexdigest()
+                if name.endswith(".XML"):
+                    etree.fromstring(data)
+        bare.append(time.perf_counter() - t0)
+        sub = Submission(raw, message, app, [to], app, {"recipients": []}, context=ctx)
+        findings = Findings("report", checks.RULES)
+        t0 = time.perf_counter()
+        checks.run(sub, findings)
+        ours.append(time.perf_counter() - t0)
+    assert sub.kind == "xdm" and not [f for f in findings if f.severity == "error"], list(findings)
+    print(f"content checks, {len(zipped) / 2**20:.2f} MiB IHE_XDM ({len(raw) / 2**20:.2f} MiB message), no CDA engine: "
+          f"p50 {_percentile(ours, .5) * 1000:.1f} ms, p95 {_percentile(ours, .95) * 1000:.1f} ms (goal p50 <= 20 ms); "
+          f"bare archive read {_percentile(bare, .5) * 1000:.1f} ms p50")  # fmt: skip
+
+    small = generate(
+        "ldl", patient=pop.patient("demo-girard-sophie"), author=author, recipients=[Recipient(to)], now=now
+    )
+    context = sb.pki.client_context(cds, "org_auth_cli")
+    rounds, submits = [], []
+    with smtplib.SMTP("localhost", sb.port("mss-smtp"), timeout=30) as s:
+        s.starttls(context=context)
+        s.ehlo("bench")
+        for _ in range(30):
+            zipped = xdm_build.archive([(small.cda, small.header)], sender=sender, recipients=[to], now=now)
+            raw, message_id = xdm_build.message(
+                sender=sender, to=[to], subject=xdm_build.subject([small.header]), body="Bonjour\n", now=now,
+                host="lgc.example", zip_bytes=zipped, pdf=small.pdf, codes=[small.header.code.code], ins_qualified=True,
+                disposition_to=app, reply_to="secretariat@cds-lilas.mssante.fr")  # fmt: skip
+            t0 = time.perf_counter()
+            s.sendmail(app, [to], raw)
+            submits.append(time.perf_counter() - t0)
+            while True:
+                row = sb.store.one(
+                    "SELECT m.id FROM mss_messages m JOIN mss_items i ON i.message = m.id JOIN mss_folders f ON f.id = i.folder "
+                    "WHERE m.tenant = ? AND m.origin = 'mdn' AND f.mailbox = ? AND instr(m.raw, ?) > 0",
+                    (tenant, app, f"Original-Message-ID: {message_id}".encode()),
+                )
+                if row is not None or time.perf_counter() - t0 > 10:
+                    break
+                time.sleep(0.002)
+            rounds.append(time.perf_counter() - t0)
+    print(f"submit -> MDN in the sender's INBOX: p50 {_percentile(rounds, .5) * 1000:.0f} ms, p95 "
+          f"{_percentile(rounds, .95) * 1000:.0f} ms (goal p95 <= 1 s); SMTP submission alone p50 "
+          f"{_percentile(submits, .5) * 1000:.0f} ms, p95 {_percentile(submits, .95) * 1000:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -128,6 +128,13 @@ def mailbox_messages(address: str) -> Response:
     return json_response({"count": len(rows), "messages": rows})
 
 
+def number(message_id: str) -> int:
+    """A message id of a path: ASCII digits that fit SQLite's INTEGER, else a 404."""
+    if not (message_id.isascii() and message_id.isdigit() and len(message_id) <= 18):
+        raise ApiError(404, f"unknown message: {message_id}")
+    return int(message_id)
+
+
 def _message(message_id: int) -> dict[str, Any]:
     found = mss().mails.message(tenant(), message_id)
     if found is None:
@@ -137,17 +144,13 @@ def _message(message_id: int) -> dict[str, Any]:
 
 @route("GET", "/messages/{message_id}", "One stored message: envelope, size, origin")
 def message(message_id: str) -> Response:
-    if not message_id.isdigit():
-        raise ApiError(404, f"unknown message: {message_id}")
-    return json_response(_message(int(message_id)))
+    return json_response(_message(number(message_id)))
 
 
 @route("GET", "/messages/{message_id}/eml", "The raw message (message/rfc822)")
 def message_eml(message_id: str) -> Response:
-    if not message_id.isdigit():
-        raise ApiError(404, f"unknown message: {message_id}")
-    _message(int(message_id))
-    raw = mss().mails.raw(int(message_id))
+    _message(number(message_id))
+    raw = mss().mails.raw(number(message_id))
     return Response(
         raw,
         200,
@@ -167,3 +170,7 @@ def reset() -> Response:
     t = tenant()
     deleted = sandbox().tenants.reset(t, "mss")
     return json_response({"tenant": t, "deleted": deleted})
+
+
+# part 2's routes (messages, receipts, profiles, citizen inboxes, injection) on this blueprint
+from mssante import control_messages  # noqa: E402,F401

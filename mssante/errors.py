@@ -8,12 +8,42 @@ response codes (`AUTHENTICATIONFAILED`, `PRIVACYREQUIRED`, ...). Texts are Engli
 and Dovecot's, which the real operators run [inferred].
 
 A fault rule may name any entry (`{"service": "mss", "operation": "SMTP submit", "error":
-"smtp_tempfail"}`); `smtp_delay_dsn` is the entry a rule names to have a delay DSN sent.
+"smtp_tempfail"}`); `smtp_delay_dsn` is the entry a rule names to have a delay DSN sent;
+`mdn_900` ... `mdn_906` (operation "MDN", persona: the receiving mailbox) force the integration
+error a sandbox mailbox reports in its MDN or error mail (a `delay_ms` delays the receipt, a
+`drop_connection` loses it).
+
+Strict mode refuses a message with error findings with `550 5.6.0` and the first rule id.
 """
 
 from __future__ import annotations
 
-from mocks.errors import Catalogue, ImapReply, SmtpReply
+from dataclasses import dataclass
+
+from mocks.errors import Catalogue, ErrorDef, ImapReply, SmtpReply
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationError(ErrorDef):
+    """An integration error a sandbox mailbox reports in its MDN or error mail (the volet's
+    applicationErrorCondition table, specs/mssante/ig-messages/error-codes.md). Not an SMTP
+    reply: a fault rule on operation "MDN" names one to force that code."""
+
+    http_status: int = 0
+    mdn_code: str = ""
+    label: str = ""
+
+
+# the volet's table (error-codes.md); 902's libellé as the guide's example MDN writes it
+INTEGRATION = [
+    ("900", "Version du document incorrecte lors d'une demande de remplacement/suppression"),
+    ("901", "Auteur non autorisé à remplacer ou supprimer un document"),
+    ("902", "Identifiant de patient inconnu"),
+    ("903", "INS non présent dans le document"),
+    ("904", "L'INS transmis ne correspond pas exactement à celui stocké dans la base du consommateur"),
+    ("905", "L'INS transmis n'est pas complet"),
+    ("906", "Erreur 'Autre'"),
+]
 
 ERRORS = Catalogue(
     [
@@ -163,7 +193,7 @@ ERRORS = Catalogue(
         SmtpReply(
             name="smtp_content_refused",
             description="strict mode: the message has error findings",
-            code=554,
+            code=550,
             enhanced="5.6.0",
             text="Message refused",
         ),
@@ -195,6 +225,15 @@ ERRORS = Catalogue(
             enhanced="4.3.0",
             text="Error: local error in processing",
         ),
+        *[
+            IntegrationError(
+                name=f"mdn_{code}",
+                description=f"MDN / error mail: {code} {label}",
+                mdn_code=code,
+                label=label,
+            )
+            for code, label in INTEGRATION
+        ],
         # -- IMAP
         ImapReply(
             name="imap_auth_failed",

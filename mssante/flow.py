@@ -5,20 +5,26 @@
     DATA    submit(ctx, envelope, raw):
             1. transport rules        8-bit without BODY=8BITMIME (554 5.6.1), long lines (500)
             2. parse                  email (policy default); the stored bytes stay the LGC's
-            3. content checks         checks.CONTENT_CHECKS over a `Submission` (findings)
-            4. strict refusal         an error finding in strict mode: 554 5.6.0
+            3. content checks         checks.CONTENT_CHECKS over a `Submission` (findings): the
+                                      receipt it may be (MDN, error mail), its IHE_XDM.ZIP and
+                                      every CDA through the CDA engine, the headers
+            4. strict refusal         an error finding in strict mode: 550 5.6.0 <rule id>
             5. fault rules            operation "SMTP submit", persona = MAIL FROM
-            6. complete               Received, and Date / Message-ID if missing (RFC 6409 §8)
+            6. complete               Return-Path, Received, and Date / Message-ID if missing
+                                      (RFC 5321 §4.4, RFC 6409 §8)
             7. store and route        one mss_messages row; local mailboxes get an INBOX item,
                                       liste-blanche domains of other operators the outbound view;
                                       fault rules on "SMTP deliver" (persona = recipient) make
                                       one recipient fail or be delayed after acceptance
             8. DSN                    NOTIFY=SUCCESS / FAILURE / DELAY into the sender's INBOX
             9. evidence               mss.message.accepted; mss.delivered.citizen for the test
-                                      citizen address
+                                      citizen address (mssante.facts); the documents' history
+           10. receipts               in the background: the receiving mailboxes integrate the
+                                      documents and answer MDN / error mail (mssante.integration)
     -> "250 2.0.0 Ok: queued as <id>"
 
-Everything here is blocking (SQLite, parsing): the SMTP front end runs it in the mail work pool.
+A recipient given twice is delivered once (as Postfix's duplicate filter does). Everything here
+is blocking (SQLite, parsing): the SMTP front end runs it in the mail work pool.
 """
 
 from __future__ import annotations
@@ -30,13 +36,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mocks.errors import ServiceError
 from mocks.mail import TlsInfo
-from mssante import checks, wire
+from mssante import checks, facts, history, wire
 from mssante.errors import ERRORS
 from mssante.mailboxes import Directory, Mailbox, domain_of
+from mssante.submission import Context as CheckContext
+from mssante.submission import Submission
 
 if TYPE_CHECKING:
     from mocks.kernel import Exchange, Sandbox
     from mssante.auth import Identity
+    from mssante.integration import Receipts
     from mssante.mailstore import MailStore
 
 Route = Literal["local", "outbound"]
@@ -87,6 +96,7 @@ class Context:
     helo: str
     peer: str
     tls: TlsInfo | None
+    receipts: Receipts | None = None
 
 
 def recipient(directory: Directory, outbound: set[str], address: str) -> tuple[Route, Mailbox | None]:
@@ -109,29 +119,46 @@ def transport_rules(envelope: Envelope, raw: bytes) -> None:
         ERRORS.fail("smtp_line_too_long")
 
 
+def unique(recipients: list[Recipient]) -> list[Recipient]:
+    seen: set[str] = set()
+    out = []
+    for r in recipients:
+        if r.address.lower() not in seen:
+            seen.add(r.address.lower())
+            out.append(r)
+    return out
+
+
 def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
     """Accept a message (the reply line) or raise the catalogue error that refuses it."""
     sandbox, tenant = ctx.sandbox, ctx.identity.tenant
     transport_rules(envelope, raw)
+    envelope.recipients = unique(envelope.recipients)
     try:
         message = wire.parse(raw)
     except Exception as exc:  # noqa: BLE001 - email's parser is lenient; anything else is a 554
         raise ERRORS.error(
             "smtp_content_refused", f"Message refused: cannot parse ({type(exc).__name__})"
         ) from None
-    sub = checks.Submission(
+    sub = Submission(
         raw,
         message,
         envelope.mail_from,
         [r.address for r in envelope.recipients],
         ctx.identity.caller,
         envelope.as_dict(),
+        context=CheckContext(
+            sandbox, tenant, ctx.directory, ctx.mails, ex, ctx.directory.get(envelope.mail_from)
+        ),
     )
-    for check in checks.CONTENT_CHECKS:
-        check(sub, ex.findings)
+    checks.run(sub, ex.findings)
+    ex.details["kind"] = sub.kind
     if ex.findings.refuse:
-        first = ex.findings.errors[0]
-        ERRORS.fail("smtp_content_refused", f"Message refused: {first.rule}", outcome="refused (strict)")
+        errors = ex.findings.errors
+        more = f" (+{len(errors) - 1} other error findings)" if len(errors) > 1 else ""
+        ERRORS.fail(
+            "smtp_content_refused", f"Message refused: {errors[0].rule}{more}", outcome="refused (strict)"
+        )
     ex.persona = envelope.mail_from
     ex.fault(envelope.mail_from)
 
@@ -150,6 +177,7 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         now=now,
         add_date=message.get("Date") is None,
         add_message_id=message.get("Message-ID") is None,
+        return_path=envelope.mail_from,
     )
     message_id = added_id or str(message.get("Message-ID", "")).strip()
     env = {
@@ -158,7 +186,11 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         "auth": {"kind": ctx.identity.kind, "subject": ctx.identity.subject, "login": ctx.identity.login},
         "tls": ctx.tls.as_dict() if ctx.tls else None,
         "helo": ctx.helo,
+        "kind": sub.kind,
         "findings": [f.rule for f in ex.findings],
+        "checks": [f.as_dict() for f in ex.findings],
+        "documents": [d.as_dict() for d in sub.documents],
+        "trace_id": ex.trace_id,
     }
     stored_id = ctx.mails.add_message(
         tenant,
@@ -168,35 +200,32 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         rcpt_to=[r.address for r in envelope.recipients],
         envelope=env,
         received_at=now.isoformat(),
+        origin=sub.kind if sub.kind in ("mdn", "error-mail") else "smtp",
     )
     outcomes = _route(ctx, envelope, stored_id, now)
-    _dsns(ctx, envelope, stored, outcomes, now)
+    _dsns(ctx, envelope, stored, outcomes, now, stored_id)
     delivered = [r for r, st in outcomes if st.action in ("delivered", "relayed")]
-    sandbox.evidence.append(
-        tenant,
-        "mss.message.accepted",
-        subject=message_id,
-        data={
-            "message_id": message_id,
-            "mail_from": envelope.mail_from,
-            "recipients": [r.address for r in envelope.recipients],
-            "delivered": [r.address for r in delivered],
-            "size": len(stored),
-            "subject": str(message.get("Subject", "")),
-            "auth": ctx.identity.kind,
-            "caller": ctx.identity.caller,
-            "message": stored_id,
-        },
-        exchange=ex,
+    history.record(
+        sandbox.store, tenant, stored_id, envelope.mail_from, "sent", sub.documents, now.isoformat()
     )
-    test = ctx.directory.test_citizen
-    if any(r.address == test for r in delivered):
-        sandbox.evidence.append(
-            tenant,
-            "mss.delivered.citizen",
-            subject=test,
-            data={"message_id": message_id, "mail_from": envelope.mail_from, "message": stored_id},
-            exchange=ex,
+    facts.accepted(
+        sandbox,
+        ex,
+        tenant=tenant,
+        directory=ctx.directory,
+        identity=ctx.identity,
+        sub=sub,
+        message_id=message_id,
+        recipients=[r.address for r in envelope.recipients],
+        delivered=[r.address for r in delivered],
+        size=len(stored),
+        stored=stored_id,
+    )
+    local = [r.mailbox for r in delivered if r.route == "local" and r.mailbox is not None]
+    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail"):
+        orcpt = {r.address: r.orcpt.partition(";")[2] for r in delivered if r.orcpt}
+        ctx.receipts.after_delivery(
+            tenant, stored_id, local, sub.documents, sub.kind == "xdm", envelope.mail_from, orcpt
         )
     ex.details.update({"message": stored_id, "message_id": message_id, "queue_id": queue_id})
     return f"250 2.0.0 Ok: queued as {queue_id}"
@@ -248,6 +277,7 @@ def _dsns(
     original: bytes,
     outcomes: list[tuple[Recipient, wire.RecipientStatus]],
     now: datetime,
+    stored: int = 0,
 ) -> None:
     sender = envelope.mail_from
     if not sender or ctx.directory.get(sender) is None:
@@ -273,7 +303,12 @@ def _dsns(
             data,
             mail_from="",
             rcpt_to=[sender],
-            envelope={"dsn_for": sender},
+            envelope={
+                "dsn_for": sender,
+                "receipt_for": stored,
+                "kind": "dsn",
+                "detail": ", ".join(f"{s.recipient} {s.action} {s.status}" for s in statuses),
+            },
             received_at=now.isoformat(),
             origin="dsn",
         )

@@ -12,7 +12,7 @@ Types follow TRE_R257-TypeBAL (research mssante.md §1.1):
     CAB  a practitioner's cabinet mailbox (`cabinet.prenom.nom@<national domain>`) for a
          professional holding a cabinet [inferred: the type is "en cours de travaux" at ANS]
     citizen  `<matricule INS 15>@patient.mssante.fr` for every patient (delivery only here;
-         read in part 2), and the configured test citizen address (`mss_citizen_test_address`)
+         read through the control API and the console), and the configured test citizen address (`mss_citizen_test_address`)
 
 The liste blanche is every domain of these mailboxes (the population is what the Annuaire
 publishes) plus `mss_outbound_domains`: liste-blanche domains of other operators, whose mail is

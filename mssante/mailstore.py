@@ -8,6 +8,9 @@ message in a folder (UID, flags and keywords, internal date, \\Recent).
     mss_items     (folder, uid) -> message; an expunged item stays as a tombstone with the
                   mod-sequence of its expunge, so every IMAP session (in any process) learns it
     mss_outbound  mail accepted for liste-blanche domains of other operators (not delivered here)
+    mss_documents the CDA documents of accepted IHE_XDM messages, sent (by the sender's mailbox)
+                  and received (by each local recipient): versions and replacements (mssante.history)
+    mss_profiles  a mailbox's receipt profile in a tenant: auto, manual, never (mssante.receipts)
 
 Every change of a folder bumps its `modseq`; an IMAP session asks for the items changed since the
 mod-sequence it last saw (mssante.imap.backend). Writers in this process wake IDLE sessions at
@@ -26,6 +29,7 @@ from typing import Any
 
 from mocks.mail import notify_threadsafe
 from mocks.store import Store
+from mssante import history
 
 MIGRATIONS = [
     """
@@ -75,7 +79,8 @@ MIGRATIONS = [
         domain TEXT NOT NULL,
         at TEXT NOT NULL
     )
-    """
+    """,
+    history.MIGRATION,  # the documents and the receipt profiles (MSSanté part 2)
 ]
 
 # folders every mailbox has, with their RFC 6154 SPECIAL-USE attribute

@@ -27,6 +27,7 @@ from mocks.service import Listener, Service, TlsPolicy
 from mssante import mailstore
 from mssante.checks import RULES
 from mssante.errors import ERRORS
+from mssante.integration import Receipts
 from mssante.mailboxes import Directories, Directory
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Mss(Service):
         self.mails = mailstore.MailStore(sandbox.store)
         self.directories = Directories(sandbox)
         self.smtp_sessions: set[MssSmtp] = set()
+        self.receipts = Receipts(self)
 
     @property
     def host(self) -> str:
@@ -106,6 +108,9 @@ class Mss(Service):
 
         # build the mailbox directory now (a first session would otherwise wait for it)
         threading.Thread(target=self.directory, name="mss-directory", daemon=True).start()
+
+    def stop(self) -> None:
+        self.receipts.stop()
 
     def listeners(self) -> list[Listener]:
         from mssante import autoconfig, tlstest

@@ -531,6 +531,7 @@ class MssSmtp(SMTP):
             self.session.host_name or "" if self.session else "",
             str(self.session.peer[0]) if self.session and self.session.peer else "",
             self.tls,
+            self.mss.receipts,
         )
         operation = "SMTP submit"
         with mail_exchange(

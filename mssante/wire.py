@@ -2,7 +2,7 @@
 
 Parsing never changes the bytes that are stored: the operator keeps what the LGC sent, with
 only the headers a submission server prepends (Received, and Date / Message-ID when missing,
-RFC 6409 §8), so that a later check (part 2: IHE_XDM) or a download sees the original MIME.
+RFC 6409 §8), so that a later check (the IHE_XDM reader) or a download sees the original MIME.
 
 DSN layout (RFC 3464, as Postfix writes it, which operators run [inferred]):
 
@@ -48,6 +48,12 @@ def parse(raw: bytes) -> email.message.EmailMessage:
     return msg
 
 
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID of a message we wrote (read from its header block)."""
+    msg = HEADERS.parsebytes(header_block(raw))
+    return str(msg.get("Message-ID") or "").strip()
+
+
 def header_block(raw: bytes) -> bytes:
     """The header section of a message (up to the first empty line), CRLF ended."""
     for sep in (b"\r\n\r\n", b"\n\n"):
@@ -70,16 +76,18 @@ def completed(
     now: datetime,
     add_date: bool,
     add_message_id: bool,
+    return_path: str = "",
 ) -> tuple[bytes, str]:
-    """The bytes to store: a Received header (RFC 5321 §4.4), Date and Message-ID when the LGC
-    omitted them (RFC 6409 §8.1, §8.3), then the message unchanged. Returns (bytes, Message-ID)."""
+    """The bytes to store: Return-Path and a Received header (RFC 5321 §4.4: the delivering
+    server records the reverse path), Date and Message-ID when the LGC omitted them (RFC 6409
+    §8.1, §8.3), then the message unchanged. Returns (bytes, Message-ID)."""
     with_tls = f"(using {tls.protocol} with cipher {tls.cipher})\r\n\t" if tls else ""
     rcpt = f"\r\n\tfor <{recipient}>" if recipient else ""
     received = (
         f"Received: from {helo} ({peer})\r\n\t{with_tls}(Authenticated sender: {identity})\r\n\t"
-        f"by {host} (Ségur Sandbox MSSanté) with ESMTPSA id {queue_id}{rcpt};\r\n\t{format_datetime(now)}\r\n"
+        f"by {host} (Segur Sandbox MSSante) with ESMTPSA id {queue_id}{rcpt};\r\n\t{format_datetime(now)}\r\n"
     )
-    extra = received
+    extra = f"Return-Path: <{return_path}>\r\n" + received
     message_id = ""
     if add_date:
         extra += f"Date: {format_datetime(now)}\r\n"

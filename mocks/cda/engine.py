@@ -219,7 +219,9 @@ class CdaEngine:
     def _own(self, parsed: Parsed, ctx: Context) -> tuple[list[CdaFinding], dict[str, Any]]:
         family = ctx.ins_family or self.family
         evidence = self.sandbox.evidence
-        own = check(parsed, ctx, family, lambda ins: evidence.exists(ctx.tenant, "ins.qualified", ins))
+        # INSi records the 13-character matricule; a CDA carries the 15-character INS (+ key)
+        own = check(parsed, ctx, family, lambda ins: evidence.exists(ctx.tenant, "ins.qualified", ins)
+                    or (len(ins) == 15 and evidence.exists(ctx.tenant, "ins.qualified", ins[:13])))  # fmt: skip
         dispatch = choose(parsed.doc)
         volet = ctx.volet or dispatch.volet
         meta = {"level": dispatch.level, "volet": volet, "why": dispatch.why, "wrapper": parsed.wrapper,

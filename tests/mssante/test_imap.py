@@ -71,7 +71,7 @@ def test_xoauth2_session(mss: Mss) -> None:
         assert mid.encode() in wire and b'("TEXT" "PLAIN"' in wire.upper()
         typ, data = i.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[]<0.10>)")
         assert b"=?utf-8?" in data[0][1].lower() or "Résultats".encode() in data[0][1]
-        assert data[1][1] == b"Received: "
+        assert data[1][1] == b"Return-Pat"
         typ, data = i.uid("SEARCH", "UNSEEN")
         uid = data[0].split()[0]
         assert i.uid("STORE", uid, "+FLAGS", "($MDNSent \\Seen)")[0] == "OK"

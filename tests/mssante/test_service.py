@@ -23,7 +23,9 @@ def test_every_raised_name_is_in_the_catalogues() -> None:
     raised = set(re.findall(r'(?:ERRORS\.(?:fail|error)|Refused)\(\s*"([a-z0-9_]+)"', source))
     assert raised and raised <= set(ERRORS), raised - set(ERRORS)
     rules = set(re.findall(r'findings\.add\(\s*"([A-Z0-9-]+)"', source))
+    rules |= set(re.findall(r'Problem\(\s*"([A-Z0-9-]+)"', source))  # the archive reader's
     assert rules and rules <= set(RULES), rules - set(RULES)
+    assert {"MSS-XDM-BOMB", "MSS-XDM-PATH", "MSS-XDM-ZIP", "MSS-XDM-TOO-MANY"} <= rules
 
 
 def test_mailboxes_from_the_population(mss: Mss) -> None:

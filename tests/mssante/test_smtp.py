@@ -73,13 +73,17 @@ def test_xoauth2_submit_delivers_and_records(mss: Mss) -> None:
         assert found[0]["mail_from"] == DOCTOR_BAL
     raw = mss.control("GET", f"/messages/{found[0]['id']}/eml")
     assert raw.status_code == 200 and raw.headers["content-type"] == "message/rfc822"
-    assert raw.content.startswith(b"Received: from lgc.example")
+    assert raw.content.startswith(f"Return-Path: <{DOCTOR_BAL}>\r\nReceived: from lgc.example".encode())
     assert msg.as_bytes().replace(b"\n", b"\r\n") in raw.content  # the LGC's bytes, unchanged
     evidence = mss.psc.console.get(
         "/_sandbox/evidence", params={"tenant": mss.tenant, "kind": "mss.message.accepted"}
     ).json()
     facts = evidence["facts"] if isinstance(evidence, dict) else evidence
-    assert facts and facts[0]["data"]["recipients"] == [COLLEAGUE_BAL, CDS_ORG.lower()]
+    assert facts and facts[0]["data"]["recipients"] == [
+        {"address": COLLEAGUE_BAL, "kind": "PER"},
+        {"address": CDS_ORG.lower(), "kind": "ORG"},
+    ]
+    assert facts[0]["data"]["sender_kind"] == "PER" and facts[0]["data"]["sender_rpps"] == "810100000016"
     lines = [e["operation"] for e in mss.journal()]
     assert f"SMTP submit {DOCTOR_BAL} → 2 rcpt" in lines
 
@@ -91,12 +95,14 @@ def test_implicit_tls_and_oauthbearer(mss: Mss) -> None:
         assert "STARTTLS" not in text.decode() and "AUTH XOAUTH2 OAUTHBEARER" in text.decode()
         blob = f"n,a={DOCTOR_BAL},\x01host=localhost\x01port=4465\x01auth=Bearer {token}\x01\x01"
         s.auth("OAUTHBEARER", lambda challenge=None: blob, initial_response_ok=True)
-        assert s.send_message(message(DOCTOR_BAL, [CITIZEN_TEST])) == {}
+        sent = message(DOCTOR_BAL, [CITIZEN_TEST])
+        assert s.send_message(sent) == {}
     r = mss.psc.console.get(
         "/_sandbox/evidence", params={"tenant": mss.tenant, "kind": "mss.delivered.citizen"}
     )
     facts = r.json()["facts"] if isinstance(r.json(), dict) else r.json()
-    assert len(facts) == 1 and facts[0]["subject"] == CITIZEN_TEST
+    assert len(facts) == 1 and facts[0]["subject"] == sent["Message-ID"]
+    assert facts[0]["data"]["address"] == CITIZEN_TEST
 
 
 def test_oauthbearer_failure_is_the_rfc7628_challenge(mss: Mss) -> None:
