@@ -8,6 +8,11 @@
     PUT    /options                 {"gateway": "none|down|invalid-url|timeout|large-count",
                                      "rate_limit": N | 0 | null, "inconsistency": true|false}
     GET    /resources/<national id> the FHIR ids (v2 and v1) of a professional or structure
+    GET    /fhir/<v2|v1>/<type>?…   the FHIR API's answer to a search (or `_page?id=`, v2) as an
+    GET    /fhir/<v2|v1>/<type>/<id>  LGC of the tenant gets it — same status, bytes, links and
+                                    OperationOutcomes, the tenant's inconsistency fault applied —
+                                    without API key, rate limit, gateway preset, fault rules or
+                                    journal entry: what the console's Annuaire page shows
 
 The tenant is `?tenant=`, else the X-Sandbox-Tenant header, else `default`. Errors are
 `{"error": "..."}`: 400 for bad input, 404 for an unknown key, tenant or persona, 409 for a key
@@ -24,7 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from annuaire.directory import directory_for
 from annuaire.errors import PRESETS
+from annuaire.flow import Call
 from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
+from mocks.errors import ServiceError
+from mocks.harness import Refused, Reply
+from mocks.kernel import Exchange
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 
 if TYPE_CHECKING:
@@ -171,3 +180,59 @@ def resources(national_id: str) -> Response:
     if not found:
         raise ApiError(404, f"no resource for national id {national_id}")
     return json_response(found)
+
+
+class Preview(Exchange):
+    """A FHIR call made for the console: never journaled, fault rules not applied (a trainer
+    browsing the directory must not use up a rule meant for the LGC)."""
+
+    def fault(self, persona: str | None = None) -> None:
+        return None
+
+
+@route(
+    "GET",
+    "/fhir/{version}/{kind}",
+    "The FHIR answer to a search as the tenant's LGC gets it (query string: the FHIR search "
+    "parameters; v2 `_page?id=` for a next page), without key, rate limit, gateway preset, fault "
+    "rules or journal",
+)
+def fhir_search(version: str, kind: str) -> Response:
+    return _preview(version, kind)
+
+
+@route(
+    "GET",
+    "/fhir/{version}/{kind}/{rid}",
+    "The FHIR answer to a read as the tenant's LGC gets it (404 OperationOutcome if unknown)",
+)
+def fhir_read(version: str, kind: str, rid: str) -> Response:
+    return _preview(version, f"{kind}/{rid}")
+
+
+def _preview(version: str, rest: str) -> Response:
+    if version not in ("v1", "v2"):
+        raise ApiError(404, f"unknown FHIR API version: {version} (v2 or v1)")
+    t = tenant()
+    svc = service()
+    raw = request.query_string.decode("latin-1")
+    query = "&".join(tok for tok in raw.split("&") if tok and tok.partition("=")[0] != "tenant")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": f"/fhir/{version}/{rest}",
+        "QUERY_STRING": query,
+        "SCRIPT_NAME": "",
+    }
+    ex = Preview(sandbox(), "annuaire", "console preview", t, environ, caller="console", journal=False)
+    call = Call(version, sandbox().url("annuaire"), environ, svc.options.get(t))
+    try:
+        reply = svc.flow.route(ex, call, "/" + rest)
+    except ServiceError as err:
+        reply = svc.protocol.render(ex, err)
+    except Refused as ref:
+        reply = svc.protocol.refusal(ex, ref.status, ref.message)
+    return _response(reply)
+
+
+def _response(reply: Reply) -> Response:
+    return Response(reply.body, reply.status, reply.header_list())

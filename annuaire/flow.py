@@ -209,7 +209,15 @@ class Flow:
         if method == "GET" and body:
             ex.findings.add("ANN-BODY", "error", f"corps de {len(body)} octets sur un GET", location="body")
             ERRORS.fail("body_on_get")
-        call = Call(version, self.public(environ), environ, options)
+        return self.route(ex, Call(version, self.public(environ), environ, options), rest, body)
+
+    def route(self, ex: Exchange, call: Call, rest: str, body: bytes = b"") -> Reply:
+        """A FHIR call past the gateway (key, rate limit, method, body checked): `rest` is the
+        path after /fhir/<version>. Also what the control API's preview answers (annuaire.control)."""
+        environ, version = call.environ, call.version
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO") or "/"
+        query_string = environ.get("QUERY_STRING") or ""
         parts = [p for p in rest.split("/") if p]
         pairs = wire.parse_pairs(query_string)
         if not parts:

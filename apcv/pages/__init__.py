@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
-from markupsafe import Markup, escape
+from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup
 
 from apcv import phone
 from mocks.console import ControlError, NavEntry, Panel, control, page, tenant
@@ -106,15 +106,5 @@ def persona_panels(kind: str, persona: dict[str, Any]) -> list[Panel]:
         card = control().get(f"/personas/cards/{persona['cards'][0]}")
     except ControlError:
         return []
-    state = "activée" if card.get("apcv") else "non activée"
-    if card.get("opposed"):
-        state += ", carte en opposition"
-    link = phone_link(persona["id"], tenant())
-    html = (
-        f'<dl class="facts"><dt>Carte Vitale (ouvrant droit)</dt><dd class="mono">{escape(card["nir_od"])}</dd>'
-        f"<dt>Application carte Vitale</dt><dd>{escape(state)}</dd>"
-        f"<dt>Bénéficiaires</dt><dd>{len(card.get('beneficiaries', []))}</dd></dl>"
-        f'<p><a class="button" href="{escape(link)}" target="_blank" rel="noopener" id="apcv-phone-link">'
-        "Ouvrir le téléphone du patient</a></p>"
-    )
+    html = render_template("apcv/panel.html", card=card, link=phone_link(persona["id"], tenant()))
     return [Panel("Application carte Vitale", Markup(html), "Carte Vitale app", "apcv-telephone")]

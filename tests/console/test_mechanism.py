@@ -25,7 +25,13 @@ from mocks.registry import ServiceEntry, available
 from mocks.runner import Runner
 from mocks.testing import make_config
 
-ROOTS = [Path("mocks/console"), Path("insi/pages"), Path("psc/pages")]
+ROOTS = [
+    Path("mocks/console"),
+    Path("insi/pages"),
+    Path("psc/pages"),
+    Path("apcv/pages"),
+    Path("annuaire/pages"),
+]
 LABEL = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
 
 
