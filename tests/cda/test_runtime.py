@@ -204,7 +204,10 @@ def test_a_crash_on_one_document_is_an_engine_finding(
     from mocks.cda.worker import Worker
     from mocks.store import Store
 
+    from mocks.kernel import KERNEL_MIGRATIONS
+
     store = Store(tmp_path / "db.sqlite")
+    store.migrate("kernel", KERNEL_MIGRATIONS)  # the worker runs on a sandbox's store
     worker = Worker(store, DataSet(DATA), tmp_path / "stages", 2, "none")
     worker.xsd = None
 
