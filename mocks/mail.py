@@ -126,6 +126,12 @@ class TlsInfo:
         return {"protocol": self.protocol, "cipher": self.cipher, "client_certificate": bool(self.peer_der)}
 
 
+def tls_journal(info: TlsInfo | None) -> dict[str, Any]:
+    """`details.tls` of a session's journal entry: the outcome the scoreboard reads (MSS.03), then
+    the parameters; `plaintext` for a client that went on without TLS."""
+    return {"outcome": "completed", **info.as_dict()} if info else {"outcome": "plaintext"}
+
+
 def tls_info(transport: asyncio.BaseTransport | None) -> TlsInfo | None:
     """The TLS parameters of a transport, None when it is not (yet) TLS."""
     if transport is None:

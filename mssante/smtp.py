@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aiosmtpd.smtp import SMTP, syntax
 
 from mocks.errors import DropConnection, ServiceError
-from mocks.mail import MailListener, TlsInfo, blocking, mail_exchange, notify_threadsafe, tls_info
+from mocks.mail import MailListener, TlsInfo, blocking, mail_exchange, notify_threadsafe, tls_info, tls_journal
 from mssante import auth, flow, sasl
 from mssante.errors import ERRORS
 
@@ -354,6 +354,7 @@ class MssSmtp(SMTP):
         if await self.check_helo_needed():
             return
         if not self.secure:
+            await self._journal("SMTP MAIL without TLS", 530, "refused: STARTTLS first", tls=tls_journal(None))
             await self.reply(ERRORS.error("smtp_starttls_required"))
             return
         if self.identity is None:
@@ -544,7 +545,7 @@ class MssSmtp(SMTP):
                     "listener": self.listener,
                     "envelope": env.as_dict(),
                     "refused": self.refused,
-                    "tls": ctx.tls.as_dict() if ctx.tls else None,
+                    "tls": tls_journal(ctx.tls),
                 }
             )
             try:

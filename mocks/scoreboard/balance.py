@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from mocks.scoreboard.conditions import MISSING, get
+from mocks.scoreboard.conditions import MISSING, compile_where, get
 from mocks.scoreboard.observe import Observation, Snapshot, gc_paused
 
 if TYPE_CHECKING:
@@ -264,10 +264,10 @@ def _rejected(board: Scoreboard, snap: Snapshot, span: Period) -> dict[str, list
     for rule in board.catalogue.model.balance.rejected:
         if rule.provisional or rule.service not in board.built:
             continue
-        ops = {rule.operation} if isinstance(rule.operation, str) else set(rule.operation)
+        wanted = compile_where({"operation": rule.operation})
         for obs in snap.journal.get(rule.service, []):
             f = obs.fields
-            if f.get("operation") not in ops or int(f.get("status") or 0) < 400 or not _in(obs, span):
+            if not wanted(f) or int(f.get("status") or 0) < 400 or not _in(obs, span):
                 continue
             if get(f, "details.fault_rule") is not MISSING:
                 continue

@@ -158,7 +158,7 @@ class Link(Strict):
 class Rejected(Strict):
     counter: Literal["dmp", "mss"]
     service: str
-    operation: str | list[str]
+    operation: str | list[str] | dict[str, Any]  # a name, names, or a condition ({startswith: ..})
     reason: str
     provisional: str | None = None
 

@@ -64,7 +64,7 @@ from pymap.parsing.specials import StatusAttribute
 from pymap.parsing.specials.astring import AString
 
 from mocks.errors import DropConnection, ServiceError
-from mocks.mail import MailListener, TlsMode, blocking, mail_exchange, read_deadline, start_tls, tls_info
+from mocks.mail import MailListener, TlsMode, blocking, mail_exchange, read_deadline, start_tls, tls_info, tls_journal
 from mssante import auth, sasl
 from mssante.errors import ERRORS
 from mssante.imap.backend import Config, Login
@@ -445,6 +445,7 @@ class MssConnection(IMAPConnection):
     async def authenticate(self, state: ConnectionState, mech_name: bytes) -> Any:
         cmd = current_command.get()
         if not self.secure:
+            await self.mss_journal("IMAP AUTHENTICATE without TLS", "NO", "refused: privacy required", tls=tls_journal(None))
             raise Refused("imap_privacy_required")
         mechanism = mech_name.decode("ascii", "replace").upper()
         if mechanism not in self.mechanisms():
@@ -488,7 +489,12 @@ class MssConnection(IMAPConnection):
         except ServiceError as err:
             raise refused(err) from None
         self.identity = found
-        await self.mss_journal(f"IMAP LOGIN {found.login}", "OK", f"{found.kind} {found.subject}")
+        await self.mss_journal(
+            f"IMAP LOGIN {found.login}",
+            "OK",
+            f"{found.kind} {found.subject}",
+            tls=tls_journal(tls_info(self.writer.transport)),
+        )
         return Credentials(found)
 
     def _identify(self, creds: sasl.Credentials) -> auth.Identity | auth.Refusal:

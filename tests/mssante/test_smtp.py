@@ -88,6 +88,27 @@ def test_xoauth2_submit_delivers_and_records(mss: Mss) -> None:
     assert f"SMTP submit {DOCTOR_BAL} → 2 rcpt" in lines
 
 
+def test_sessions_over_tls_turn_mss03_green_and_plaintext_turns_it_red(mss: Mss) -> None:
+    """MSS.03 (always TLS to the operator) reads `details.tls` of the access points' sessions: a
+    submission after STARTTLS passes; a MAIL FROM sent in clear is journaled (default tenant: no
+    identity yet) as `plaintext` and fails it."""
+    with login(mss, mss.token()) as s:
+        s.send_message(message(DOCTOR_BAL, [COLLEAGUE_BAL]))
+    submit = next(e for e in mss.journal() if e["operation"].startswith("SMTP submit"))
+    assert submit["details"]["tls"]["outcome"] == "completed"
+    assert submit["details"]["tls"]["protocol"] == "TLSv1.2"
+    board = mss.psc.console.get("/_sandbox/scoreboard/requirements/MSS.03", params={"tenant": mss.tenant})
+    assert board.json()["status"] == "PASS", board.text
+
+    with smtplib.SMTP(mss.host, mss.port("mss-smtp"), timeout=20) as s:
+        s.ehlo("lgc.example")
+        assert s.docmd(f"MAIL FROM:<{DOCTOR_BAL}>")[0] == 530
+    board = mss.psc.console.get("/_sandbox/scoreboard/requirements/MSS.03", params={"tenant": "default"})
+    req = board.json()
+    assert req["status"] == "FAIL", req
+    assert "plaintext" in board.text
+
+
 def test_implicit_tls_and_oauthbearer(mss: Mss) -> None:
     token = mss.token()
     with smtplib.SMTP_SSL(mss.host, mss.port("mss-smtps"), context=mss.context(), timeout=20) as s:

@@ -91,10 +91,10 @@ def test_unknown_rule_type_fails_with_its_line(tmp_path: Path) -> None:
             "automation",
         ),
         (
-            '      provisional: "MSSanté : journaliser',
-            '      note: "MSSanté : journaliser',
-            'note: "MSSanté : journaliser',
-            "unknown key 'note'",
+            '["MSS-FROM-DISPLAY"]\n      severity:',
+            '["MSS-FROM-DISPLAY"]\n      gravity:',
+            'gravity: warning',
+            "unknown key 'gravity'",
         ),
         (
             "where: {confidentiality: {contains: MASQUE_PS}}",
