@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING, Any, cast
 from aiosmtpd.smtp import SMTP, syntax
 
 from mocks.errors import DropConnection, ServiceError
-from mocks.mail import MailListener, TlsInfo, blocking, mail_exchange, notify_threadsafe, tls_info, tls_journal
+from mocks.mail import (
+    MailListener,
+    TlsInfo,
+    blocking,
+    mail_exchange,
+    notify_threadsafe,
+    tls_info,
+    tls_journal,
+)
 from mssante import auth, flow, sasl
 from mssante.errors import ERRORS
 
@@ -354,7 +362,9 @@ class MssSmtp(SMTP):
         if await self.check_helo_needed():
             return
         if not self.secure:
-            await self._journal("SMTP MAIL without TLS", 530, "refused: STARTTLS first", tls=tls_journal(None))
+            await self._journal(
+                "SMTP MAIL without TLS", 530, "refused: STARTTLS first", tls=tls_journal(None)
+            )
             await self.reply(ERRORS.error("smtp_starttls_required"))
             return
         if self.identity is None:

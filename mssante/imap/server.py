@@ -64,7 +64,16 @@ from pymap.parsing.specials import StatusAttribute
 from pymap.parsing.specials.astring import AString
 
 from mocks.errors import DropConnection, ServiceError
-from mocks.mail import MailListener, TlsMode, blocking, mail_exchange, read_deadline, start_tls, tls_info, tls_journal
+from mocks.mail import (
+    MailListener,
+    TlsMode,
+    blocking,
+    mail_exchange,
+    read_deadline,
+    start_tls,
+    tls_info,
+    tls_journal,
+)
 from mssante import auth, sasl
 from mssante.errors import ERRORS
 from mssante.imap.backend import Config, Login
@@ -445,7 +454,9 @@ class MssConnection(IMAPConnection):
     async def authenticate(self, state: ConnectionState, mech_name: bytes) -> Any:
         cmd = current_command.get()
         if not self.secure:
-            await self.mss_journal("IMAP AUTHENTICATE without TLS", "NO", "refused: privacy required", tls=tls_journal(None))
+            await self.mss_journal(
+                "IMAP AUTHENTICATE without TLS", "NO", "refused: privacy required", tls=tls_journal(None)
+            )
             raise Refused("imap_privacy_required")
         mechanism = mech_name.decode("ascii", "replace").upper()
         if mechanism not in self.mechanisms():

@@ -93,7 +93,7 @@ def test_unknown_rule_type_fails_with_its_line(tmp_path: Path) -> None:
         (
             '["MSS-FROM-DISPLAY"]\n      severity:',
             '["MSS-FROM-DISPLAY"]\n      gravity:',
-            'gravity: warning',
+            "gravity: warning",
             "unknown key 'gravity'",
         ),
         (
