@@ -25,13 +25,9 @@ from mocks.registry import ServiceEntry, available
 from mocks.runner import Runner
 from mocks.testing import make_config
 
-ROOTS = [
-    Path("mocks/console"),
-    Path("insi/pages"),
-    Path("psc/pages"),
-    Path("apcv/pages"),
-    Path("annuaire/pages"),
-]
+REPO = Path(__file__).resolve().parents[2]
+# the console's own templates, the scoreboard's page, and every service's pages package
+ROOTS = [REPO / "mocks/console", REPO / "mocks/scoreboard", *sorted(REPO.glob("*/pages"))]
 LABEL = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
 
 
@@ -43,8 +39,7 @@ def web(running_sandbox: Runner, console_tenant: str) -> Iterator[httpx.Client]:
 
 
 def test_every_template_label_has_its_english_text() -> None:
-    root = Path(__file__).resolve().parents[2]
-    labels = {m.group(1) or m.group(2) for base in ROOTS for p in (root / base).rglob("*.html")
+    labels = {m.group(1) or m.group(2) for base in ROOTS for p in base.rglob("*.html")
               for m in LABEL.finditer(p.read_text(encoding="utf-8"))}  # fmt: skip
     missing = sorted(label for label in labels if label not in i18n.english())
     assert len(labels) > 250 and missing == []
