@@ -116,7 +116,7 @@ def main() -> None:
         finally:
             runner.stop()
     print(f"{args.clients} keep-alive TLS clients (separate processes), {args.seconds:.0f} s each")
-    print(describe("minimal HTTPS endpoint (same cheroot + TLS context)", *base))
+    print(describe("minimal HTTPS endpoint (same server stack + TLS context)", *base))
     print(describe("ApCV authentifierUtilisateurProximite (signed assertion, fresh QR, journaled)", *apcv))
     print(
         f"contexts created: {contexts['n'] if contexts else 0}; ratio to the bare endpoint: {apcv[0] / max(base[0], 1):.2f}"

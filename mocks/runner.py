@@ -126,7 +126,10 @@ class Runner:
 
     def table(self) -> list[tuple[str, str, str]]:
         """(service, listener, URL) rows for the start-up banner."""
-        rows = [("control", "console", self.url("console", "/_sandbox/"))]
+        rows = [
+            ("console", "console", self.url("console", "/")),
+            ("control", "console", self.url("console", "/_sandbox/")),
+        ]
         for name, service in self.enabled.items():
             for listener in service.listeners():
                 paths = list(listener.paths) or [""]
