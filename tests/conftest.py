@@ -4,6 +4,10 @@
   with tenants (`tenant` fixture) rather than resets.
 - `specs`: the path of ../shared/specs (official WSDL/XSD and examples).
 - `console`: an httpx client on the control plane of `running_sandbox`.
+
+Under pytest-xdist (`./scripts/test` runs `-n 2 --dist loadgroup`) a test file is one group, so
+its module fixtures are built once, and the docker tests are one group: one compose stack, on one
+worker.
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ from mocks.runner import Runner
 from mocks.testing import make_config
 
 SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("docker" if path.startswith("tests/docker/") else path))
 
 
 @pytest.fixture(scope="session")

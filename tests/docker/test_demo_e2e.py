@@ -1,7 +1,8 @@
 """The reference LGC client against the compose stack (issue 21): `segur-sandbox demo --url` run
 as a user runs it, from the host, through the published ports only. Every step must succeed (no
-skip: every service is in the stack), the scoreboard must show the balance reached, and the whole
-run must take less than 120 s once the images are built. The timings are printed.
+skip: every service is in the stack) but those DMP part 2 will serve (issue 14), which must be
+skipped saying why; once they run, the scoreboard must show the balance reached. The whole run
+must take less than 120 s once the images are built. The timings are printed.
 
 Runs after test_compose_stack.py, whose last test takes the stack down: it is brought up again
 here (a cold start, not counted in the demo's time) and taken down at the end.
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.demo.test_demo import PART_2
 from tests.docker.stack import TIMINGS, Stack
 
 pytestmark = pytest.mark.docker
@@ -49,8 +51,10 @@ def test_demo_against_compose(stack: Stack, tmp_path: Path) -> None:
     log = json.loads(result.stdout)
     for step in log["steps"]:
         TIMINGS[f"demo step {step['id']}"] = step["seconds"]
-        assert step["status"] == "ok", step
-    assert log["balance"] and log["balance"]["reached"], log["balance"]
+        assert step["status"] in ({"ok", "skipped"} if step["id"] in PART_2 else {"ok"}), step
+        assert step["status"] == "ok" or step["error"], step  # a skip says why
+    if all(s["status"] == "ok" for s in log["steps"]):
+        assert log["balance"] and log["balance"]["reached"], log["balance"]
     assert elapsed < 120, f"the demo took {elapsed:.1f} s"
     stack.down(volumes=True)
 
