@@ -260,6 +260,19 @@ class Pki:
         self._ensure([s.short for s in ROOTS])
         return b"".join(self.ca(s.short).pem for s in ROOTS)
 
+    def issuing_cas(self) -> list[str]:
+        """The CAs that issue certificates here (ACI-EL-ORG-TEST, ACI-FO-PP-TEST) and their roots:
+        what a TLS listener needs before `Ready.` (its server certificate; every client
+        certificate this PKI can issue chains to one of them). Made together, in parallel."""
+        issuers = sorted(set(profiles.ISSUER_OF.values()))
+        return [s for s in CAS if s in issuers or s in {CAS[i].parent for i in issuers}]
+
+    def verify_bundle(self) -> bytes:
+        """PEM of the issuing CAs and their roots (what a listener verifies client certificates
+        against): every certificate this PKI issues chains to one of them."""
+        cas = self._ensure(self.issuing_cas())
+        return b"".join(cas[s].pem for s in self.issuing_cas())
+
     def ca_bundle(self) -> bytes:
         """PEM of every TEST CA, roots first (for clients that want the intermediates too)."""
         return self.trust_bundle() + b"".join(
