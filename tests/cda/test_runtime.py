@@ -202,9 +202,8 @@ def test_a_crash_on_one_document_is_an_engine_finding(
     from mocks.cda.queue import Queue, result_key
     from mocks.cda.schematron import EngineError
     from mocks.cda.worker import Worker
-    from mocks.store import Store
-
     from mocks.kernel import KERNEL_MIGRATIONS
+    from mocks.store import Store
 
     store = Store(tmp_path / "db.sqlite")
     store.migrate("kernel", KERNEL_MIGRATIONS)  # the worker runs on a sandbox's store
