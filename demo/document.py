@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import zxingcpp
-from fpdf import FPDF
 from lxml import etree
 from PIL import Image
 
@@ -107,6 +106,8 @@ def pdf_a(
     run: Run, patient: Patient, recipients: list[tuple[str, str, str]], version: int, body: str
 ) -> bytes:
     """The letter as PDF/A-1b, the INS DataMatrix next to the patient's identity."""
+    from fpdf import FPDF  # here: ~1 s of import that `segur-sandbox up` (which builds this CLI) skips
+
     pdf = FPDF(enforce_compliance="PDFA_1B")
     pdf.set_title(TYPE[1])
     pdf.set_author(f"Dr {run.cast.professional}")

@@ -30,6 +30,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -145,6 +146,23 @@ def start_stack(stack: ComposeStack, keep: bool) -> None:
     except Exception as exc:  # noqa: BLE001 - reported by the fixture, with compose's output
         stack.error = f"the compose stack did not come up: {exc}"
         stack.exit.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Embedded sandboxes of this test run (and of the next ones) share their CA keys: the
+    RSA-4096 keys are made once, under a file lock, in pytest's cache folder, instead of once per
+    xdist worker and per data folder (each sandbox still signs its own CA certificates)."""
+    from mocks.pki.authority import KEY_CACHE_ENV
+
+    if KEY_CACHE_ENV in os.environ:
+        return
+    cache = getattr(config, "cache", None)
+    folder = (
+        cache.mkdir("segur-sandbox-pki-keys")
+        if cache is not None
+        else Path(tempfile.gettempdir()) / f"segur-sandbox-pki-keys-{os.getuid()}"
+    )
+    os.environ[KEY_CACHE_ENV] = str(folder)
 
 
 def _is_worker(config: pytest.Config) -> bool:

@@ -70,6 +70,10 @@ class Runner:
             urls = {lst.name: sandbox.url(lst.name) for lst in service.listeners()}
             sandbox.set_status(name, "ready", urls=urls)
         self.started_in = time.perf_counter() - self._t0
+        if self.enabled:
+            # the CAs no listener needs, in the background (each one is also made on first use,
+            # under the PKI's lock, and stored with its root in one transaction: nobody sees half)
+            sandbox.pki.warm_up()
         if optional_module("mocks.cda.engine") is not None:
             sandbox.cda.start()  # spawns the CDA worker process (compiles in the background)
 

@@ -14,13 +14,16 @@ Time: issuance follows `sandbox.now()` (the default tenant's clock); every valid
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets
 import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -60,6 +63,9 @@ if TYPE_CHECKING:
 CA_KEY_BITS = 4096  # the real IGC-Santé CAs
 LEAF_KEY_BITS = 2048  # every decoded TEST end-entity certificate
 LEAF_YEARS = 3
+# a folder of CA keys shared by every sandbox of this machine that names it (the pytest plugin
+# sets it: xdist workers and successive test runs reuse the RSA-4096 keys instead of making them)
+KEY_CACHE_ENV = "SEGUR_PKI_KEY_CACHE"
 REVOCATION_REASONS = {r.name: r for r in x509.ReasonFlags if r.name not in ("remove_from_crl",)}
 
 
@@ -109,6 +115,34 @@ def serial_hex(serial: int) -> str:
 
 def _new_key(bits: int) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def _new_ca_keys(shorts: list[str]) -> dict[str, rsa.RSAPrivateKey]:
+    with ThreadPoolExecutor(max_workers=4) as pool:  # OpenSSL releases the GIL
+        return dict(zip(shorts, pool.map(lambda _: _new_key(CA_KEY_BITS), shorts), strict=True))
+
+
+def ca_keys(shorts: list[str]) -> dict[str, rsa.RSAPrivateKey]:
+    """New keys for these CAs; from the shared key folder when $SEGUR_PKI_KEY_CACHE names one
+    (under a file lock: one process generates a missing key, the others wait and read it)."""
+    folder = os.environ.get(KEY_CACHE_ENV)
+    if not folder:
+        return _new_ca_keys(shorts)
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            files = {s: path / f"rsa{CA_KEY_BITS}-{s}.pem" for s in shorts}
+            keys = {s: _load_key(f.read_bytes()) for s, f in files.items() if f.exists()}
+            made = _new_ca_keys([s for s in shorts if s not in keys])
+            for short, key in made.items():
+                tmp = files[short].with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(_key_pem(key))
+                tmp.replace(files[short])
+            return {**keys, **made}
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
@@ -198,8 +232,7 @@ class Pki:
                 cas = self._load()
 
     def _generate(self, missing: list[str], existing: dict[str, Ca]) -> None:
-        with ThreadPoolExecutor(max_workers=4) as pool:  # OpenSSL releases the GIL
-            keys = dict(zip(missing, pool.map(lambda _: _new_key(CA_KEY_BITS), missing), strict=True))
+        keys = ca_keys(missing)
         urls = self.urls
         certs: dict[str, x509.Certificate] = {}
         for short in sorted(missing, key=lambda s: not CAS[s].is_root):
@@ -259,6 +292,19 @@ class Pki:
         """PEM of the three TEST roots (what an LGC adds to its trust store)."""
         self._ensure([s.short for s in ROOTS])
         return b"".join(self.ca(s.short).pem for s in ROOTS)
+
+    def issuing_cas(self) -> list[str]:
+        """The CAs that issue certificates here (ACI-EL-ORG-TEST, ACI-FO-PP-TEST) and their roots:
+        what a TLS listener needs before `Ready.` (its server certificate; every client
+        certificate this PKI can issue chains to one of them). Made together, in parallel."""
+        issuers = sorted(set(profiles.ISSUER_OF.values()))
+        return [s for s in CAS if s in issuers or s in {CAS[i].parent for i in issuers}]
+
+    def verify_bundle(self) -> bytes:
+        """PEM of the issuing CAs and their roots (what a listener verifies client certificates
+        against): every certificate this PKI issues chains to one of them."""
+        cas = self._ensure(self.issuing_cas())
+        return b"".join(cas[s].pem for s in self.issuing_cas())
 
     def ca_bundle(self) -> bytes:
         """PEM of every TEST CA, roots first (for clients that want the intermediates too)."""

@@ -65,6 +65,7 @@ def client_context(pki: Pki, creds: Credentials | None) -> ssl.SSLContext:
 
 
 def server_context(pki: Pki, policy: TlsPolicy, hostnames: list[str]) -> ssl.SSLContext:
+    pki.ensure(pki.issuing_cas())  # the four a listener needs, generated together
     creds = pki.server_credentials(hostnames)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     if policy.minimum_version not in VERSIONS:
@@ -80,8 +81,10 @@ def server_context(pki: Pki, policy: TlsPolicy, hostnames: list[str]) -> ssl.SSL
     ctx.load_cert_chain(*_files(pki, creds, pki.ca(creds.issuer).pem))
     ctx.verify_mode = VERIFY[policy.client_auth]
     if policy.client_auth != "none":
-        # roots and intermediates: clients often send their leaf only
-        ctx.load_verify_locations(cadata=pki.ca_bundle().decode("ascii"))
+        # roots and intermediates: clients often send their leaf only. The issuing CAs only: the
+        # five others issue nothing, so no client certificate can chain to them (they are made
+        # in the background after `Ready.`, or on first use)
+        ctx.load_verify_locations(cadata=pki.verify_bundle().decode("ascii"))
         ctx.verify_flags = ssl.VerifyFlags(int(ctx.verify_flags) | NO_CHECK_TIME)
         if not int(ctx.verify_flags) & NO_CHECK_TIME:
             raise RuntimeError("this Python / OpenSSL ignores X509_V_FLAG_NO_CHECK_TIME")

@@ -203,26 +203,30 @@ def load(path: Path | str | None = None) -> Catalogue:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(f"{path}: cannot read the requirement catalogue: {exc.strerror}") from None
+    # libyaml's loader when present (5-10 times faster: this is read at every start); the node
+    # tree, for line numbers, only when there is a problem to locate
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise CatalogueError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict) or root is None:
+    if not isinstance(data, dict):
         raise CatalogueError(
             f"{path}:1: the catalogue must be a mapping (version, families, requirements...)"
         )
     try:
         model = CatalogueModel.model_validate(data)
     except ValidationError as exc:
+        root = yaml.compose(text, Loader=loader)
         raise CatalogueError(_first_error(path, root, data, exc)) from None
     catalogue = Catalogue(path, model)
     problems = check(catalogue)
     if problems:
         loc, message = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        root = yaml.compose(text, Loader=loader)
         raise CatalogueError(f"{path}:{_line(root, loc)}: {_where(data, loc)}{message}{more}")
     return catalogue
 
