@@ -6,8 +6,8 @@
 - `console`: an httpx client on the control plane of `running_sandbox`.
 
 Under pytest-xdist (`./scripts/test` runs `-n 2 --dist loadgroup`) a test file is one group, so
-its module fixtures are built once, and the docker tests are one group: one compose stack, on one
-worker.
+its module fixtures are built once, and the tests that run compose are one group: one compose
+stack at a time, on one worker.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("docker" if path.startswith("tests/docker/") else path))
+        docker = path.startswith("tests/docker/") or path == "tests/plugin/test_plugin_compose.py"
+        item.add_marker(pytest.mark.xdist_group("docker" if docker else path))
 
 
 @pytest.fixture(scope="session")
