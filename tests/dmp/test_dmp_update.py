@@ -4,9 +4,11 @@ and valid against the ebRS 3.0 rs schema of the contract."""
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
-from dmp import queries, registry_wire
+from dmp import queries, registry_wire, rights, visibility
+from mocks.errors import ServiceError
 from tests.dmp.schemas import CONTRACT
 from tests.dmp.support import EXAMPLES
 
@@ -78,3 +80,72 @@ def test_answers_like_the_official_ones() -> None:
     )
     assert schema.validate(failed), schema.error_log
     assert failed.get("status").endswith(":Failure")
+
+
+# -- the decisions of dmp.visibility ------------------------------------------------------------
+GP, OTHER, CABINET = "810100000016", "810100000099", "410100000016001"
+DOC = visibility.Doc(("N",), "10", (GP,), (CABINET,))
+MASKED = visibility.Doc(("N", "MASQUE_PS"), "10", (GP,), (CABINET,))
+
+
+def _who(
+    ps: str, mt: bool = False, mode: str = "DIRECTE", structure: str = "499999999999999"
+) -> visibility.Who:
+    return visibility.Who(ps, structure, mode, mt)
+
+
+def _refused(call: object, *args: object) -> str:
+    with pytest.raises(ServiceError) as caught:
+        call(*args)  # type: ignore[operator]
+    return caught.value.error.name
+
+
+def test_masked_documents_are_seen_by_their_author_and_the_mt_only() -> None:
+    assert visibility.visible(DOC, _who(OTHER))
+    assert visibility.visible(MASKED, _who(GP))
+    assert visibility.visible(MASKED, _who(OTHER, mt=True))
+    assert not visibility.visible(MASKED, _who(OTHER))
+    assert visibility.visible(MASKED, _who("local-id", mode="INDIRECTE", structure=CABINET))
+    invisible = visibility.Doc(("N", "INVISIBLE_PATIENT"), "10", (GP,), (CABINET,))
+    assert visibility.visible(invisible, _who(OTHER))
+    signature = visibility.Doc(("N", "MASQUE_PS", "INVISIBLE_PATIENT"), visibility.SIGNATURE_CLASS, (GP,), ())
+    assert not visibility.visible(signature, _who(GP, mt=True))
+
+
+def test_availability_transitions() -> None:
+    assert visibility.transition(queries.APPROVED, queries.APPROVED, queries.ARCHIVED) == "archive"
+    assert visibility.transition(queries.ARCHIVED, queries.ARCHIVED, queries.APPROVED) == "unarchive"
+    assert visibility.transition(queries.ARCHIVED, queries.ARCHIVED, queries.DELETED) == "delete"
+    assert visibility.transition(queries.APPROVED, queries.APPROVED, queries.DELETED) == "delete"
+    fn = visibility.transition
+    assert _refused(fn, queries.APPROVED, queries.ARCHIVED, queries.DELETED) == "XDSMetadataUpdateError"
+    assert _refused(fn, queries.DELETED, queries.DELETED, queries.APPROVED) == "XDSMetadataUpdateError"
+
+
+def test_confidentiality_actions() -> None:
+    assert visibility.confidentiality_action(("N",), ("N", "MASQUE_PS")) == "mask"
+    assert visibility.confidentiality_action(("N", "MASQUE_PS"), ("N",)) == "unmask"
+    assert visibility.confidentiality_action(("N", "INVISIBLE_PATIENT"), ("N",)) == "visible_patient"
+    assert (
+        visibility.confidentiality_action(("N",), ("N", "INVISIBLE_REPRESENTANTS_LEGAUX"))
+        == "invisible_patient"
+    )
+    assert _refused(visibility.confidentiality_action, ("N",), ("N",)) == "XDSMetadataUpdateError"
+
+
+def test_only_the_author_or_the_mt_updates() -> None:
+    archive = rights.decide("TD3.3d:archiver", "medecin", "normal")
+    visibility.require_updater(DOC, _who(GP), archive)
+    assert _refused(visibility.require_updater, DOC, _who(OTHER), archive) == "refus_auteur_maj"
+    visibility.require_updater(DOC, _who(OTHER, mt=True), rights.decide("TD3.3d:archiver", "mt", "normal"))
+    # TD3.3c has note (8) even for the MT: own documents only
+    delete_mt = rights.decide("TD3.3c", "mt", "normal")
+    assert _refused(visibility.require_updater, DOC, _who(OTHER, mt=True), delete_mt) == "refus_auteur_maj"
+    patient_doc = visibility.Doc(("N",), "90", ("patient",), ())
+    visibility.require_updater(patient_doc, _who(OTHER, mt=True), delete_mt)
+    assert _refused(visibility.require_updater, patient_doc, _who(GP), archive) == "refus_auteur_maj"
+    indirect = rights.decide("TD3.3c", "indirect", "normal")
+    visibility.require_updater(DOC, _who("x", mode="INDIRECTE", structure=CABINET), indirect)
+    assert (
+        _refused(visibility.require_updater, DOC, _who("x", mode="INDIRECTE"), indirect) == "refus_auteur_maj"
+    )
