@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NoReturn
 
-from mocks.errors import Catalogue, ErrorDef, SoapFault
+from mocks.errors import Catalogue, ErrorDef, RegistryError, SoapFault
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,7 +283,70 @@ WS = [
     ),
 ]
 
-ERRORS = Catalogue([*CXF, *VIHF, *RIGHTS, *HL7, *WS])
+
+def _xds(name: str, code: str, context: str, description: str) -> RegistryError:
+    """An XDS error of the registry (TD3.1 / TD3.3): a Failure answer with a RegistryError whose
+    errorCode is IHE's (ITI TF-3 Table 4.2.4.1-2) and codeContext a French text [inferred]."""
+    return RegistryError(name=name, description=description, error_code=code, context=context)
+
+
+REGISTRY = [
+    _xds(
+        "XDSUnknownStoredQuery",
+        "XDSUnknownStoredQuery",
+        "Requête stockée inconnue : {what}",
+        "TD3.1 : identifiant de requête stockée absent, inconnu ou non proposé par le DMP",
+    ),
+    _xds(
+        "XDSStoredQueryParamNumber",
+        "XDSStoredQueryParamNumber",
+        "Paramètre invalide : {what}",
+        "TD3.1 : paramètre inconnu de la requête ou plusieurs valeurs pour un paramètre simple",
+    ),
+    _xds(
+        "XDSStoredQueryMissingParam",
+        "XDSStoredQueryMissingParam",
+        "Paramètre obligatoire absent : {what}",
+        "TD3.1 : paramètre obligatoire de la requête stockée absent",
+    ),
+    _xds(
+        "xds_registry_error",
+        "XDSRegistryError",
+        "Requête invalide : {what}",
+        "TD3.1 / TD3.3 : valeur illisible (syntaxe des slots, date, statut, returnType)",
+    ),
+    _xds(
+        "XDSPatientIdDoesNotMatch",
+        "XDSPatientIdDoesNotMatch",
+        "L'identifiant patient ne correspond pas à celui du VIHF : {what}",
+        "TD3.1 / TD3.3 : patientId (OID ou INS) différent du resource-id du VIHF",
+    ),
+    _xds(
+        "XDSUnknownPatientId",
+        "XDSUnknownPatientId",
+        "Pas de DMP ouvert pour ce patient : {what}",
+        "TD3.1 / TD3.3 sur un patient sans DMP (ou DMP fermé)",
+    ),
+    _xds(
+        "XDSMetadataUpdateError",
+        "XDSMetadataUpdateError",
+        "Mise à jour impossible : {what}",
+        "TD3.3 : document inconnu, transition de statut interdite, OriginalStatus faux, message incomplet",
+    ),
+    _xds(
+        "XDSMetadataVersionError",
+        "XDSMetadataVersionError",
+        "Version de métadonnées incorrecte : {what}",
+        "TD3.3a/b : PreviousVersion différent de la version courante du document",
+    ),
+    _refusal(
+        "refus_auteur_maj",
+        "Transaction {td} refusée : seul l'auteur du document (ou sa structure) peut le modifier",
+        "TD3.3 par un autre que l'auteur (direct), sa structure (indirect / CPE) ou le MT (document du patient)",
+    ),
+]
+
+ERRORS = Catalogue([*CXF, *VIHF, *RIGHTS, *HL7, *WS, *REGISTRY])
 
 
 class _Blank(dict[str, str]):
