@@ -1,4 +1,4 @@
-"""Step 4: the letter as a CDA R2 N1 — a PDF/A-1b made here (fpdf2, `enforce_compliance`: XMP
+"""Step 4: the letter as a CDA R2 N1 (built by mocks/cda/letter.py, shared with the DMP seeds) — a PDF/A-1b made here (fpdf2, `enforce_compliance`: XMP
 `pdfaid`, sRGB output intent, embedded font, PDF 1.4, no transparency) carrying the patient's INS
 DataMatrix (ANS « INS — Format datamatrix » v2.2: `IS` `01` + 22 zeros, then S1 matricule INS,
 S2 OID, S3 birth first names, S4 birth name, S5 sex, S6 birth date JJ-MM-AAAA, S7 birthplace,
@@ -13,41 +13,18 @@ anything is sent.
 
 from __future__ import annotations
 
-import base64
 import io
-import os
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import zxingcpp
-from lxml import etree
 from PIL import Image
 
 from demo.identity import Patient
 from demo.run import Failed, Run, Skip
-
-HL7 = "urn:hl7-org:v3"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-GS = "\x1d"
-# the DMP test platforms and the CDA engine's default family use INS-NIR de test (.10) in
-# documents, while INSi's test platform answers the production OID (docs/personas.md "OID")
-DOCUMENT_INS_OID = "1.2.250.1.213.1.4.10"
-TYPE = ("11490-0", "Lettre de liaison à la sortie d'un établissement de soins")
-FONTS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/liberation/LiberationSans-Regular.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-)
-
-
-def oid() -> str:
-    """A fresh OID for a document, its set or a submission (2.25 + a UUID, ITU-T X.667)."""
-    return f"2.25.{uuid.uuid4().int}"
+from mocks.cda import letter
+from mocks.cda.letter import DOCUMENT_INS_OID as DOCUMENT_INS_OID
+from mocks.cda.letter import GS, TYPE, datamatrix_payload, datamatrix_png, oid
 
 
 @dataclass
@@ -69,105 +46,19 @@ class Letter:
         return TYPE[1]
 
 
-def datamatrix_payload(p: Patient, oid_: str = DOCUMENT_INS_OID) -> str:
-    """The INS DataMatrix payload: fixed header, then S1..S7 (GS after a short variable field)."""
-    day = f"{p.naissance[8:10]}-{p.naissance[5:7]}-{p.naissance[0:4]}"
-    fields = [
-        f"S1{p.ins}",
-        f"S2{oid_}" + (GS if len(oid_) < 20 else ""),
-        f"S3{p.prenoms}" + GS,
-        f"S4{p.nom}" + GS,
-        f"S5{p.sexe}",
-        f"S6{day}",
-    ]
-    if p.lieu:
-        fields.append(f"S7{p.lieu}")
-    return "IS01" + "0" * 22 + "".join(fields)
-
-
-def datamatrix_png(payload: str) -> bytes:
-    symbol = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.DataMatrix)
-    image = Image.fromarray(zxingcpp.write_barcode_to_image(symbol, scale=6)).convert("RGB")
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
 def font() -> str:
-    for path in (os.environ.get("SEGUR_DEMO_FONT", ""), *FONTS):
-        if path and Path(path).is_file():
-            return path
-    raise Skip(
-        "aucune police TrueType trouvée pour le PDF/A (installez fonts-dejavu-core ou définissez SEGUR_DEMO_FONT)"
-    )
+    try:
+        return letter.font()
+    except letter.NoFont as exc:
+        raise Skip(str(exc)) from None
 
 
 def pdf_a(
     run: Run, patient: Patient, recipients: list[tuple[str, str, str]], version: int, body: str
 ) -> bytes:
     """The letter as PDF/A-1b, the INS DataMatrix next to the patient's identity."""
-    from fpdf import FPDF  # here: ~1 s of import that `segur-sandbox up` (which builds this CLI) skips
-
-    pdf = FPDF(enforce_compliance="PDFA_1B")
-    pdf.set_title(TYPE[1])
-    pdf.set_author(f"Dr {run.cast.professional}")
-    pdf.set_creator("segur-sandbox demo")
-    pdf.add_font("Sans", fname=font())
-    pdf.add_page()
-    pdf.set_font("Sans", size=15)
-    pdf.cell(0, 10, TYPE[1], new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Sans", size=10)
-    pdf.cell(
-        0,
-        6,
-        "CENTRE DE SANTE DES LILAS — Dr Camille LEMAIRE, médecine générale",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.cell(0, 6, f"Version {version} — {datetime.now(UTC):%d/%m/%Y}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    top = pdf.get_y()
-    pdf.multi_cell(
-        120,
-        6,
-        (
-            f"Patient : {patient.nom} {patient.prenoms}\nNé(e) le {patient.naissance[8:10]}/{patient.naissance[5:7]}/"
-            f"{patient.naissance[:4]} ({patient.sexe}), lieu de naissance {patient.lieu}\n"
-            f"INS : {patient.matricule} {patient.cle} (identité qualifiée)"
-        ),
-    )
-    png = datamatrix_png(datamatrix_payload(patient))
-    pdf.image(io.BytesIO(png), x=150, y=top, w=30, h=30)
-    pdf.set_xy(145, top + 31)
-    pdf.set_font("Sans", size=7)
-    pdf.cell(40, 4, "INS à scanner", align="C")
-    pdf.set_xy(pdf.l_margin, top + 40)
-    pdf.set_font("Sans", size=10)
-    for idnat, name, mailbox in recipients:
-        pdf.cell(0, 6, f"Destinataire : {name} ({idnat}) — {mailbox}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.multi_cell(0, 6, body)
-    pdf.ln(6)
-    pdf.set_font("Sans", size=8)
-    pdf.multi_cell(
-        0, 4, "Document de démonstration du bac à sable Ségur : personnes fictives, aucune donnée réelle."
-    )
-    return bytes(pdf.output())
-
-
-def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{HL7}}}{tag}", **attrs)
-    el.text = text
-    return el
-
-
-def _person_name(parent: etree._Element, given: str, family: str, prefix: str = "MME") -> None:
-    """prefix: the civilité (JDV_J245), suffix: the civilité d'exercice (DR), as the ANS examples."""
-    name = _el(parent, "name")
-    _el(name, "prefix", prefix)
-    _el(name, "given", given)
-    _el(name, "family", family)
-    _el(name, "suffix", "DR")
+    font()
+    return letter.pdf_a(run.cast, patient, recipients, version, body, datetime.now(UTC))
 
 
 def cda_n1(
@@ -182,113 +73,9 @@ def cda_n1(
     replaces: str | None,
 ) -> bytes:
     """The CDA R2 N1 header (Structuration minimale) around the PDF."""
-    cast = run.cast
-    when = created.strftime("%Y%m%d%H%M%S+0000")
-    doc = etree.Element(f"{{{HL7}}}ClinicalDocument", nsmap={None: HL7, "xsi": XSI})
-    _el(doc, "realmCode", code="FR")
-    _el(doc, "typeId", root="2.16.840.1.113883.1.3", extension="POCD_HD000040")
-    for root in ("2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.2.20"):
-        _el(doc, "templateId", root=root)
-    _el(doc, "id", root=unique_id)
-    _el(
-        doc,
-        "code",
-        code=TYPE[0],
-        displayName=TYPE[1],
-        codeSystem="2.16.840.1.113883.6.1",
-        codeSystemName="LOINC",
+    return letter.cda_n1(
+        run.cast, letter_pdf, patient, recipients, unique_id, set_id, version, created, replaces
     )
-    _el(doc, "title", TYPE[1])
-    _el(doc, "effectiveTime", value=when)
-    _el(doc, "confidentialityCode", code="N", displayName="Normal", codeSystem="2.16.840.1.113883.5.25")
-    _el(doc, "languageCode", code="fr-FR")
-    _el(doc, "setId", root=set_id)
-    _el(doc, "versionNumber", value=str(version))
-    role = _el(_el(doc, "recordTarget"), "patientRole")
-    _el(role, "id", root=DOCUMENT_INS_OID, extension=patient.ins)
-    _el(role, "addr", nullFlavor="NASK")
-    _el(role, "telecom", nullFlavor="NASK")
-    person = _el(role, "patient", classCode="PSN")
-    name = _el(person, "name")
-    _el(name, "family", patient.nom, qualifier="BR")
-    _el(name, "given", patient.prenoms)
-    _el(name, "given", patient.first_name, qualifier="BR")
-    _el(
-        person,
-        "administrativeGenderCode",
-        code=patient.sexe,
-        displayName={"F": "Féminin", "M": "Masculin"}.get(patient.sexe, "Inconnu"),
-        codeSystem="2.16.840.1.113883.5.1",
-    )
-    _el(person, "birthTime", value=patient.naissance.replace("-", ""))
-    _el(_el(_el(_el(person, "birthplace"), "place"), "addr"), "county", patient.lieu)
-    author = _el(doc, "author")
-    _el(author, "time", value=when)
-    assigned = _el(author, "assignedAuthor")
-    _el(assigned, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
-    _el(
-        assigned,
-        "code",
-        code=f"G15_{cast.profession}/{cast.specialty}",
-        displayName="Médecin - Médecine Générale (SM)",
-        codeSystem="1.2.250.1.213.1.1.4.5",
-    )
-    _person_name(_el(assigned, "assignedPerson"), "Camille", "LEMAIRE")
-    org = _el(assigned, "representedOrganization")
-    _el(org, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
-    _el(org, "name", "CENTRE DE SANTE DES LILAS")
-    custodian = _el(_el(_el(doc, "custodian"), "assignedCustodian"), "representedCustodianOrganization")
-    _el(custodian, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
-    _el(custodian, "name", "CENTRE DE SANTE DES LILAS")
-    for idnat, who, _mailbox in recipients:
-        recipient = _el(_el(doc, "informationRecipient"), "intendedRecipient")
-        _el(recipient, "id", root="1.2.250.1.71.4.2.1", extension=idnat)
-        _el(recipient, "telecom", value=f"mailto:{_mailbox}", use="WP")
-        given, _, family = who.partition(" ")
-        _person_name(_el(recipient, "informationRecipient"), given, family)
-    legal = _el(doc, "legalAuthenticator")
-    _el(legal, "time", value=when)
-    _el(legal, "signatureCode", code="S")
-    entity = _el(legal, "assignedEntity")
-    _el(entity, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
-    _person_name(_el(entity, "assignedPerson"), "Camille", "LEMAIRE")
-    event = _el(_el(doc, "documentationOf"), "serviceEvent")
-    _el(
-        event,
-        "code",
-        code=TYPE[0],
-        displayName=TYPE[1],
-        codeSystem="2.16.840.1.113883.6.1",
-        codeSystemName="LOINC",
-    )
-    span = _el(event, "effectiveTime")
-    _el(span, "low", value=when)
-    _el(span, "high", value=when)
-    performer = _el(_el(event, "performer", typeCode="PRF"), "assignedEntity")
-    _el(performer, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
-    porg = _el(performer, "representedOrganization")
-    _el(porg, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
-    _el(porg, "name", "CENTRE DE SANTE DES LILAS")
-    _el(
-        porg,
-        "standardIndustryClassCode",
-        code="AMBULATOIRE",
-        displayName="Ambulatoire",
-        codeSystem="1.2.250.1.213.1.1.4.9",
-        codeSystemName="practiceSettingCode",
-    )
-    if replaces:  # CDA order: documentationOf, relatedDocument, componentOf
-        related = _el(doc, "relatedDocument", typeCode="RPLC")
-        _el(_el(related, "parentDocument"), "id", root=replaces)
-    encounter = _el(_el(doc, "componentOf"), "encompassingEncounter")
-    _el(_el(encounter, "effectiveTime"), "low", value=when)
-    facility = _el(_el(encounter, "location"), "healthCareFacility")
-    _el(facility, "code", code=cast.secteur, displayName="Centre de santé", codeSystem="1.2.250.1.71.4.2.4")
-    body = _el(_el(doc, "component"), "nonXMLBody")
-    _el(
-        body, "text", base64.b64encode(letter_pdf).decode(), mediaType="application/pdf", representation="B64"
-    )
-    return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
 
 
 def make_letter(
