@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dmp import flow, state
+from dmp import documents, flow, state
 from dmp.checks import RULES
 from dmp.endpoints import endpoints
 from dmp.errors import ERRORS
@@ -81,7 +81,7 @@ class Dmp(Service):
         self.sessions: weakref.WeakSet[Any] = weakref.WeakSet()  # TLS connections seen (TD0.1)
 
     def migrations(self) -> Sequence[Migration]:
-        return state.MIGRATIONS
+        return [*state.MIGRATIONS, *documents.MIGRATIONS]
 
     def start(self) -> None:
         if self.sandbox.config["dmp_ins_oid_family"] not in flow.INS_OIDS:
