@@ -53,31 +53,6 @@ def font() -> str:
         raise Skip(str(exc)) from None
 
 
-def pdf_a(
-    run: Run, patient: Patient, recipients: list[tuple[str, str, str]], version: int, body: str
-) -> bytes:
-    """The letter as PDF/A-1b, the INS DataMatrix next to the patient's identity."""
-    font()
-    return letter.pdf_a(run.cast, patient, recipients, version, body, datetime.now(UTC))
-
-
-def cda_n1(
-    run: Run,
-    letter_pdf: bytes,
-    patient: Patient,
-    recipients: list[tuple[str, str, str]],
-    unique_id: str,
-    set_id: str,
-    version: int,
-    created: datetime,
-    replaces: str | None,
-) -> bytes:
-    """The CDA R2 N1 header (Structuration minimale) around the PDF."""
-    return letter.cda_n1(
-        run.cast, letter_pdf, patient, recipients, unique_id, set_id, version, created, replaces
-    )
-
-
 def make_letter(
     run: Run,
     patient: Patient,
@@ -93,11 +68,12 @@ def make_letter(
     )
     if previous:
         text = "Annule et remplace la version précédente.\n\n" + text
-    pdf = pdf_a(run, patient, recipients, version, text)
+    font()  # no TrueType font: the step is skipped, saying why
+    pdf = letter.pdf_a(run.cast, patient, recipients, version, text, datetime.now(UTC))
     unique_id, set_id = oid(), previous.set_id if previous else oid()
     created = datetime.now(UTC).replace(microsecond=0)
-    cda = cda_n1(
-        run,
+    cda = letter.cda_n1(
+        run.cast,
         pdf,
         patient,
         recipients,
