@@ -320,6 +320,9 @@ def check(catalogue: Catalogue) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("links", i, "kind"), f"unknown evidence kind {link.kind!r}"))
     for i, rejected in enumerate(model.balance.rejected):
         problems += _check_service(rejected.service, rejected.provisional, ("balance", "rejected", i))
+        problem = conditions.check_spec({"operation": rejected.operation})
+        if problem:  # a condition as the operation ({startswith: ..}): its operators, at load
+            problems.append((("balance", "rejected", i, "operation"), problem))
     return problems
 
 

@@ -103,8 +103,24 @@ def test_unknown_rule_type_fails_with_its_line(tmp_path: Path) -> None:
             "unknown operator 'has'",
         ),
         ("  - id: ePresc.02", "  - id: ePresc.01", "id: ePresc.01\n", "declared twice"),
+        (
+            'operation: {startswith: "SMTP submit"}',
+            'operation: {begins: "SMTP submit"}',
+            'operation: {begins: "SMTP submit"}',
+            "unknown operator 'begins'",
+        ),
     ],
-    ids=["field", "kind", "finding-rule", "family", "automation", "key", "operator", "duplicate"],
+    ids=[
+        "field",
+        "kind",
+        "finding-rule",
+        "family",
+        "automation",
+        "key",
+        "operator",
+        "duplicate",
+        "balance-operator",
+    ],
 )
 def test_mistakes_fail_with_file_line_and_reason(
     tmp_path: Path, old: str, new: str, marker: str, message: str
