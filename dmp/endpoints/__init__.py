@@ -5,8 +5,8 @@
     patientsSpecific  PatientsSpecific.wsdl              TD0.4 (TD1.5a/b/d retired in v2.01.04)
     habilitations     Habilitations.wsdl                 TD0.3, TD1.6
     patientCertif     patientCertif.wsdl                 TD0.0, retired
-    registry          XDS.b_DocumentRegistry.wsdl        part 2: "not yet"
-    repository        XDS.b_DocumentRepository.wsdl      part 2: "not yet"
+    registry          XDS.b_DocumentRegistry.wsdl        TD3.1, TD3.3 (part 2)
+    repository        XDS.b_DocumentRepository.wsdl      TD2.1, TD2.2, TD3.2 (part 2)
 
 An `Endpoint` maps the Clark name of a body element to an `Operation` (the accepted request
 actions, the answer's WS-Addressing action, the `ns1` namespace of the answer's envelope).
@@ -40,15 +40,28 @@ class Endpoint:
     name: str  # the path suffix
     operations: dict[str, Operation]  # Clark name of the body element -> operation
     retired: dict[str, str] = field(default_factory=dict)  # Clark name -> TD label (journal)
-    catch_all: Operation | None = None  # answers any body (registry / repository for now)
+    catch_all: Operation | None = None  # answers any body (a service not emulated yet)
 
     def operation(self, payload: etree._Element) -> Operation | None:
         q = etree.QName(payload)
         return self.operations.get(f"{{{q.namespace}}}{q.localname}") or self.catch_all
 
 
+def not_yet(service: str, tds: dict[str, str]) -> Operation:
+    """An operation answering any body of `service` with `DMPServiceUnavailable`, journaled under
+    the TD its request action names (`tds`: action -> TD)."""
+    from dmp import errors
+
+    def handler(ctx: Context) -> Reply:
+        action = (ctx.req.action.value or "").strip()
+        ctx.ex.operation = tds.get(action, service)
+        errors.fail("not_yet", "not yet", service=service)
+
+    return Operation(service, tuple(tds), "", "urn:ihe:iti:xds-b:2007", handler)
+
+
 def endpoints() -> dict[str, Endpoint]:
-    from dmp.endpoints import habilitations, patients, pdq, retired, specific, xds
+    from dmp.endpoints import habilitations, patients, pdq, registry, repository, retired, specific
 
     found = [
         patients.ENDPOINT,
@@ -56,6 +69,7 @@ def endpoints() -> dict[str, Endpoint]:
         specific.ENDPOINT,
         habilitations.ENDPOINT,
         retired.ENDPOINT,
-        *xds.ENDPOINTS,
+        registry.ENDPOINT,
+        repository.ENDPOINT,
     ]
     return {e.name: e for e in found}
