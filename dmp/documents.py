@@ -25,10 +25,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dmp.metadata import Author, Code
 from mocks.store import Store
+
+if TYPE_CHECKING:
+    from mocks.pki.xades import XadesVerdict
 
 Status = Literal["Approved", "Archived", "Deprecated", "Deleted"]
 STATUSES: tuple[Status, ...] = ("Approved", "Archived", "Deprecated", "Deleted")
@@ -321,6 +324,20 @@ def visibility_of(confidentiality: Iterable[Code]) -> dict[str, bool]:
         "masked_ps": "MASQUE_PS" in codes,
         "invisible_patient": "INVISIBLE_PATIENT" in codes,
         "invisible_representants": "INVISIBLE_REPRESENTANTS_LEGAUX" in codes,
+    }
+
+
+def xades_record(verdict: XadesVerdict) -> dict[str, Any]:
+    """The stored form of the lot's XAdES verdict (`Document.xades`), for the API and the console."""
+    signer = verdict.signer
+    return {
+        "valid": verdict.valid,
+        "failures": [{"reason": f.reason, "message": f.message} for f in verdict.failures],
+        "signer": {"subject": signer.subject, "kind": signer.kind, "persona": signer.persona,
+                   "status": signer.status, "serial": signer.serial} if signer else None,  # fmt: skip
+        "signing_time": verdict.signing_time_text or "",
+        "signature_method": verdict.signature_method,
+        "references": [{"unique_id": r.unique_id, "status": r.status} for r in verdict.references],
     }
 
 

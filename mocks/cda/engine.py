@@ -220,7 +220,8 @@ class CdaEngine:
         family = ctx.ins_family or self.family
         evidence = self.sandbox.evidence
         # INSi records the 13-character matricule; a CDA carries the 15-character INS (+ key)
-        own = check(parsed, ctx, family, lambda ins: evidence.exists(ctx.tenant, "ins.qualified", ins)
+        own = check(parsed, ctx, family, lambda ins: ctx.ins_qualified
+                    or evidence.exists(ctx.tenant, "ins.qualified", ins)
                     or (len(ins) == 15 and evidence.exists(ctx.tenant, "ins.qualified", ins[:13])))  # fmt: skip
         dispatch = choose(parsed.doc)
         volet = ctx.volet or dispatch.volet

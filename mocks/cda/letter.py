@@ -3,7 +3,10 @@ DMP's seeded documents (dmp/seed.py): a PDF/A-1b made with fpdf2 (`enforce_compl
 the patient's INS DataMatrix (ANS « INS — Format datamatrix » v2.2, research insi.md §2.8), and
 the CDA header per the Structuration minimale (research cda-segur.md §A.1) with the PDF in
 `nonXMLBody` (B64). The author is anything with the demo cast's fields (`Author`), the patient
-anything with a qualified identity's fields (`LetterPatient`).
+anything with a qualified identity's fields (`LetterPatient`). The author's name, organisation,
+document type and practice setting default to the demo cast's; the seed gives the population's.
+The PDF's dates are `when`, so that the same inputs give the same bytes (the seed is
+deterministic).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import io
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +44,22 @@ class Author(Protocol):
 
     @property
     def profession(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who the letter shows as author and where it was written (default: the demo cast's)."""
+
+    given: str = "Camille"
+    family: str = "LEMAIRE"
+    civilite: str = "MME"  # JDV_J245 prefix
+    organisation: str = "CENTRE DE SANTE DES LILAS"
+    specialty_label: str = "Médecin - Médecine Générale (SM)"
+    facility_label: str = "Centre de santé"
+    practice_setting: tuple[str, str] = ("AMBULATOIRE", "Ambulatoire")
+
+
+DEMO_SIGNER = Signer()
 
 
 class LetterPatient(Protocol):
@@ -133,23 +153,27 @@ def pdf_a(
     version: int,
     body: str,
     when: datetime,
+    *,
+    signer: Signer = DEMO_SIGNER,
+    kind: tuple[str, str] = TYPE,
 ) -> bytes:
     """The letter as PDF/A-1b, the INS DataMatrix next to the patient's identity."""
     from fpdf import FPDF  # here: ~1 s of import that `segur-sandbox up` (which builds the demo CLI) skips
 
     pdf = FPDF(enforce_compliance="PDFA_1B")
-    pdf.set_title(TYPE[1])
+    pdf.set_creation_date(when)  # not "now": same inputs, same bytes
+    pdf.set_title(kind[1])
     pdf.set_author(f"Dr {author.professional}")
     pdf.set_creator("segur-sandbox demo")
     pdf.add_font("Sans", fname=font())
     pdf.add_page()
     pdf.set_font("Sans", size=15)
-    pdf.cell(0, 10, TYPE[1], new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, kind[1], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Sans", size=10)
     pdf.cell(
         0,
         6,
-        "CENTRE DE SANTE DES LILAS — Dr Camille LEMAIRE, médecine générale",
+        f"{signer.organisation} — Dr {signer.given} {signer.family}, {signer.specialty_label}",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -209,6 +233,10 @@ def cda_n1(
     version: int,
     created: datetime,
     replaces: str | None,
+    *,
+    signer: Signer = DEMO_SIGNER,
+    kind: tuple[str, str] = TYPE,
+    confidentiality: tuple[str, str] = ("N", "Normal"),
 ) -> bytes:
     """The CDA R2 N1 header (Structuration minimale) around the PDF."""
     when = created.strftime("%Y%m%d%H%M%S+0000")
@@ -221,14 +249,20 @@ def cda_n1(
     _el(
         doc,
         "code",
-        code=TYPE[0],
-        displayName=TYPE[1],
+        code=kind[0],
+        displayName=kind[1],
         codeSystem="2.16.840.1.113883.6.1",
         codeSystemName="LOINC",
     )
-    _el(doc, "title", TYPE[1])
+    _el(doc, "title", kind[1])
     _el(doc, "effectiveTime", value=when)
-    _el(doc, "confidentialityCode", code="N", displayName="Normal", codeSystem="2.16.840.1.113883.5.25")
+    _el(
+        doc,
+        "confidentialityCode",
+        code=confidentiality[0],
+        displayName=confidentiality[1],
+        codeSystem="2.16.840.1.113883.5.25",
+    )
     _el(doc, "languageCode", code="fr-FR")
     _el(doc, "setId", root=set_id)
     _el(doc, "versionNumber", value=str(version))
@@ -258,16 +292,16 @@ def cda_n1(
         assigned,
         "code",
         code=f"G15_{cast.profession}/{cast.specialty}",
-        displayName="Médecin - Médecine Générale (SM)",
+        displayName=signer.specialty_label,
         codeSystem="1.2.250.1.213.1.1.4.5",
     )
-    _person_name(_el(assigned, "assignedPerson"), "Camille", "LEMAIRE")
+    _person_name(_el(assigned, "assignedPerson"), signer.given, signer.family, signer.civilite)
     org = _el(assigned, "representedOrganization")
     _el(org, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
-    _el(org, "name", "CENTRE DE SANTE DES LILAS")
+    _el(org, "name", signer.organisation)
     custodian = _el(_el(_el(doc, "custodian"), "assignedCustodian"), "representedCustodianOrganization")
     _el(custodian, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
-    _el(custodian, "name", "CENTRE DE SANTE DES LILAS")
+    _el(custodian, "name", signer.organisation)
     for idnat, who, _mailbox in recipients:
         recipient = _el(_el(doc, "informationRecipient"), "intendedRecipient")
         _el(recipient, "id", root="1.2.250.1.71.4.2.1", extension=idnat)
@@ -279,13 +313,13 @@ def cda_n1(
     _el(legal, "signatureCode", code="S")
     entity = _el(legal, "assignedEntity")
     _el(entity, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
-    _person_name(_el(entity, "assignedPerson"), "Camille", "LEMAIRE")
+    _person_name(_el(entity, "assignedPerson"), signer.given, signer.family, signer.civilite)
     event = _el(_el(doc, "documentationOf"), "serviceEvent")
     _el(
         event,
         "code",
-        code=TYPE[0],
-        displayName=TYPE[1],
+        code=kind[0],
+        displayName=kind[1],
         codeSystem="2.16.840.1.113883.6.1",
         codeSystemName="LOINC",
     )
@@ -296,12 +330,12 @@ def cda_n1(
     _el(performer, "id", root="1.2.250.1.71.4.2.1", extension=cast.professional)
     porg = _el(performer, "representedOrganization")
     _el(porg, "id", root="1.2.250.1.71.4.2.2", extension=cast.structure)
-    _el(porg, "name", "CENTRE DE SANTE DES LILAS")
+    _el(porg, "name", signer.organisation)
     _el(
         porg,
         "standardIndustryClassCode",
-        code="AMBULATOIRE",
-        displayName="Ambulatoire",
+        code=signer.practice_setting[0],
+        displayName=signer.practice_setting[1],
         codeSystem="1.2.250.1.213.1.1.4.9",
         codeSystemName="practiceSettingCode",
     )
@@ -311,7 +345,9 @@ def cda_n1(
     encounter = _el(_el(doc, "componentOf"), "encompassingEncounter")
     _el(_el(encounter, "effectiveTime"), "low", value=when)
     facility = _el(_el(encounter, "location"), "healthCareFacility")
-    _el(facility, "code", code=cast.secteur, displayName="Centre de santé", codeSystem="1.2.250.1.71.4.2.4")
+    _el(
+        facility, "code", code=cast.secteur, displayName=signer.facility_label, codeSystem="1.2.250.1.71.4.2.4"
+    )
     body = _el(_el(doc, "component"), "nonXMLBody")
     _el(
         body, "text", base64.b64encode(letter_pdf).decode(), mediaType="application/pdf", representation="B64"

@@ -64,6 +64,8 @@ class Context:
     recipients   identifiers of the actual recipients (MSSanté addresses, RPPS idNat)
     volet        force the volet schematron (a name of mocks.cda.profiles.TEMPLATES' values)
     name         file name, for the report
+    ins_qualified  the sender vouches that the INS was qualified elsewhere (the DMP's seeded
+                 documents, fed by another LGC): no CDA-INS-NOT-QUALIFIED from this tenant's INSi
     """
 
     tenant: str = "default"
@@ -74,6 +76,7 @@ class Context:
     recipients: Sequence[str] | None = None
     volet: str | None = None
     name: str = ""
+    ins_qualified: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
