@@ -10,9 +10,17 @@
                                 "authorizations": {"PS:<idNat>": "VALIDE"|"EXPIRE"},
                                 "representative": {"nom", "prenom", "lien"} | null}
     DELETE /patients/<ins>      back to the population
+    GET    /documents           the patients having documents in the tenant
+    GET    /documents?ins=      a patient's documents (latest version of each, every status): ids,
+                                status, visibility, author, XAdES verdict, CDA findings, links
+    GET    /documents/<uniqueId>            one document, every metadata version, associations
+    GET    /documents/<uniqueId>/content    its bytes (mimeType as fed)
+    GET    /documents/<uniqueId>/render     an N1's PDF, an N3 as HTML (mocks.cda)
+
+The documents routes first make the tenant's seeded documents (dmp.seed) if it has none.
 
 The tenant is `?tenant=`, else the X-Sandbox-Tenant header, else `default`. Errors are
-`{"error": "..."}` (400 bad input, 404 unknown tenant).
+`{"error": "..."}` (400 bad input, 404 unknown tenant or document).
 """
 
 from __future__ import annotations
@@ -22,9 +30,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from dmp import flow, rights
+from dmp import flow, rights, seed
+from dmp.documents import Document, Documents
 from dmp.endpoints import endpoints
+from dmp.metadata import VISIBILITY_SCHEME
 from dmp.state import Authorization, Representative, States
+from mocks.cda.parse import ParseError
+from mocks.cda.render import CSP
 from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
 from mocks.tenants import DEFAULT, HEADER, UnknownTenant
 
@@ -144,3 +156,167 @@ def delete_patient(ins: str) -> Response:
     sb, t = sandbox(), tenant()
     States(sb).reset(t, _ins(ins))
     return json_response(States(sb).get(t, ins, sb.now(t).date()).as_dict())
+
+
+# -- documents (the registry and repository's store, seeded on first use) ---------------------------
+INS_PARAM = Param("ins", "the patient's INS (15 characters); none: the patients having documents")
+
+
+def _documents() -> tuple[Sandbox, str, Documents]:
+    sb, t = sandbox(), tenant()
+    seed.ensure(sb, t)
+    return sb, t, Documents(sb.store)
+
+
+def _links(t: str, d: Document) -> dict[str, str]:
+    q = f"?tenant={t}"
+    out = {
+        "self": f"{PREFIX}/documents/{d.unique_id}{q}",
+        "content": f"{PREFIX}/documents/{d.unique_id}/content{q}",
+        "render": f"{PREFIX}/documents/{d.unique_id}/render{q}",
+    }
+    if d.cda_report_id:
+        out["cda_report"] = f"/_sandbox/cda/reports/{d.cda_report_id}"
+        out["cda_report_html"] = f"/_sandbox/cda/reports/{d.cda_report_id}?format=html"
+    return out
+
+
+def _author(d: Document) -> dict[str, Any] | None:
+    if not d.authors:
+        return None
+    a = d.authors[0]
+    parts = a.person.split("^")
+    name = " ".join(p for p in (parts[2] if len(parts) > 2 else "", parts[1] if len(parts) > 1 else "") if p)
+    institution = a.institutions[0].split("^", 1)[0] if a.institutions else ""
+    return {"id": a.person_id, "name": name, "structure": a.structure_ids[0] if a.structure_ids else "",
+            "institution": institution, "xcn": a.person, "specialties": list(a.specialties)}  # fmt: skip
+
+
+def _code(c: Any) -> dict[str, str] | None:
+    return {"code": c.code, "scheme": c.scheme, "label": c.label} if c else None
+
+
+def _summary(t: str, d: Document, signature: Document | None) -> dict[str, Any]:
+    errors = sum(1 for f in d.cda_findings if f.get("severity") in ("error", "fatal"))
+    return {
+        "uniqueId": d.unique_id,
+        "entryUUID": d.entry_uuid,
+        "lid": d.lid,
+        "version": d.version,
+        "status": d.status,
+        "visibility": [c.code for c in d.confidentiality if c.scheme == VISIBILITY_SCHEME],
+        "confidentiality": [c.code for c in d.confidentiality if c.scheme != VISIBILITY_SCHEME],
+        "title": d.title,
+        "type": _code(d.type_code),
+        "class": _code(d.class_code),
+        "format": _code(d.format_code),
+        "mimeType": d.mime_type,
+        "size": d.size,
+        "author": _author(d),
+        "creationTime": d.creation_time,
+        "submittedAt": d.submitted_at,
+        "replaces": d.replaces,
+        "seeded": d.via_seed,
+        "signature": {**d.xades, "uniqueId": signature.unique_id if signature else ""},
+        "findings": {"count": len(d.cda_findings), "errors": errors},
+        "cda_report_id": d.cda_report_id,
+        "links": _links(t, d),
+    }
+
+
+def _signatures(docs: Documents, t: str, ins: str) -> dict[str, Document]:
+    """The lot's XAdES entry of each submission set."""
+    return {s.submission_set: s for s in docs.by_patient(t, ins, kinds=("signature",))}
+
+
+@route(
+    "GET", "/documents", "The documents of a patient (or the patients having documents)", [TENANT, INS_PARAM]
+)
+def list_documents() -> Response:
+    sb, t, docs = _documents()
+    ins = request.args.get("ins", "")
+    if not ins:
+        patients = []
+        for found in docs.patients(t):
+            state = States(sb).get(t, found, sb.now(t).date())
+            count = len(docs.by_patient(t, found))
+            patients.append({"ins": found, "nom": state.nom, "prenom": state.prenom, "documents": count,
+                             "link": f"{PREFIX}/documents?ins={found}&tenant={t}"})  # fmt: skip
+        return json_response({"tenant": t, "patients": patients})
+    _ins(ins)
+    signatures = _signatures(docs, t, ins)
+    rows = [_summary(t, d, signatures.get(d.submission_set)) for d in docs.by_patient(t, ins)]
+    replaced = {r["replaces"]: r["uniqueId"] for r in rows if r["replaces"]}
+    for r in rows:
+        r["replacedBy"] = replaced.get(r["uniqueId"], "")
+    return json_response({"tenant": t, "ins": ins[:15], "documents": rows})
+
+
+def _one(docs: Documents, t: str, unique_id: str) -> Document:
+    found = docs.get(t, unique_id=unique_id)
+    if found is None:
+        raise ApiError(404, f"unknown document in tenant {t}: uniqueId {unique_id}", unique_id=unique_id)
+    return found
+
+
+@route("GET", "/documents/{unique_id}", "One document: its summary, every metadata version, its links")
+def get_document(unique_id: str) -> Response:
+    _sb, t, docs = _documents()
+    d = _one(docs, t, unique_id)
+    signature = _signatures(docs, t, d.ins).get(d.submission_set)
+    versions = [
+        {"entryUUID": v.entry_uuid, "version": v.version, "status": v.status, "submittedAt": v.submitted_at,
+         "visibility": [c.code for c in v.confidentiality if c.scheme == VISIBILITY_SCHEME],
+         "confidentiality": [_code(c) for c in v.confidentiality], "metadata_xml": v.metadata_xml}
+        for v in docs.versions(t, d.lid)
+    ]  # fmt: skip
+    links = [
+        {"entryUUID": a.entry_uuid, "type": a.type, "source": a.source, "target": a.target, "slots": a.slots}
+        for v in versions
+        for a in docs.associations(t, either=str(v["entryUUID"]))
+    ]
+    out = {
+        **_summary(t, d, signature),
+        "ins": d.ins,
+        "patientId": d.patient_id,
+        "hash": d.hash,
+        "practiceSetting": _code(d.practice_setting_code),
+        "healthcareFacilityType": _code(d.hcf_type_code),
+        "serviceStartTime": d.service_start_time,
+        "serviceStopTime": d.service_stop_time,
+        "legalAuthenticator": d.legal_authenticator,
+        "caller": d.caller,
+        "submissionSet": d.submission_set,
+        "cda_findings": d.cda_findings,
+        "versions": versions,
+        "associations": links,
+    }
+    return json_response(out)
+
+
+@route("GET", "/documents/{unique_id}/content", "The document's bytes as fed (its mimeType)")
+def document_content(unique_id: str) -> Response:
+    _sb, t, docs = _documents()
+    d = _one(docs, t, unique_id)
+    body = docs.content(t, unique_id)
+    if body is None:
+        raise ApiError(404, f"no bytes stored for uniqueId {unique_id}", unique_id=unique_id)
+    return Response(body, 200, mimetype=d.mime_type or "application/octet-stream")
+
+
+@route("GET", "/documents/{unique_id}/render", "The document for reading: an N1's PDF, an N3 as HTML")
+def document_render(unique_id: str) -> Response:
+    sb, t, docs = _documents()
+    _one(docs, t, unique_id)
+    body = docs.content(t, unique_id) or b""
+    try:
+        try:
+            content, media = sb.cda.extract_pdf(body)
+            return Response(content, 200, mimetype=media)
+        except ValueError as exc:
+            if "N3" not in str(exc):
+                raise
+        html = sb.cda.render_html(body)
+    except (ParseError, ValueError) as exc:
+        raise ApiError(400, f"not a readable CDA: {exc}", unique_id=unique_id) from None
+    return Response(html, 200, mimetype="text/html", headers={"Content-Security-Policy": CSP})

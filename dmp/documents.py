@@ -333,8 +333,15 @@ def xades_record(verdict: XadesVerdict) -> dict[str, Any]:
     return {
         "valid": verdict.valid,
         "failures": [{"reason": f.reason, "message": f.message} for f in verdict.failures],
-        "signer": {"subject": signer.subject, "kind": signer.kind, "persona": signer.persona,
-                   "status": signer.status, "serial": signer.serial} if signer else None,  # fmt: skip
+        "signer": {
+            "subject": signer.subject,
+            "kind": signer.kind,
+            "persona": signer.persona,
+            "status": signer.status,
+            "serial": signer.serial,
+        }
+        if signer
+        else None,  # fmt: skip
         "signing_time": verdict.signing_time_text or "",
         "signature_method": verdict.signature_method,
         "references": [{"unique_id": r.unique_id, "status": r.status} for r in verdict.references],

@@ -48,7 +48,11 @@ PATIENTS = 4
 SOURCE_ID = "1.2.250.1.999.1.1.7898"  # the test sourceId root of the official examples [seen]
 PS_OID, STRUCT_OID = "1.2.250.1.71.4.2.1", "1.2.250.1.71.4.2.2"
 TRE_A03, LOINC, CONF, FORMATS = "1.2.250.1.213.1.1.4.1", "2.16.840.1.113883.6.1", "2.16.840.1.113883.5.25", "1.3.6.1.4.1.19376.1.2.3"  # fmt: skip
-HCF_SCHEME, PRACTICE_SCHEME, CONTENT_SCHEME = "1.2.250.1.71.4.2.4", "1.2.250.1.213.1.1.4.9", "1.2.250.1.213.2.2"
+HCF_SCHEME, PRACTICE_SCHEME, CONTENT_SCHEME = (
+    "1.2.250.1.71.4.2.4",
+    "1.2.250.1.213.1.1.4.9",
+    "1.2.250.1.213.2.2",
+)
 SPECIALTY_SCHEME = "1.2.250.1.213.1.1.4.5"
 PDF_FORMAT = M.Code("urn:ihe:iti:xds-sd:pdf:2008", FORMATS, "Document à corps non structuré en Pdf/A-1")
 MASKED = M.Code(M.MASQUE_PS, M.VISIBILITY_SCHEME, "Masqué aux professionnels de santé")
@@ -218,7 +222,10 @@ def plan(sandbox: Sandbox) -> list[Planned]:
     adults = [
         p
         for p in pop.patients()
-        if not p.persona and p.dmp == "open" and p.kind == "NIR" and p.date_naissance[:4] < str(reference.year - 18)
+        if not p.persona
+        and p.dmp == "open"
+        and p.kind == "NIR"
+        and p.date_naissance[:4] < str(reference.year - 18)
     ]
     doctors = [
         p
@@ -331,7 +338,9 @@ def _package_xml(ident: str, unique_id: str, when: str, author: Author, patient_
     el = R.RegistryPackage(_slot("submissionTime", when), _name("Name", title), id=ident)
     el.append(_author_classification(M.SS_AUTHOR, ident, f"{ident}-cl1", author))
     el.append(_classification(M.SS_CONTENT_TYPE, ident, f"{ident}-cl2", M.Code("07", CONTENT_SCHEME, "Consultation externe")))  # fmt: skip
-    el.append(R.Classification(classificationNode=M.SUBMISSION_SET_NODE, classifiedObject=ident, id=f"{ident}-cl3"))
+    el.append(
+        R.Classification(classificationNode=M.SUBMISSION_SET_NODE, classifiedObject=ident, id=f"{ident}-cl3")
+    )
     el.append(_identifier(M.SS_PATIENT_ID, ident, f"{ident}-ei1", patient_id, "XDSSubmissionSet.patientId"))
     el.append(_identifier(M.SS_SOURCE_ID, ident, f"{ident}-ei2", SOURCE_ID, "XDSSubmissionSet.sourceId"))
     el.append(_identifier(M.SS_UNIQUE_ID, ident, f"{ident}-ei3", unique_id, "XDSSubmissionSet.uniqueId"))
@@ -344,6 +353,7 @@ def _stamp(when: datetime) -> str:
 
 def _document(entry: M.Entry, ins: str, ins_oid: str, content: bytes, **fields: Any) -> D.Document:
     """A stored Document from the ExtrinsicObject read back (what an ITI-41 would store)."""
+    masked, invisible, representants = M.visibility(entry.confidentiality)
     return D.Document(
         entry_uuid=entry.id,
         unique_id=entry.unique_id,
@@ -364,7 +374,9 @@ def _document(entry: M.Entry, ins: str, ins_oid: str, content: bytes, **fields: 
         hcf_type_code=entry.code(M.DE_HCF),
         event_codes=entry.event_codes,
         confidentiality=entry.confidentiality,
-        **D.visibility_of(entry.confidentiality),
+        masked_ps=masked,
+        invisible_patient=invisible,
+        invisible_representants=representants,
         creation_time=entry.slot("creationTime"),
         service_start_time=entry.slot("serviceStartTime"),
         service_stop_time=entry.slot("serviceStopTime"),
@@ -386,6 +398,11 @@ class Made:
     submission: D.Submission
     cda: bytes
     status: D.Status
+    context: Context  # what the CDA engine was given
+
+    @property
+    def document(self) -> D.Document:
+        return self.submission.documents[0]
 
 
 def _lot(
@@ -417,7 +434,11 @@ def _lot(
     patient_id = f"{lp.ins}^^^&{ins_oid}&ISO^NH"
     info = (f"PID-5|{patient.nom}^{patient.prenoms[0]}^^^^^L", f"PID-7|{patient.date_naissance.replace('-', '')}",
             f"PID-8|{patient.sexe}")  # fmt: skip
-    confidentiality = (NORMAL, *([MASKED] if spec.masked else []), *([HIDDEN] if spec.invisible_patient else []))
+    confidentiality = (
+        NORMAL,
+        *([MASKED] if spec.masked else []),
+        *([HIDDEN] if spec.invisible_patient else []),
+    )
     stamp = _stamp(created)
     submitted = created + timedelta(minutes=20)
     doc_fields = EntryFields(ids.uuid(f"{name}:doc"), doc_uid, type_label, M.Code(type_code, LOINC, type_label),
@@ -433,7 +454,9 @@ def _lot(
     entry = M.read_entry(_entry_xml(doc_fields, author, patient_id, patient_id, info))
     sig_entry_xml = _entry_xml(sig_fields, author, patient_id, patient_id, ())
     set_uuid = ids.uuid(f"{name}:set")
-    package = M.read_package(_package_xml(set_uuid, set_uid, _stamp(submitted), author, patient_id, type_label))
+    package = M.read_package(
+        _package_xml(set_uuid, set_uid, _stamp(submitted), author, patient_id, type_label)
+    )
     credentials = sandbox.pki.credentials(author.professional.id_nat, "cps_sign")
     signature = sign_xades(credentials, {doc_uid: cda}, set_uid, signing_time=submitted).xml
     verdict = verify_xades(sandbox.pki, signature, {doc_uid: cda}, tenant, submission_set=set_uid)
@@ -441,14 +464,13 @@ def _lot(
               "mode": "DIRECTE"}  # fmt: skip
     common: dict[str, Any] = {"submission_set": set_uuid, "submitted_at": submitted.isoformat(),
                               "caller": caller, "xades": D.xades_record(verdict)}  # fmt: skip
-    report = sandbox.cda.submit(
-        cda,
-        Context(tenant=tenant, service="dmp", ins_qualified=True, name=f"{type_label}.xml",
-                xds={"typeCode": type_code, "formatCode": PDF_FORMAT.code, "uniqueId": doc_uid,
-                     "creationTime": stamp, "patientId": patient_id, "languageCode": "fr-FR",
-                     "confidentialityCode": "N", "healthcareFacilityTypeCode": author.hcf.code,
-                     "practiceSettingCode": author.practice.code}),
-    )  # fmt: skip
+    context = Context(tenant=tenant, service="dmp", ins_qualified=True, name=f"{type_label}.xml",
+                      xds={"typeCode": type_code, "formatCode": PDF_FORMAT.code, "uniqueId": doc_uid,
+                           "creationTime": stamp, "patientId": patient_id, "languageCode": "fr-FR",
+                           "confidentialityCode": "N", "healthcareFacilityTypeCode": author.hcf.code,
+                           "practiceSettingCode": author.practice.code, "hash": hashlib.sha1(cda).hexdigest(),
+                           "size": len(cda)})  # fmt: skip
+    report = sandbox.cda.submit(cda, context)
     document = _document(entry, lp.ins, ins_oid, cda, **common, cda_report_id=str(report.id or ""),
                          cda_findings=[f.as_dict() for f in report.findings],
                          replaces=previous.unique_id if previous else "")  # fmt: skip
@@ -469,7 +491,7 @@ def _lot(
         links.append(D.Association(ids.uuid(f"{name}:a4"), M.RPLC[0], document.entry_uuid, previous.entry_uuid, set_uuid))  # fmt: skip
     sub = D.Submission(ss, (document, sig_doc), {doc_uid: cda, sig_uid: signature}, tuple(links),
                        deprecate=(previous.entry_uuid,) if previous else ())  # fmt: skip
-    return Made(sub, cda, "Archived" if spec.archived else "Approved")
+    return Made(sub, cda, "Archived" if spec.archived else "Approved", context)
 
 
 _LOCK = threading.Lock()
@@ -491,8 +513,8 @@ def ensure(sandbox: Sandbox, tenant: str) -> int:
         return _make(sandbox, tenant, docs)
 
 
-def _make(sandbox: Sandbox, tenant: str, docs: D.Documents) -> int:
-    """Every lot built first (PDFs, signatures: seconds), then stored in one transaction."""
+def build(sandbox: Sandbox, tenant: str) -> list[Made]:
+    """Every seeded lot, in feeding order, not stored (PDFs and signatures: seconds)."""
     ids, lots = _Ids(_key(sandbox)), []
     for p, who in enumerate(plan(sandbox)):
         for d, spec in enumerate(who.specs):
@@ -500,13 +522,18 @@ def _make(sandbox: Sandbox, tenant: str, docs: D.Documents) -> int:
             first = _lot(sandbox, tenant, ids, who, spec, f"{name}:v1", 1, None)
             lots.append(first)
             if spec.replaced:
-                lots.append(_lot(sandbox, tenant, ids, who, spec, f"{name}:v2", 2, first.submission.documents[0]))
+                lots.append(_lot(sandbox, tenant, ids, who, spec, f"{name}:v2", 2, first.document))
+    return lots
+
+
+def _make(sandbox: Sandbox, tenant: str, docs: D.Documents) -> int:
+    lots = build(sandbox, tenant)
     try:
-        with sandbox.store.tx():
+        with sandbox.store.tx():  # all or nothing: the marker is never there alone
             for lot in lots:
                 docs.insert_submission(tenant, lot.submission)
                 if lot.status != "Approved":
-                    docs.set_status(tenant, lot.submission.documents[0].entry_uuid, lot.status)
+                    docs.set_status(tenant, lot.document.entry_uuid, lot.status)
     except D.DocumentError:  # another process seeded this tenant meanwhile
         return 0
     return len(lots)

@@ -12,8 +12,10 @@ deterministic).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -161,7 +163,10 @@ def pdf_a(
     from fpdf import FPDF  # here: ~1 s of import that `segur-sandbox up` (which builds the demo CLI) skips
 
     pdf = FPDF(enforce_compliance="PDFA_1B")
-    pdf.set_creation_date(when)  # not "now": same inputs, same bytes
+    pdf.set_creation_date(when)  # not "now": same inputs, same bytes (and the /ID below)
+    inputs = f"{author.professional}|{patient.ins}|{version}|{body}|{when.isoformat()}|{kind}|{signer}"
+    digest = hashlib.md5(inputs.encode(), usedforsecurity=False).hexdigest().upper()
+    pdf.file_id = lambda: f"<{digest}><{digest}>"  # type: ignore[method-assign]
     pdf.set_title(kind[1])
     pdf.set_author(f"Dr {author.professional}")
     pdf.set_creator("segur-sandbox demo")
@@ -205,7 +210,22 @@ def pdf_a(
     pdf.multi_cell(
         0, 4, "Document de démonstration du bac à sable Ségur : personnes fictives, aucune donnée réelle."
     )
-    return bytes(pdf.output())
+    return _xmp_dates(bytes(pdf.output()))
+
+
+_XMP_DATE = re.compile(rb'(xmp:(?:CreateDate|ModifyDate|MetadataDate)=")([^"]*)(")')
+
+
+def _xmp_dates(data: bytes) -> bytes:
+    """fpdf2 writes the XMP ModifyDate and MetadataDate as the time of writing: make them the
+    CreateDate (same length, so the xref offsets hold)."""
+    found = _XMP_DATE.search(data)
+    if found is None:
+        return data
+    created = found.group(2)
+    return _XMP_DATE.sub(
+        lambda m: m.group(1) + (created if len(created) == len(m.group(2)) else m.group(2)) + m.group(3), data
+    )
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -346,7 +366,11 @@ def cda_n1(
     _el(_el(encounter, "effectiveTime"), "low", value=when)
     facility = _el(_el(encounter, "location"), "healthCareFacility")
     _el(
-        facility, "code", code=cast.secteur, displayName=signer.facility_label, codeSystem="1.2.250.1.71.4.2.4"
+        facility,
+        "code",
+        code=cast.secteur,
+        displayName=signer.facility_label,
+        codeSystem="1.2.250.1.71.4.2.4",
     )
     body = _el(_el(doc, "component"), "nonXMLBody")
     _el(
