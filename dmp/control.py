@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dmp import flow, rights, seed
 from dmp.documents import Document, Documents
 from dmp.endpoints import endpoints
-from dmp.metadata import VISIBILITY_SCHEME
+from dmp.metadata import RPLC, VISIBILITY_SCHEME
 from dmp.state import Authorization, Representative, States
 from mocks.cda.parse import ParseError
 from mocks.cda.render import CSP
@@ -239,8 +239,10 @@ def list_documents() -> Response:
         patients = []
         for found in docs.patients(t):
             state = States(sb).get(t, found, sb.now(t).date())
+            person = sb.population.by_matricule(found[:13])
             count = len(docs.by_patient(t, found))
             patients.append({"ins": found, "nom": state.nom, "prenom": state.prenom, "documents": count,
+                             "persona": person.id if person else "", "dmp": state.dmp,
                              "link": f"{PREFIX}/documents?ins={found}&tenant={t}"})  # fmt: skip
         return json_response({"tenant": t, "patients": patients})
     _ins(ins)
@@ -275,8 +277,11 @@ def get_document(unique_id: str) -> Response:
         for v in versions
         for a in docs.associations(t, either=str(v["entryUUID"]))
     ]
+    newer = [a.source for a in docs.associations(t, target=d.entry_uuid) if a.type in RPLC]
+    by = docs.get(t, entry_uuid=newer[0]) if newer else None
     out = {
         **_summary(t, d, signature),
+        "replacedBy": by.unique_id if by else "",
         "ins": d.ins,
         "patientId": d.patient_id,
         "hash": d.hash,

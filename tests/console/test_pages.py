@@ -5,6 +5,8 @@ selector, keyboard navigation, and the French 404 pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page
 
@@ -26,6 +28,7 @@ PAGES = [
     ("/pki", "PKI", "pki"),
     ("/insi", "INSi", "insi"),
     ("/psc", "Pro Santé Connect", "psc"),
+    ("/dmp", "DMP", "dmp"),
 ]
 
 
@@ -44,6 +47,32 @@ def test_page_opens_in_french_accessible(page: Page, insi: Insi, console_tenant:
     violations = axe_violations(page)
     shot(page, name)
     assert violations == [], violations
+
+
+def test_dmp_viewer_patient_and_document(page: Page, console_tenant: str) -> None:
+    """The DMP viewer: a seeded patient's documents (status, visibility, versions, author, XAdES),
+    then the replaced letter's v2 with its PDF, its versions and associations."""
+    page.goto("/dmp")
+    page.locator("#patients-table tbody tr a").first.click()
+    assert "Documents DMP de" in page.locator("h1").inner_text()
+    rows = page.locator("#documents-table tbody tr")
+    assert rows.count() >= 1 and "valide" in rows.first.inner_text()
+    assert axe_violations(page) == []
+    shot(page, "dmp-patient")
+    page.goto("/dmp")
+    with_v2 = page.locator(
+        "#patients-table tbody tr", has=page.locator("td.num", has_text=re.compile(r"^3$"))
+    )
+    with_v2.first.locator("a").first.click()
+    page.locator("#documents-table a", has_text="v1").first.click()  # the v2's "remplace v1" link
+    assert "Deprecated" in page.locator("#doc-status").inner_text()
+    page.locator("dd a", has_text="2.25.").last.click()  # "Remplacé par": the v2
+    assert "Approved" in page.locator("#doc-status").inner_text()
+    assert page.locator("#doc-xades").inner_text().strip() == "valide"
+    assert "RPLC" in page.locator("#associations-table").inner_text()
+    assert page.locator("#doc-frame").get_attribute("src", timeout=5000)
+    assert axe_violations(page) == []
+    shot(page, "dmp-document")
 
 
 def test_journal_entry_page(page: Page, insi: Insi, console_tenant: str) -> None:
