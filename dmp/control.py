@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from dmp import flow, rights, seed
+from dmp import flow, rights
 from dmp.documents import Document, Documents
 from dmp.endpoints import endpoints
 from dmp.metadata import RPLC, VISIBILITY_SCHEME
@@ -163,6 +163,8 @@ INS_PARAM = Param("ins", "the patient's INS (15 characters); none: the patients 
 
 
 def _documents() -> tuple[Sandbox, str, Documents]:
+    from dmp import seed  # here: the PDF, DataMatrix and XAdES kit stay out of start-up
+
     sb, t = sandbox(), tenant()
     seed.ensure(sb, t)
     return sb, t, Documents(sb.store)

@@ -73,6 +73,9 @@ def test_dmp_viewer_patient_and_document(page: Page, console_tenant: str) -> Non
     assert page.locator("#doc-frame").get_attribute("src", timeout=5000)
     assert axe_violations(page) == []
     shot(page, "dmp-document")
+    page.goto("/dmp")
+    page.locator("#patients-table tbody tr td:last-child a").first.click()  # the persona's page
+    assert "voir les documents" in page.locator("#dmp-documents").inner_text()
 
 
 def test_journal_entry_page(page: Page, insi: Insi, console_tenant: str) -> None:

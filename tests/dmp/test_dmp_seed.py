@@ -106,6 +106,8 @@ def test_detail_versions_and_404(control: httpx.Client, seeded: str, patients: l
     rplc = next(a for a in detail["associations"] if a["type"] == M.RPLC[0])
     assert rplc["source"] == v2["entryUUID"]
     assert detail["caller"]["via"] == "seed" and detail["hash"]
+    v1 = control.get(f"/_sandbox/dmp/documents/{v2['replaces']}", params={"tenant": seeded}).json()
+    assert (v1["status"], v1["replacedBy"]) == ("Deprecated", v2["uniqueId"])
     for path in ("", "/content", "/render"):
         missing = control.get(f"/_sandbox/dmp/documents/1.2.3.4{path}", params={"tenant": seeded})
         assert missing.status_code == 404 and "1.2.3.4" in missing.json()["error"]
