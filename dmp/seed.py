@@ -503,7 +503,10 @@ def marker(sandbox: Sandbox) -> str:
 
 
 def ensure(sandbox: Sandbox, tenant: str) -> int:
-    """Make the tenant's seeded documents unless it has them; the number made (0: already there)."""
+    """Make the tenant's seeded documents unless it has them; the number made (0: already there,
+    or the `dmp_seed_documents` setting is off)."""
+    if not sandbox.config.get("dmp_seed_documents", True):
+        return 0
     docs = D.Documents(sandbox.store)
     if docs.submission_set(tenant, unique_id=marker(sandbox)) is not None:
         return 0

@@ -39,6 +39,12 @@ SETTINGS = [
     ),
     Setting("dmp_vihf_lifetime", 3600, "seconds a VIHF stays valid after its IssueInstant [inferred]", "int"),
     Setting(
+        "dmp_seed_documents",
+        True,
+        "give every tenant the seeded documents of a few generated patients (dmp/seed.py), made on first read",
+        "bool",
+    ),
+    Setting(
         "dmp_homologation",
         "",
         "known LPS_ID_HOMOLOGATION_DMP numbers, comma separated; empty: any non-empty value",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,8 +17,10 @@ from lxml import etree
 from dmp import documents as D
 from dmp import metadata as M
 from dmp import seed
+from mocks.kernel import Sandbox
 from mocks.pki.xades import verify_xades
 from mocks.runner import Runner
+from mocks.testing import make_config
 from tests.dmp.support import SPECS
 
 RIM_XSD = SPECS / "contract" / "schema" / "ebRS" / "rim.xsd"
@@ -182,3 +185,8 @@ def test_plan_follows_the_seed(running_sandbox: Runner) -> None:
     assert [p.patient.id for p in first] == [p.patient.id for p in second]
     assert all(not p.patient.persona and p.patient.dmp == "open" for p in first)
     assert all(p.gp.professional.profession == "10" for p in first)
+
+
+def test_seed_can_be_turned_off(tmp_path: Path) -> None:
+    sandbox = Sandbox(make_config(tmp_path, dmp_seed_documents="false"))
+    assert seed.ensure(sandbox, "default") == 0
