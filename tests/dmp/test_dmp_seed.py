@@ -190,3 +190,22 @@ def test_plan_follows_the_seed(running_sandbox: Runner) -> None:
 def test_seed_can_be_turned_off(tmp_path: Path) -> None:
     sandbox = Sandbox(make_config(tmp_path, dmp_seed_documents="false"))
     assert seed.ensure(sandbox, "default") == 0
+
+
+def test_an_n3_is_rendered(running_sandbox: Runner, control: httpx.Client, seeded: str) -> None:
+    """A structured CDA (an ANS example) fed beside the seed: /render answers its HTML reading,
+    under a script-forbidding CSP, and the viewer offers the N3 rendering."""
+    cda = (SPECS.parent / "cda" / "TestContenuCDA-3-0" / "ExemplesCDA" / "AVC-AUNV_2022.01.xml").read_bytes()
+    uid, entry = "1.2.250.1.999.1.1.7898.3.42", "urn:uuid:0b8e6a1e-3c4f-4f55-9d0e-5a1d2f3e4b5c"
+    ins = "279035121518989"
+    ss = D.SubmissionSet("urn:uuid:ss-n3", "1.2.250.1.999.1.1.7898.1.42", ins, f"{ins}^^^&1.2.250.1.213.1.4.10&ISO^NH", "", "20250101000000", "<RegistryPackage/>")  # fmt: skip
+    doc = D.Document(entry, uid, entry, 1, "Approved", ins, "1.2.250.1.213.1.4.10", ss.patient_id, "text/xml",
+                     hashlib.sha1(cda).hexdigest(), len(cda), "<ExtrinsicObject/>", title="AVC",
+                     format_code=M.Code("urn:asip:ci-sis:avc-aunv:2022", "1.3.6.1.4.1.19376.1.2.3"))  # fmt: skip
+    D.Documents(running_sandbox.sandbox.store).insert_submission(seeded, D.Submission(ss, (doc,), {uid: cda}))
+    render = control.get(f"/_sandbox/dmp/documents/{uid}/render", params={"tenant": seeded})
+    assert render.status_code == 200 and render.headers["content-type"].startswith("text/html")
+    assert render.headers["content-security-policy"].startswith("default-src 'none'")
+    assert b"<html" in render.content.lower()
+    page = control.get(f"/dmp/documents/{uid}", params={"tenant": seeded})
+    assert page.status_code == 200 and "Ouvrir le rendu (N3)" in page.text
