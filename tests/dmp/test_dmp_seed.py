@@ -192,7 +192,7 @@ def test_seed_can_be_turned_off(tmp_path: Path) -> None:
     assert seed.ensure(sandbox, "default") == 0
 
 
-def test_an_n3_is_rendered(running_sandbox: Runner, control: httpx.Client, seeded: str) -> None:
+def test_an_n3_is_rendered(running_sandbox: Runner, control: httpx.Client, tenant: str) -> None:
     """A structured CDA (an ANS example) fed beside the seed: /render answers its HTML reading,
     under a script-forbidding CSP, and the viewer offers the N3 rendering."""
     cda = (SPECS.parent / "cda" / "TestContenuCDA-3-0" / "ExemplesCDA" / "AVC-AUNV_2022.01.xml").read_bytes()
@@ -202,10 +202,10 @@ def test_an_n3_is_rendered(running_sandbox: Runner, control: httpx.Client, seede
     doc = D.Document(entry, uid, entry, 1, "Approved", ins, "1.2.250.1.213.1.4.10", ss.patient_id, "text/xml",
                      hashlib.sha1(cda).hexdigest(), len(cda), "<ExtrinsicObject/>", title="AVC",
                      format_code=M.Code("urn:asip:ci-sis:avc-aunv:2022", "1.3.6.1.4.1.19376.1.2.3"))  # fmt: skip
-    D.Documents(running_sandbox.sandbox.store).insert_submission(seeded, D.Submission(ss, (doc,), {uid: cda}))
-    render = control.get(f"/_sandbox/dmp/documents/{uid}/render", params={"tenant": seeded})
+    D.Documents(running_sandbox.sandbox.store).insert_submission(tenant, D.Submission(ss, (doc,), {uid: cda}))
+    render = control.get(f"/_sandbox/dmp/documents/{uid}/render", params={"tenant": tenant})
     assert render.status_code == 200 and render.headers["content-type"].startswith("text/html")
     assert render.headers["content-security-policy"].startswith("default-src 'none'")
     assert b"<html" in render.content.lower()
-    page = control.get(f"/dmp/documents/{uid}", params={"tenant": seeded})
+    page = control.get(f"/dmp/documents/{uid}", params={"tenant": tenant})
     assert page.status_code == 200 and "Ouvrir le rendu (N3)" in page.text
