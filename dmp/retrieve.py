@@ -246,4 +246,22 @@ def _retrieve(ctx: Context) -> Reply:
         if not problems
         else f"{'PartialSuccess' if parts else 'Failure'} {' '.join(p.code for p in problems)}"
     )
-    return ctx.protocol.answer(ctx.ex, response(parts, problems), RESPONSE_ACTION, attachments)
+    reply = ctx.protocol.answer(ctx.ex, response(parts, problems), RESPONSE_ACTION, attachments)
+    ctx.ex.response_body = journal_text(reply.body, attachments)
+    ctx.ex.details["response_bytes"] = len(reply.body)  # the journal's size is the elided text's
+    return reply
+
+
+def journal_text(body: bytes, attachments: list[Attachment]) -> str:
+    """The answer as the journal keeps it: the package with each document's bytes replaced by
+    their size (the bytes are in the store; a 1 MiB document a call would fill the journal)."""
+    chunks, at = [], 0
+    for att in attachments:
+        # located by its first bytes, then compared whole (bytes.replace of a 1 MiB needle is slow)
+        start = body.find(att.data[:64], at)
+        if start < 0 or body[start : start + len(att.data)] != att.data:
+            continue
+        chunks += [body[at:start], f"[{len(att.data)} octets : le document {att.header_id}]".encode()]
+        at = start + len(att.data)
+    chunks.append(body[at:])
+    return b"".join(chunks).decode("utf-8", "replace")

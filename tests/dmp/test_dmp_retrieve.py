@@ -203,6 +203,9 @@ def test_official_request_answers_the_bytes_in_cxf_mtom(
     xsd_valid(root, parts)
     entry = journal(console, tenant)
     assert (entry["operation"], entry["status"]) == ("TD3.2", 200)
+    kept = console.get(f"/_sandbox/journal/{entry['id']}").json()["response_body"]
+    assert "<ns4:RetrieveDocumentSetResponse" in kept  # the envelope as sent, the bytes elided
+    assert f"[{len(content)} octets : le document {cid}]" in kept and "ClinicalDocument" not in kept
 
 
 def test_zeep_from_the_official_wsdl_reads_the_document(
