@@ -90,7 +90,8 @@ def store(
         entry_uuid, unique_id, entry_uuid, 1, status, ins, "1.2.250.1.213.1.4.10",
         f"{ins}^^^&1.2.250.1.213.1.4.10&ISO^NH", entry.mime_type, hashlib.sha1(content).hexdigest(),
         len(content), entry.xml.decode(), class_code=entry.code(M.DE_CLASS), confidentiality=confidentiality,
-        masked_ps=masked, authors=authors,
+        masked_ps=masked, authors=authors, type_code=entry.code(M.DE_TYPE), title=entry.name,
+        creation_time=entry.slot("creationTime"),
     )  # fmt: skip
     D.Documents(runner.sandbox.store).insert_submission(
         tenant, D.Submission(ss, (doc,), {unique_id: content})
