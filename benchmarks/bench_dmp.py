@@ -1,25 +1,36 @@
-"""DMP figures (printed, not asserted): TD0.2 (test d'existence) per second over keep-alive mutual
-TLS 1.2 with a CPS authentication certificate and a VIHF signed with the CPS signature certificate
-(verified by signxml on every call), latency percentiles, next to the INSi figure's minimal HTTPS
-endpoint on the same server stack (cheroot + the DMP's TLS context: the ceiling of this stack).
+"""DMP figures (printed, not asserted), over keep-alive mutual TLS 1.2 with the GP's CPS
+authentication certificate and a VIHF signed with her CPS signature certificate (verified by
+signxml on every call), journaled, next to a bare endpoint on the same server stack (mocks.http +
+the DMP's TLS context) answering the same number of bytes: the ceiling of this stack.
 
-    .venv/bin/python benchmarks/bench_dmp.py [--seconds 10] [--clients 4]
+    .venv/bin/python benchmarks/bench_dmp.py [--seconds 6] [--clients 1,4] [--only td02|iti43]
+    .venv/bin/python benchmarks/bench_dmp.py --registry      # TD3.1 answer writing alone
 
-Goal (issue 13): >= 300 TD0.2/s on a 2-core machine, p95 < 25 ms. Load runs in separate
-processes, one keep-alive connection each (bench_insi's workers).
+- TD0.2 (test d'existence). Goal (issue 13): >= 300/s on a 2-core machine, p95 < 25 ms.
+- TD3.2 (ITI-43 RetrieveDocumentSet) of a 1 MiB document, answered in CXF MTOM. Goal (issue 14):
+  >= 100/s.
+
+The load comes from benchmarks/loadgen.py (one process per client, raw keep-alive TLS), so that the
+client is not the limit; bare and DMP alternate in short rounds (a shared machine's load falls on
+both).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import loadgen  # noqa: E402
 
 from dmp.service import Dmp  # noqa: E402
 from mocks.http import HttpServer  # noqa: E402
@@ -27,25 +38,45 @@ from mocks.runner import Runner  # noqa: E402
 from mocks.testing import make_config  # noqa: E402
 from tests.dmp.support import GP, rekey, vihf  # noqa: E402
 
+CT = "application/soap+xml; charset=UTF-8"
+BASE = "/si-dmp-server/v2/services/"
+DOCUMENT_SIZE = 1024 * 1024
+UNIQUE_ID = "1.2.250.1.999.1.1.7898.1.1048576"
+
+
+def bare_app(size: int) -> Callable[..., list[bytes]]:
+    """A bare endpoint: reads the body, answers `size` constant bytes (what the stack costs)."""
+    body = b"x" * size
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", CT), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
 
 def main() -> None:
-    # bench_insi no longer has these since its rework (0652ae0): main() is broken until ported
-    from bench_insi import describe, load, minimal_app  # type: ignore[attr-defined]
-
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--clients", default="1,4")
+    parser.add_argument("--only", choices=["td02", "iti43"], default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of bare and DMP per count")
     args = parser.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         runner = Runner(make_config(Path(tmp) / "data", services="dmp", journal_bodies="true"))
         runner.start()
         sandbox = runner.sandbox
+        servers: list[HttpServer] = []
         try:
+            from tests.dmp.test_dmp_retrieve import request as iti43_request
+            from tests.dmp.test_dmp_retrieve import store
+
             pki = sandbox.pki
             auth, sign = pki.credentials(GP, "cps_auth"), pki.credentials(GP, "cps_sign")
             token = vihf(datetime.now(UTC), signer=sign, pki=pki)
-            body = rekey("TD0.2_-_Test_d_existence_requete.xml", token)
             files = {k: str(Path(tmp) / f"{k}.pem") for k in ("ca", "cert", "key")}
             Path(files["ca"]).write_bytes(pki.ca_bundle())
             Path(files["cert"]).write_bytes(auth.fullchain_pem)
@@ -53,21 +84,47 @@ def main() -> None:
             policy = Dmp(sandbox).listeners()[0].tls
             assert policy is not None
             context = pki.server_context(policy, sandbox.config.hostnames)
-            minimal = HttpServer("minimal", "127.0.0.1", 0, minimal_app, context)
-            minimal.start()
-            try:
-                base = load(f"https://localhost:{minimal.port}/x", files, body, args.seconds, args.clients)
-            finally:
-                minimal.stop()
-            url = runner.url("dmp", "/si-dmp-server/v2/services/patients")
-            dmp = load(url, files, body, args.seconds, args.clients)
+            store(runner, "default", os.urandom(DOCUMENT_SIZE), unique_id=UNIQUE_ID)
+            cases = {
+                "td02": ("TD0.2 (signed VIHF verified, journaled)", "patients", rekey("TD0.2_-_Test_d_existence_requete.xml", token)),
+                "iti43": ("TD3.2 ITI-43, 1 MiB document in CXF MTOM (signed VIHF, journaled)", "repository", iti43_request(token, UNIQUE_ID)),
+            }  # fmt: skip
+            target = loadgen.Target(
+                "127.0.0.1", sandbox.port("dmp"), files["ca"], files["cert"], files["key"]
+            )
+            print(
+                f"keep-alive mTLS 1.2 clients (one process each, benchmarks/loadgen.py), {args.seconds:.0f} s each"
+            )
+            for name, (label, service, body) in cases.items():
+                if args.only not in (None, name):
+                    continue
+                req = [loadgen.post(BASE + service, body, CT)]
+                status, answer = loadgen.Connection(target).call(req[0])
+                assert status == 200, answer[:2000]
+                bare = HttpServer(f"bare-{name}", "127.0.0.1", 0, bare_app(len(answer)), context)
+                bare.start()
+                servers.append(bare)
+                targets = {
+                    "bare": loadgen.Target("127.0.0.1", bare.port, files["ca"], files["cert"], files["key"]),
+                    "dmp": target,
+                }
+                for n in counts:
+                    rows: dict[str, loadgen.Result] = {}
+                    for _ in range(args.rounds):
+                        for which, where in targets.items():
+                            part = loadgen.run(where, [req], args.seconds / args.rounds, n)
+                            rows[which] = rows[which].merge(part) if which in rows else part
+                    print(
+                        f"  {n:2} clients  "
+                        + rows["bare"].line(f"bare endpoint, {len(answer):,} bytes answered")
+                    )
+                    print(f"  {n:2} clients  " + rows["dmp"].line(f"DMP {label}"))
+                    print(f"  {n:2} clients  ratio DMP / bare: {rows['dmp'].rate / rows['bare'].rate:.2f}")
         finally:
+            for server in servers:
+                server.stop()
             runner.stop()
-    print(f"{args.clients} keep-alive mTLS 1.2 clients (separate processes), {args.seconds:.0f} s each")
-    print(describe("minimal HTTPS endpoint (same cheroot + DMP TLS context)", *base))
-    print(describe("DMP TD0.2 (signed VIHF verified, journaled)", *dmp))
-    print(f"ratio DMP / minimal: {dmp[0] / base[0]:.2f}" if base[0] else "")
-    print("goal: >= 300 req/s, p95 < 25 ms on a 2-core machine (INSi figure: benchmarks/bench_insi.py)")
+    print("goals: TD0.2 >= 300 req/s, p95 < 25 ms (issue 13); ITI-43 of 1 MiB >= 100/s (issue 14)")
 
 
 def registry_answer(counts: tuple[int, ...] = (50, 500), seconds: float = 3.0) -> None:

@@ -69,6 +69,12 @@ RULES = Rules(
             "Enveloppe SOAP 1.1 (le DMP est en SOAP 1.2)",
             "WSDL DMP : liaisons *_Soap12",
         ),
+        Rule(
+            "DMP-ITI43-ENTRYUUID",
+            "error",
+            "TD3.2 : entryUUID donné à la place du uniqueId du document",
+            "research dmp.md §3.1 (XDSDocumentUniqueIdError)",
+        ),
     ]
 )
 

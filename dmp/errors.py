@@ -346,7 +346,40 @@ REGISTRY = [
     ),
 ]
 
-ERRORS = Catalogue([*CXF, *VIHF, *RIGHTS, *HL7, *WS, *REGISTRY])
+# TD3.2 (ITI-43, dmp.retrieve): XDS errors in a RetrieveDocumentSetResponse Failure / PartialSuccess
+REPOSITORY = [
+    # [seen] research §3.1: an entryUUID given as DocumentUniqueId, codeContext "uniqueId=urn:uuid:…"
+    _xds(
+        "XDSDocumentUniqueIdError",
+        "XDSDocumentUniqueIdError",
+        "uniqueId={unique_id}",
+        "TD3.2 : uniqueId inconnu dans le DMP du patient (ou un entryUUID donné à la place du uniqueId)",
+    ),
+    _xds(
+        "XDSUnknownRepositoryId",
+        "XDSUnknownRepositoryId",
+        "repositoryUniqueId={repository}",
+        "TD3.2 : RepositoryUniqueId autre que celui du DMP (1.2.250.1.213.4.1.1.1.2)",
+    ),
+    _xds(
+        "xds_repository_error",
+        "XDSRepositoryError",
+        "Requête invalide : {what}",
+        "TD3.2 : RetrieveDocumentSetRequest sans DocumentRequest, ou DocumentUniqueId vide",
+    ),
+    _refusal(
+        "refus_masque",
+        "Document masqué aux professionnels de santé : seuls son auteur et le médecin traitant DMP du patient peuvent le consulter",
+        "TD3.2 d'un document MASQUE_PS par un PS qui n'en est ni l'auteur ni le médecin traitant (PDT-INF-526 note 6)",
+    ),
+    _refusal(
+        "refus_masque_urgence",
+        "Document masqué aux professionnels de santé : consultation en {mode} seulement si le patient l'a autorisé",
+        "TD3.2 d'un document MASQUE_PS en bris de glace ou centre 15 (PDT-INF-526 note 7 ; autorisation du patient non émulée)",
+    ),
+]
+
+ERRORS = Catalogue([*CXF, *VIHF, *RIGHTS, *HL7, *WS, *REGISTRY, *REPOSITORY])
 
 
 class _Blank(dict[str, str]):

@@ -29,9 +29,18 @@ ErrorAnswer = Callable[[Hl7Ack | WsStatus, str], tuple[str, str, str]]
 KEY = "dmp.error_answer"  # environ key holding the current ErrorAnswer
 
 
+# the operations whose every answer, faults included, is a CXF MTOM package (research §1.2: the
+# DMP's ITI-43 answers are multipart even for faults)
+MTOM_OPERATIONS = frozenset({"TD3.2"})
+
+
+def _mtom(ex: Exchange) -> bool:
+    return ex.operation in MTOM_OPERATIONS
+
+
 class DmpProtocol(soap.Soap12Protocol):
     def __init__(self) -> None:
-        super().__init__(style=soap.CXF12)
+        super().__init__(style=soap.CXF12, mtom=_mtom)
 
     def answer_ns(self, ex: Exchange, payload: str, action: str, ns1: str, status: int = 200) -> Reply:
         version = self.version_for(ex)

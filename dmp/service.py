@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dmp import documents, flow, state
+from dmp import documents, flow, state, webps
 from dmp.checks import RULES
 from dmp.endpoints import endpoints
 from dmp.errors import ERRORS
@@ -57,6 +57,7 @@ OPERATIONS = [
     "TD0.3",
     "TD0.4",
     "TD0.5",
+    "TD0.9",
     "TD1.1",
     "TD1.2",
     "TD1.3a",
@@ -72,7 +73,7 @@ OPERATIONS = [
     "TD3.3",
     *endpoints(),  # before the operation is known: the service path (patients, registry...)
 ]
-PATHS = [f"{flow.BASE}{name}" for name in endpoints()]
+PATHS = [f"{flow.BASE}{name}" for name in endpoints()] + [webps.PATH]
 __all__ = ["ERRORS", "NAME", "OPERATIONS", "RULES", "SETTINGS", "TITLE", "create"]
 
 
@@ -114,6 +115,8 @@ class Dmp(Service):
         ]
 
     def handle(self, ex: Exchange, environ: dict[str, Any]) -> Reply:
+        if environ.get("PATH_INFO") == webps.PATH:  # TD0.9, a page for the browser
+            return webps.handle(self.sandbox, self.protocol, self.sessions, ex, environ)
         return flow.handle(self.sandbox, self.protocol, self.endpoints, self.sessions, ex, environ)
 
 
