@@ -33,7 +33,9 @@ CONTENT_TYPE = (
 )
 OFFICIAL_SUFFIX = "1622814651504"  # the official uniqueIds' last arc
 OFFICIAL_CDA_ID = "1.2.250.1.999.1.1.7898.4.9956570902"
-XOP_INCLUDE = re.compile(rb'<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:([^"]+)"/>')
+XOP_INCLUDE = re.compile(
+    rb'<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:([^"]+)"/>'
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ def official_td21(
     root = ASSERTION.sub(lambda _m: etree.tostring(assertion), root, count=1)
     root = re.sub(rb"urn:uuid:[0-9a-f-]{36}", f"urn:uuid:{uuid.uuid4()}".encode(), root, count=1)
     root = _rekey(root, ins, author, structure).replace(OFFICIAL_SUFFIX.encode(), suffix.encode())
-    document = _rekey(document, ins, author, structure).replace(OFFICIAL_CDA_ID.encode(), ids.document.encode())
+    document = _rekey(document, ins, author, structure).replace(
+        OFFICIAL_CDA_ID.encode(), ids.document.encode()
+    )
     if cda is not None:
         document = cda(document)
     if envelope is not None:
@@ -91,12 +95,20 @@ def official_td21(
     if inline:
         body = XOP_INCLUDE.sub(lambda m: base64.b64encode(contents[m[1]]), root)
         return body, "application/soap+xml; charset=UTF-8", ids
-    out = [b"--" + BOUNDARY + b"\n" + REQUEST.read_bytes().split(b"--" + BOUNDARY)[1].split(b"\n\n", 1)[0][1:]]
+    out = [
+        b"--" + BOUNDARY + b"\n" + REQUEST.read_bytes().split(b"--" + BOUNDARY)[1].split(b"\n\n", 1)[0][1:]
+    ]
     out[0] += b"\n\n" + root + b"\n"
     for cid, data in contents.items():
         out.append(
             b"--" + BOUNDARY + b"\nContent-Type: text/xml; charset=Cp1252; name=" + cid + b"\n"
             b"Content-Transfer-Encoding: binary\nContent-ID: <" + cid + b">\n"
-            b'Content-Disposition: attachment; name="' + cid + b'"; filename="' + cid + b'"\n\n' + data + b"\n"
+            b'Content-Disposition: attachment; name="'
+            + cid
+            + b'"; filename="'
+            + cid
+            + b'"\n\n'
+            + data
+            + b"\n"
         )
     return b"".join(out) + b"--" + BOUNDARY + b"--", CONTENT_TYPE, ids
