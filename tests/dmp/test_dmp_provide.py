@@ -8,6 +8,7 @@ the DMP's shape with nothing stored."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import hashlib
 import re
 import socket
@@ -450,3 +451,32 @@ def test_200_mb_is_refused_before_parsing(dmp_runner: Any, pem_dir: Any, gp_auth
         answer = tls.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"soap:Sender" in answer or b"Fault" in answer
+
+
+# -- the reference LGC (demo/) as an independent client ----------------------------------------
+def test_the_demo_lgc_feeds_a_letter(dmp_runner: Any, tenant: str, tmp_path: Any, console: Any) -> None:
+    """demo/dmp.py's TD2.1 (demo/xds.py metadata, demo/xades.py signature, its own MTOM writer)
+    after the demo's INSi qualification: the letter is accepted and counts for the funding."""
+    from demo import dmp as demo_dmp
+    from demo import document, identity, pki
+    from demo.cast import Cast
+    from demo.run import Run
+    from demo.sandbox import Sandbox as DemoSandbox
+
+    sandbox = DemoSandbox(dmp_runner.url("console"), tenant)
+    sandbox.discover()
+    run = Run(sandbox, Cast(psc_client=f"segur-demo-{tenant}"), tmp_path, out=io.StringIO())
+    for step in (pki.step_credentials, identity.step_insi, document.step_document, demo_dmp.step_td02,
+                 demo_dmp.step_td03, demo_dmp.step_td21):  # fmt: skip
+        step(run)
+    letter = run.letter
+    assert run.dmp_fed == [letter.unique_id]
+    stored = Documents(dmp_runner.sandbox.store).get(tenant, unique_id=letter.unique_id)
+    assert stored is not None and stored.format_code is not None
+    assert stored.format_code.code == "urn:ihe:iti:xds-sd:pdf:2008" and stored.xades["valid"]
+    entry = _journal(console, tenant)
+    assert (entry["operation"], entry["status"]) == ("TD2.1", 200)
+    own = [f for f in entry["findings"] if f["rule"].startswith("DMP-") and f["severity"] == "error"]
+    assert not own, own
+    fact = dmp_runner.sandbox.evidence.find(tenant, kind="dmp.document.accepted")[0]
+    assert fact["data"]["ins_qualified"] is True and fact["data"]["type_code"] == stored.type_code.code  # type: ignore[union-attr]
