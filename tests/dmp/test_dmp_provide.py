@@ -8,8 +8,8 @@ the DMP's shape with nothing stored."""
 from __future__ import annotations
 
 import dataclasses
-import io
 import hashlib
+import io
 import re
 import socket
 from functools import cache
