@@ -63,6 +63,56 @@ RULES = Rules(
             "wsa:Action absent ou différent de l'action du WSDL",
             "WSDL DMP v2.01.04",
         ),
+        # ITI-41 metadata (research dmp.md §2.4, §2.5; dmp.xds_checks)
+        Rule(
+            "DMP-XDS-UUID",
+            "warning",
+            "Classification ou identifiant externe d'UUID inconnu de XDS.b",
+            "IHE ITI TF-3 §4.2.5 ; research dmp.md §2.5",
+        ),
+        Rule(
+            "DMP-XDS-CODE",
+            "error",
+            "Code hors du jeu de valeurs DMP (JDV_J57 à J66) ou codingScheme faux",
+            "CI-SIS Partage de documents de santé ; JDV_J57–J66-*-DMP",
+        ),
+        Rule(
+            "DMP-XDS-XCN",
+            "error",
+            "authorPerson / legalAuthenticator au format XCN",
+            "CI-SIS ; research dmp.md §2.5",
+        ),
+        Rule("DMP-XDS-XON", "error", "authorInstitution au format XON", "CI-SIS ; research dmp.md §2.5"),
+        Rule(
+            "DMP-XDS-INLINE",
+            "info",
+            "Document en base64 dans l'enveloppe plutôt qu'en pièce MTOM",
+            "IHE ITI TF-2b §3.41 (MTOM/XOP) ; research dmp.md §2.4",
+        ),
+        Rule(
+            "DMP-XDS-DOCUMENT-ID",
+            "warning",
+            "xds:Document@id d'une autre casse que l'id de son ExtrinsicObject",
+            "IHE ITI TF-2b §3.41.4.1.2 ; exemple officiel TD2.1",
+        ),
+        Rule(
+            "DMP-XDS-CHARSET",
+            "info",
+            "Pièce MTOM déclarée dans un charset non UTF-8 (Cp1252)",
+            "exemple officiel TD2.1 ; research dmp.md §2.4",
+        ),
+        Rule(
+            "DMP-XDS-NOT-CDA",
+            "error",
+            "Document text/xml qui n'est pas un CDA R2",
+            "CI-SIS Partage de documents de santé (mimeType text/xml = CDA R2)",
+        ),
+        Rule(
+            "DMP-XDS-RPLC",
+            "warning",
+            "relatedDocument RPLC du CDA sans association RPLC dans le lot",
+            "IHE ITI TF-3 §4.2.2 (RPLC) ; research dmp.md §2.8",
+        ),
         Rule(
             "DMP-SOAP11",
             "warning",

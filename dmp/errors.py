@@ -339,6 +339,64 @@ REGISTRY = [
         "Version de métadonnées incorrecte : {what}",
         "TD3.3a/b : PreviousVersion différent de la version courante du document",
     ),
+    # ITI-41 (TD2.1 / TD2.2): the IHE codes; every codeContext is French and [inferred]
+    _xds(
+        "XDSRegistryMetadataError",
+        "XDSRegistryMetadataError",
+        "Métadonnées invalides : {what}",
+        "TD2.1 : métadonnée obligatoire absente, lot non signé, XAdES invalide, remplacement (RPLC) incohérent",
+    ),
+    _xds(
+        "XDSRepositoryMetadataError",
+        "XDSRepositoryMetadataError",
+        "Document refusé : {what}",
+        "TD2.1 : document text/xml qui n'est pas un CDA, CDA refusé en mode strict",
+    ),
+    _xds(
+        "XDSMissingDocument",
+        "XDSMissingDocument",
+        "Document absent pour l'ExtrinsicObject {what}",
+        "TD2.1 : un ExtrinsicObject sans xds:Document de même id",
+    ),
+    _xds(
+        "XDSMissingDocumentMetadata",
+        "XDSMissingDocumentMetadata",
+        "Métadonnées absentes pour le document {what}",
+        "TD2.1 : un xds:Document sans ExtrinsicObject de même id",
+    ),
+    _xds(
+        "XDSNonIdenticalHash",
+        "XDSNonIdenticalHash",
+        "Empreinte incorrecte : {what}",
+        "TD2.1 : slot hash différent du SHA-1 des octets reçus",
+    ),
+    _xds(
+        "XDSNonIdenticalSize",
+        "XDSNonIdenticalSize",
+        "Taille incorrecte : {what}",
+        "TD2.1 : slot size différent de la taille des octets reçus",
+    ),
+    _xds(
+        "XDSDuplicateUniqueIdInRegistry",
+        "XDSDuplicateUniqueIdInRegistry",
+        "uniqueId déjà enregistré : {what}",
+        "TD2.1 : uniqueId d'un document ou d'un lot déjà connu du DMP (ou répété dans la soumission)",
+    ),
+    # [seen] DevBox FAQ for the indirect wording; the direct one is [inferred] by analogy
+    _xds(
+        "auteur_ex_2_1_1140",
+        "XDSRegistryMetadataError",
+        "{what}",
+        "EX_2.1-1140 : l'utilisateur du VIHF n'est pas auteur (authorPerson / legalAuthenticator ; "
+        "authorInstitution en mode indirect ou CPE)",
+    ),
+    # PDT-INF-617: a non-nominative CPE leaves the author's names empty
+    _xds(
+        "auteur_sans_nom_xds",
+        "XDSRegistryMetadataError",
+        "Nom et prénom de l'auteur obligatoires (authorPerson, composantes 2 et 3) : {what}",
+        "PDT-INF-617 : TD2.2 avec un authorPerson sans nom ni prénom (CPE non nominative)",
+    ),
     _refusal(
         "refus_auteur_maj",
         "Transaction {td} refusée : seul l'auteur du document (ou sa structure) peut le modifier",

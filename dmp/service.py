@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 NAME = "dmp"
 TITLE = "DMP (Dossier Médical Partagé)"
-MAX_BODY = 20 * 1024 * 1024  # [inferred] the DMP's limit is not public; documents come in part 2
+MAX_BODY = flow.MAX_BODY  # [inferred] see dmp.flow
 
 SETTINGS = [
     Setting("dmp_port", 4620, "DMP listener (mTLS, TLS 1.2, PDT-INF-579 suites)", "port"),
