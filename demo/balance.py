@@ -79,6 +79,9 @@ def step_scoreboard(run: Run) -> None:
     run.say(f"solde atteint : {'oui' if balance.get('reached') else 'non'}")
     run.keep(balance=balance)
     if not balance.get("reached") and run.preset is None:
+        if run.rounds is not None:  # the user chose the number of rounds: a partial balance is expected
+            run.say(f"{run.rounds} tour(s) demandé(s) : le solde n'est pas visé")
+            return
         missing = []
         if not run.has("dmp_fed"):
             missing.append("l'alimentation du DMP (ITI-41, DMP partie 2)")
