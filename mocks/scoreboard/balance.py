@@ -265,9 +265,12 @@ def _rejected(board: Scoreboard, snap: Snapshot, span: Period) -> dict[str, list
         if rule.provisional or rule.service not in board.built:
             continue
         wanted = compile_where({"operation": rule.operation})
+        refused_outcome = compile_where({"outcome": rule.outcome}) if rule.outcome is not None else None
         for obs in snap.journal.get(rule.service, []):
             f = obs.fields
-            if not wanted(f) or int(f.get("status") or 0) < 400 or not _in(obs, span):
+            if not wanted(f) or not _in(obs, span):
+                continue
+            if int(f.get("status") or 0) < 400 and not (refused_outcome and refused_outcome(f)):
                 continue
             if get(f, "details.fault_rule") is not MISSING:
                 continue

@@ -160,6 +160,8 @@ class Rejected(Strict):
     service: str
     operation: str | list[str] | dict[str, Any]  # a name, names, or a condition ({startswith: ..})
     reason: str
+    # also a refusal when answered 2xx with such an outcome (an XDS Failure RegistryResponse is HTTP 200)
+    outcome: str | list[str] | dict[str, Any] | None = None
     provisional: str | None = None
 
 
@@ -320,9 +322,11 @@ def check(catalogue: Catalogue) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("links", i, "kind"), f"unknown evidence kind {link.kind!r}"))
     for i, rejected in enumerate(model.balance.rejected):
         problems += _check_service(rejected.service, rejected.provisional, ("balance", "rejected", i))
-        problem = conditions.check_spec({"operation": rejected.operation})
-        if problem:  # a condition as the operation ({startswith: ..}): its operators, at load
-            problems.append((("balance", "rejected", i, "operation"), problem))
+        for name in ("operation", "outcome"):
+            spec = getattr(rejected, name)
+            problem = None if spec is None else conditions.check_spec({name: spec})
+            if problem:  # a condition ({startswith: ..}): its operators, at load
+                problems.append((("balance", "rejected", i, name), problem))
     return problems
 
 

@@ -54,11 +54,11 @@ class Facts:
         return self.evidence("mss.message.accepted", subject or f"<{uuid.uuid4().hex}@lgc.example>", **data)
 
     def exchange(self, service: str, operation: str, status: int = 200, caller: str = "", persona: str = "",
-                 findings: list[dict[str, Any]] | None = None, **details: Any) -> int:  # fmt: skip
+                 findings: list[dict[str, Any]] | None = None, outcome: str = "", **details: Any) -> int:  # fmt: skip
         return int(self.sandbox.journal.append({
             "at": iso(self.sandbox.now(self.tenant)), "tenant": self.tenant, "service": service,
             "operation": operation, "caller": caller, "persona": persona, "status": status,
-            "outcome": "ok" if status < 400 else "fault", "findings": findings or [], "details": details,
+            "outcome": outcome or ("ok" if status < 400 else "fault"), "findings": findings or [], "details": details,
         }))  # fmt: skip
 
     def advance(self, seconds: float) -> None:

@@ -56,6 +56,17 @@ def test_three_thresholds_reached_and_the_unqualified_ins_listed(facts: Facts, c
     ]
 
 
+def test_dmp_refusals_from_the_journal(facts: Facts, console: httpx.Client, tenant: str) -> None:
+    """An ITI-41 the DMP refused is listed as not counted: a SOAP fault (HTTP 500) and an XDS
+    Failure RegistryResponse (HTTP 200), under TD2.1 or TD2.2 (a CPE); a Success is not."""
+    facts.exchange("dmp", "TD2.1", outcome="Success", persona="2840575056412")
+    facts.exchange("dmp", "TD2.1", outcome="Failure XDSDuplicateUniqueIdInRegistry", persona="2840575056412")
+    facts.exchange("dmp", "TD2.2", status=500, outcome="DMPAccessDenied", persona="2840575056412")
+    facts.exchange("dmp", "TD3.1", outcome="Failure XDSRegistryError")  # a query: no submission
+    reasons = sorted(i["reason"] for i in counters(console, tenant)["dmp"]["not_counted"])
+    assert reasons == ["refusé par le DMP (DMPAccessDenied)", "refusé par le DMP (Failure XDSDuplicateUniqueIdInRegistry)"]
+
+
 def test_periods_on_the_tenant_clock(facts: Facts, console: httpx.Client, tenant: str) -> None:
     console.put(
         "/_sandbox/clock", params={"tenant": tenant}, json={"mode": "frozen", "at": "2026-03-31T23:00:00Z"}
