@@ -64,7 +64,10 @@ def test_dmp_refusals_from_the_journal(facts: Facts, console: httpx.Client, tena
     facts.exchange("dmp", "TD2.2", status=500, outcome="DMPAccessDenied", persona="2840575056412")
     facts.exchange("dmp", "TD3.1", outcome="Failure XDSRegistryError")  # a query: no submission
     reasons = sorted(i["reason"] for i in counters(console, tenant)["dmp"]["not_counted"])
-    assert reasons == ["refusé par le DMP (DMPAccessDenied)", "refusé par le DMP (Failure XDSDuplicateUniqueIdInRegistry)"]
+    assert reasons == [
+        "refusé par le DMP (DMPAccessDenied)",
+        "refusé par le DMP (Failure XDSDuplicateUniqueIdInRegistry)",
+    ]
 
 
 def test_periods_on_the_tenant_clock(facts: Facts, console: httpx.Client, tenant: str) -> None:
