@@ -79,8 +79,8 @@ def _same_patient(ctx: Context, s: Secured, cx: str, where: str) -> bool:
         errors.fail("XDSPatientIdDoesNotMatch", what=f"{where} « {cx} » / VIHF {s.vihf.patient.raw}")
     if oid != s.vihf.patient.oid:
         ctx.ex.findings.add(
-            "DMP-XDS-PATIENT-OID",
-            "warning",
+            "DMP-INS-OID-INCOHERENT",
+            "error",
             f"{where} : OID {oid or '(absent)'} au lieu de {s.vihf.patient.oid} (celui du VIHF) : aucun résultat",
             location=where,
         )
