@@ -230,6 +230,8 @@ def entry_view(d: Document) -> registry_wire.EntryView:
             slots[name] = (value,)
     if d.source_patient_info:
         slots["sourcePatientInfo"] = d.source_patient_info
+    if d.reference_ids:
+        slots["urn:ihe:iti:xds:2013:referenceIdList"] = d.reference_ids
     e = d.entry_uuid
     classes = [
         registry_wire.Coded(_id(e, "author", str(i)), metadata.DE_AUTHOR, slots=_author_slots(a))

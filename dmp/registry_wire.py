@@ -13,6 +13,7 @@ official TD3.1 / TD3.3c / TD3.3d responses (research dmp.md §2.6, §2.8):
     registry_response()                 ns2:RegistryResponse Success (TD3.3 answers)
     failure(kind, code, context)        the same roots with status Failure and a RegistryErrorList
     read_update(submit_objects)         an ITI-57 SubmitObjectsRequest -> `Update`
+    typed_identifiables(list)           rim:Identifiable xsi:type=... renamed to its element
 
 No rule here: dmp.queries reads the stored queries, the endpoints decide.
 """
@@ -285,12 +286,37 @@ def _slot_values(el: etree._Element, name: str) -> tuple[str, ...]:
     return ()
 
 
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+# the substitution group of rim:Identifiable, by the xsi:type a generic client writes
+IDENTIFIABLE_TYPES = {
+    "AssociationType1": "Association",
+    "ExtrinsicObjectType": "ExtrinsicObject",
+    "RegistryPackageType": "RegistryPackage",
+    "ObjectRefType": "ObjectRef",
+    "ClassificationType": "Classification",
+}
+
+
+def typed_identifiables(objects: etree._Element) -> None:
+    """A RegistryObjectList whose members are `rim:Identifiable xsi:type="rim:AssociationType1"`
+    (what zeep and other schema-driven clients write for the substitution group) read as the
+    named elements, as a JAXB registry does: Identifiable is not abstract, the xsi:type rules."""
+    for child in objects:
+        if child.tag != f"{{{RIM}}}Identifiable":
+            continue
+        local = child.get(XSI_TYPE, "").rpartition(":")[2]
+        if local in IDENTIFIABLE_TYPES:
+            child.tag = f"{{{RIM}}}{IDENTIFIABLE_TYPES[local]}"
+            del child.attrib[XSI_TYPE]
+
+
 def read_update(request: etree._Element) -> Update:
     """An ITI-57 lcm:SubmitObjectsRequest (lenient: the official TD3.3c/d requests are accepted)."""
     problems: list[str] = []
     objects = request.find(f"{{{RIM}}}RegistryObjectList")
     if objects is None:
         return Update(None, "", "", (), (), (), ("RegistryObjectList absent",))
+    typed_identifiables(objects)
     package = objects.find(f"{{{RIM}}}RegistryPackage")
     patient_id, person = "", ""
     institutions: tuple[str, ...] = ()
