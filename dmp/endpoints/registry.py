@@ -109,7 +109,7 @@ def stored_query(ctx: Context) -> Reply:
         ids = [d.entry_uuid for d in result.documents] + [x.entry_uuid for x in result.sets]
         objects = [registry_wire.object_ref(i) for i in ids + [a.entry_uuid for a in result.associations]]
     else:
-        objects = [registry_wire.extrinsic_object(registry.entry_view(d)) for d in result.documents]
+        objects = result.extrinsic_objects()
         objects += [registry_wire.registry_package(registry.package_view(x)) for x in result.sets]
         objects += [registry_wire.association(registry.association_view(a)) for a in result.associations]
     ctx.ex.outcome = f"{query.name}/{result.count}"

@@ -395,3 +395,9 @@ def test_update_of_another_patient(post: Any, now: Any, tenant: str, store: Any)
         f'value="{PATIENT}^^^'.encode(), b'value="242083726103567^^^'
     )
     assert _error(post("registry", data, tenant).content) == "XDSPatientIdDoesNotMatch"
+
+
+def test_another_services_body_is_cxfs_unknown_part(post: Any, now: Any, tenant: str) -> None:
+    reply = post("registry", rekey("TD0.2_-_Test_d_existence_requete.xml", vihf(now)), tenant)
+    assert reply.status_code == 500
+    assert fault_of(reply.content)["reason"].startswith("Message part {urn:hl7-org:v3}PRPA_IN201307UV02")
