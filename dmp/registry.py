@@ -154,7 +154,7 @@ def _statuses(query: queries.StoredQuery, param: str) -> list[str]:
 class Versions:
     """Each stored metadata version decoded, and its ExtrinsicObject written, once. A row of
     dmp_documents changes in place only by its status (`Documents.set_status`); `Documents.update`
-    writes a new row: (tenant, rowid, entryUUID, status) names a row's content (SQLite may give
+    writes a new row: (store, tenant, rowid, entryUUID, status) names a row's content (SQLite may give
     the re-inserted row its old rowid when it was the last one: `update` is for what the answer
     does not show, the CDA verdict and report). The patient's
     latest versions are listed on those columns alone and only the rows not seen yet are read
@@ -169,7 +169,7 @@ class Versions:
 
     def __init__(self, size: int = 4096):
         self.size = size
-        self._items: OrderedDict[tuple[str, int, str, str], Version] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, int, str, str], Version] = OrderedDict()
         self._lock = threading.Lock()
 
     def latest(self, docs: Documents, tenant: str, ins: str, statuses: list[str]) -> list[Version]:
@@ -177,8 +177,9 @@ class Versions:
         if not statuses:
             return []
         sql = self.LIST.format(marks=", ".join("?" * len(statuses)))
+        where = str(docs.store.path)  # two sandboxes of one process may seed the same ids
         keys = [
-            (tenant, r["rowid"], r["entry_uuid"], r["status"])
+            (where, tenant, r["rowid"], r["entry_uuid"], r["status"])
             for r in docs.store.query(sql, [tenant, ins[:15], *statuses])
         ]
         with self._lock:
@@ -190,10 +191,10 @@ class Versions:
             part = missing[start : start + 500]
             rows = docs.store.query(
                 f"SELECT rowid, * FROM dmp_documents WHERE rowid IN ({', '.join('?' * len(part))})",
-                [k[1] for k in part],
+                [k[2] for k in part],
             )
             for row in rows:
-                key = (tenant, row["rowid"], row["entry_uuid"], row["status"])
+                key = (where, tenant, row["rowid"], row["entry_uuid"], row["status"])
                 doc = decode_row(row)
                 found[key] = Version(doc, doc_of(doc))
         with self._lock:
