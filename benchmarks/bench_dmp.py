@@ -5,6 +5,7 @@ the DMP's TLS context) answering the same number of bytes: the ceiling of this s
 
     .venv/bin/python benchmarks/bench_dmp.py [--seconds 6] [--clients 1,4] [--only td02|iti43]
     .venv/bin/python benchmarks/bench_dmp.py --registry      # TD3.1 answer writing alone
+    .venv/bin/python benchmarks/bench_dmp.py --iti18 [--seconds 6] [--clients 2]  # TD3.1 over the wire
 
 - TD0.2 (test d'existence). Goal (issue 13): >= 300/s on a 2-core machine, p95 < 25 ms.
 - TD3.2 (ITI-43 RetrieveDocumentSet) of a 1 MiB document, answered in CXF MTOM. Goal (issue 14):
@@ -164,8 +165,111 @@ def registry_answer(counts: tuple[int, ...] = (50, 500), seconds: float = 3.0) -
     print("goal (issue 14, over the wire): >= 100/s with 50 documents, >= 10/s with 500")
 
 
+def registry_over_the_wire(counts: tuple[int, ...] = (50, 500)) -> None:
+    """TD3.1 (issue 14) over the wire: FindDocuments LeafClass (the official TD3.1 request, signed
+    VIHF verified on every call, journaled) on a patient with 50 / 500 Approved documents of the
+    official TD2.1 metadata, keep-alive mutual TLS 1.2, benchmarks/loadgen.py clients (one process
+    each); next to the bare endpoint (same server stack and DMP TLS context, a constant answer),
+    alternating in short rounds so that a shared machine's load falls on both."""
+    import time
+
+    from bench_insi import bare_app as constant_app
+
+    from dmp.documents import Documents
+    from tests.dmp import registry_support
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--iti18", action="store_true")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = Runner(
+            make_config(
+                Path(tmp) / "data",
+                services="dmp",
+                journal_bodies=os.environ.get("BENCH_JOURNAL_BODIES", "true"),
+            )
+        )
+        runner.start()
+        sandbox = runner.sandbox
+        try:
+            pki = sandbox.pki
+            auth, sign = pki.credentials(GP, "cps_auth"), pki.credentials(GP, "cps_sign")
+            ca, cert, key = (str(Path(tmp) / n) for n in ("ca.pem", "c.pem", "k.pem"))
+            Path(ca).write_bytes(pki.ca_bundle())
+            Path(cert).write_bytes(auth.fullchain_pem)
+            Path(key).write_bytes(auth.key_pem)
+            policy = Dmp(sandbox).listeners()[0].tls
+            assert policy is not None
+            bare = HttpServer(
+                "bare", "127.0.0.1", 0, constant_app, pki.server_context(policy, sandbox.config.hostnames)
+            )
+            bare.start()
+            docs = Documents(sandbox.store)
+            path = "/si-dmp-server/v2/services/registry"
+            print(
+                f"{args.clients} keep-alive mTLS 1.2 clients (benchmarks/loadgen.py), {args.seconds:.0f} s each"
+            )
+            try:
+                for count in counts:
+                    tenant = f"bench{count}"
+                    sandbox.tenants.create(tenant)
+                    for i in range(count):
+                        docs.insert_submission(
+                            tenant,
+                            registry_support.submission(submission_time=f"2024{i % 12 + 1:02}01100000"),
+                        )
+                    token = vihf(datetime.now(UTC), signer=sign, pki=pki)
+                    body = rekey("TD3.1_-_Recherche_de_document_requete.xml", token)
+                    headers = f"X-Sandbox-Tenant: {tenant}\r\n"
+                    req = [loadgen.post(path, body, "application/soap+xml; charset=UTF-8", headers=headers)]
+                    targets = {
+                        "bare": loadgen.Target("127.0.0.1", bare.port, ca, cert, key),
+                        "dmp": loadgen.Target("127.0.0.1", sandbox.port("dmp"), ca, cert, key),
+                    }
+                    rows: dict[str, loadgen.Result] = {}
+                    cpu = {"bare": 0.0, "dmp": 0.0}  # this process's CPU (the servers'): load-independent
+                    for _ in range(args.rounds):
+                        for name, target in targets.items():
+                            before = time.process_time()
+                            part = loadgen.run(target, [req], args.seconds / args.rounds, args.clients)
+                            cpu[name] += time.process_time() - before
+                            rows[name] = rows[name].merge(part) if name in rows else part
+                    probe = loadgen.Connection(targets["dmp"])
+                    status, answer = probe.call(req[0])
+                    probe.close()
+                    assert status == 200 and f'totalResultCount="{count}"'.encode() in answer, answer[:2000]
+                    size = len(answer)
+                    print(
+                        f"  {count} documents  "
+                        + rows["bare"].line("bare endpoint (same server + TLS context)")
+                    )
+                    print(
+                        f"  {count} documents  "
+                        + rows["dmp"].line(f"TD3.1 FindDocuments LeafClass ({size / 1e6:.2f} MB)")
+                    )
+                    print(
+                        f"  {count} documents  ratio TD3.1 / bare: {rows['dmp'].rate / rows['bare'].rate:.3f}"
+                    )
+                    per = {k: cpu[k] / max(1, len(rows[k].latencies)) * 1000 for k in cpu}
+                    print(
+                        f"  {count} documents  server CPU per request: TD3.1 {per['dmp']:.1f} ms,"
+                        f" bare {per['bare']:.2f} ms (one idle core, the GIL: at most {1000 / per['dmp']:.0f} TD3.1/s)"
+                    )
+            finally:
+                bare.stop()
+        finally:
+            runner.stop()
+    print("goal (issue 14): >= 100/s with 50 documents, >= 10/s with 500")
+
+
 if __name__ == "__main__":
     if "--registry" in sys.argv:
         registry_answer()
+    elif "--iti18" in sys.argv:
+        registry_over_the_wire()
     else:
         main()

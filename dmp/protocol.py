@@ -4,10 +4,13 @@ headers, `soap:Sender` + `DMP…` subcodes), plus the two carriers the kit does 
 - an `Hl7Ack` catalogue entry is the HL7v3 answer of the operation being served, with
   `acknowledgement typeCode="AE"|"AR"` (the operation registers its builder in
   `ex.details`-free `ANSWERS`, keyed by the exchange);
-- a `WsStatus` entry is the web-service answer with its `status` / `context`.
+- a `WsStatus` entry is the web-service answer with its `status` / `context`;
+- a `RegistryError` entry (XDS, TD3.x) is the operation's ebRS answer with status Failure and a
+  RegistryErrorList (AdhocQueryResponse for ITI-18, RegistryResponse for ITI-57).
 
 Successful answers go through `answer_ns(ex, payload, action, ns1)`: the DMP's envelopes declare
-the service's `ns1` namespace before `soap` (official responses), which a fixed kit style cannot.
+the service's `ns1` namespace before `soap` (official responses), which a fixed kit style cannot;
+an empty `ns1` declares `soap` alone (the registry's answers).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from dmp.errors import Hl7Ack, WsStatus, render_text
 from mocks import soap
-from mocks.errors import ServiceError
+from mocks.errors import RegistryError, ServiceError
 from mocks.harness import Reply
 from mocks.soap.ns import SOAP12
 
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 # the builder of the current operation's error answer: (entry, text) -> (payload, action, ns1)
 ErrorAnswer = Callable[[Hl7Ack | WsStatus, str], tuple[str, str, str]]
 KEY = "dmp.error_answer"  # environ key holding the current ErrorAnswer
+# the registry's builder of its XDS Failure answers: (entry, text) -> (payload, action, ns1)
+XdsAnswer = Callable[[RegistryError, str], tuple[str, str, str]]
+XDS_KEY = "dmp.xds_answer"  # environ key holding the current XdsAnswer
 
 
 # the operations whose every answer, faults included, is a CXF MTOM package (research §1.2: the
@@ -44,14 +50,18 @@ class DmpProtocol(soap.Soap12Protocol):
 
     def answer_ns(self, ex: Exchange, payload: str, action: str, ns1: str, status: int = 200) -> Reply:
         version = self.version_for(ex)
-        style = soap.Style(
-            version="1.2", envelope_declarations=(("ns1", ns1), ("soap", SOAP12))
-        ).with_version(version)
+        declared = ((("ns1", ns1),) if ns1 else ()) + (("soap", SOAP12),)
+        style = soap.Style(version="1.2", envelope_declarations=declared).with_version(version)
         body = soap.envelope(payload, style, self._headers(ex, action))
         return Reply(status, body, self._http_type(version, action))
 
     def render(self, ex: Exchange, error: ServiceError) -> Reply:
         entry = error.error
+        if isinstance(entry, RegistryError):
+            xds: XdsAnswer | None = (ex.environ or {}).get(XDS_KEY)
+            if xds is not None:
+                payload, action, ns1 = xds(entry, error.text or render_text(entry))
+                return self.answer_ns(ex, payload, action, ns1, entry.http_status)
         if isinstance(entry, Hl7Ack | WsStatus):
             builder: ErrorAnswer | None = (ex.environ or {}).get(KEY)
             text = error.text or render_text(entry)

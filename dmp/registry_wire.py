@@ -7,15 +7,20 @@ official TD3.1 / TD3.3c / TD3.3d responses (research dmp.md §2.6, §2.8):
                                         Description, VersionInfo, classifications (author first),
                                         external identifiers patientId then uniqueId
     object_ref(id)                      one ns4:ObjectRef
+    registry_package(view)              one submission set (FindSubmissionSets LeafClass) [inferred
+                                        shape: the ExtrinsicObject's conventions]
+    association(view)                   one ns4:Association (GetAssociations LeafClass) [inferred]
     registry_response()                 ns2:RegistryResponse Success (TD3.3 answers)
     failure(kind, code, context)        the same roots with status Failure and a RegistryErrorList
     read_update(submit_objects)         an ITI-57 SubmitObjectsRequest -> `Update`
+    typed_identifiables(list)           rim:Identifiable xsi:type=... renamed to its element
 
 No rule here: dmp.queries reads the stored queries, the endpoints decide.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
@@ -50,8 +55,13 @@ SCHEME_ORDER = (
 )
 
 
+_SPECIAL = re.compile(r"[&<>\"'\n\r\t]")
+
+
 def _a(value: str) -> str:
-    return quoteattr(value)
+    # most values need no escaping: skip quoteattr's replacements for them (ITI-18 answers write
+    # about 70 attributes a document)
+    return f'"{value}"' if _SPECIAL.search(value) is None else quoteattr(value)
 
 
 def _string(tag: str, value: str) -> str:
@@ -64,6 +74,8 @@ def _slot(name: str, values: tuple[str, ...]) -> str:
 
 
 def _text(value: str) -> str:
+    if _SPECIAL.search(value) is None:
+        return value
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -129,6 +141,84 @@ def extrinsic_object(view: EntryView) -> str:
         )
     parts.append("</ns4:ExtrinsicObject>")
     return "".join(parts)
+
+
+REGISTRY_PACKAGE = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage"
+ASSOCIATION = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"
+SUBMISSION_SET_NODE = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
+SS_AUTHOR = "urn:uuid:a7058bb9-b4e4-4307-ba5b-e3f0ab85e12d"
+SS_IDENTIFIERS = (
+    ("urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446", "XDSSubmissionSet.patientId"),
+    ("urn:uuid:554ac39e-e3fe-47fe-b233-965d2a147832", "XDSSubmissionSet.sourceId"),
+    ("urn:uuid:96fdda7c-d067-4183-912e-bf5ee74998a8", "XDSSubmissionSet.uniqueId"),
+)
+
+
+@dataclass(frozen=True)
+class PackageView:
+    """What an ITI-18 LeafClass answer shows of a submission set."""
+
+    entry_uuid: str
+    status: str
+    slots: tuple[tuple[str, tuple[str, ...]], ...]
+    title: str
+    comments: str
+    classifications: tuple[Coded, ...]  # author first, then contentTypeCode
+    node_id: str  # id of the Classification naming the SubmissionSet node
+    identifiers: tuple[tuple[str, str, str], ...]  # (id, identificationScheme, value)
+
+
+def registry_package(view: PackageView) -> str:
+    e = view.entry_uuid
+    parts = [
+        f'<ns4:RegistryPackage id={_a(e)} lid={_a(e)} objectType="{REGISTRY_PACKAGE}" status={_a(view.status)}>'
+    ]
+    parts += [_slot(n, v) for n, v in sorted(view.slots)]
+    if view.title:
+        parts.append(_string("Name", view.title))
+    if view.comments:
+        parts.append(_string("Description", view.comments))
+    parts.append('<ns4:VersionInfo versionName="1"/>')
+    for c in sorted(view.classifications, key=lambda c: c.scheme != SS_AUTHOR):
+        body = "".join(_slot(n, v) for n, v in sorted(c.slots))
+        if c.coding_scheme:
+            body += _slot("codingScheme", (c.coding_scheme,))
+        if c.label:
+            body += _string("Name", c.label)
+        parts.append(
+            f"<ns4:Classification classificationScheme={_a(c.scheme)} classifiedObject={_a(e)} id={_a(c.id)}"
+            f" nodeRepresentation={_a(c.code)}>{body}</ns4:Classification>"
+        )
+    parts.append(
+        f'<ns4:Classification classificationNode="{SUBMISSION_SET_NODE}" classifiedObject={_a(e)} id={_a(view.node_id)}/>'
+    )
+    labels = dict(SS_IDENTIFIERS)
+    for ident, scheme, value in view.identifiers:
+        parts.append(
+            f"<ns4:ExternalIdentifier id={_a(ident)} identificationScheme={_a(scheme)} registryObject={_a(e)}"
+            f" value={_a(value)}>{_string('Name', labels.get(scheme, scheme))}</ns4:ExternalIdentifier>"
+        )
+    parts.append("</ns4:RegistryPackage>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class AssociationView:
+    entry_uuid: str
+    type: str
+    source: str
+    target: str
+    slots: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    status: str = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
+
+
+def association(view: AssociationView) -> str:
+    slots = "".join(_slot(n, v) for n, v in sorted(view.slots))
+    return (
+        f"<ns4:Association associationType={_a(view.type)} id={_a(view.entry_uuid)} lid={_a(view.entry_uuid)}"
+        f' objectType="{ASSOCIATION}" sourceObject={_a(view.source)} status={_a(view.status)}'
+        f' targetObject={_a(view.target)}>{slots}<ns4:VersionInfo versionName="1"/></ns4:Association>'
+    )
 
 
 def object_ref(ident: str) -> str:
@@ -204,12 +294,37 @@ def _slot_values(el: etree._Element, name: str) -> tuple[str, ...]:
     return ()
 
 
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+# the substitution group of rim:Identifiable, by the xsi:type a generic client writes
+IDENTIFIABLE_TYPES = {
+    "AssociationType1": "Association",
+    "ExtrinsicObjectType": "ExtrinsicObject",
+    "RegistryPackageType": "RegistryPackage",
+    "ObjectRefType": "ObjectRef",
+    "ClassificationType": "Classification",
+}
+
+
+def typed_identifiables(objects: etree._Element) -> None:
+    """A RegistryObjectList whose members are `rim:Identifiable xsi:type="rim:AssociationType1"`
+    (what zeep and other schema-driven clients write for the substitution group) read as the
+    named elements, as a JAXB registry does: Identifiable is not abstract, the xsi:type rules."""
+    for child in objects:
+        if child.tag != f"{{{RIM}}}Identifiable":
+            continue
+        local = child.get(XSI_TYPE, "").rpartition(":")[2]
+        if local in IDENTIFIABLE_TYPES:
+            child.tag = f"{{{RIM}}}{IDENTIFIABLE_TYPES[local]}"
+            del child.attrib[XSI_TYPE]
+
+
 def read_update(request: etree._Element) -> Update:
     """An ITI-57 lcm:SubmitObjectsRequest (lenient: the official TD3.3c/d requests are accepted)."""
     problems: list[str] = []
     objects = request.find(f"{{{RIM}}}RegistryObjectList")
     if objects is None:
         return Update(None, "", "", (), (), (), ("RegistryObjectList absent",))
+    typed_identifiables(objects)
     package = objects.find(f"{{{RIM}}}RegistryPackage")
     patient_id, person = "", ""
     institutions: tuple[str, ...] = ()

@@ -216,8 +216,8 @@ def test_a_50_mb_body(post: Any, tenant: str) -> None:
     assert fault_of(reply.content)["code"] == "soap:Sender"
 
 
-def test_registry_and_repository_are_not_yet(post: Any, now: Any, tenant: str) -> None:
-    fault = _fault(post("registry", _valid(now), tenant))
+def test_repository_is_not_yet(post: Any, now: Any, tenant: str) -> None:
+    fault = _fault(post("repository", _valid(now), tenant))
     assert fault["subcode"] == "soap:DMPServiceUnavailable"
 
 
