@@ -33,7 +33,7 @@ from requests_toolbelt.multipart.decoder import MultipartDecoder
 
 from demo import xds
 from demo.document import DOCUMENT_INS_OID, Letter, make_letter, oid
-from demo.run import Failed, Run, Skip
+from demo.run import Failed, Run
 from demo.saml import security, vihf
 from demo.xades import sign_lot
 
@@ -148,13 +148,6 @@ def call(
         return _read(client.post(url, content=content, headers=headers))
 
 
-def _part_2(answer: Answer, what: str) -> None:
-    """DMP part 1 answers the document transactions with DMPServiceUnavailable: say so, go on."""
-    fault = answer.fault or ""
-    if "DMPServiceUnavailable" in fault:
-        raise Skip(f"{what} pas encore servi par ce bac à sable (DMP partie 2) : {fault}")
-
-
 def _registry_errors(root: etree._Element) -> list[str]:
     return [
         f"{e.get('errorCode')} {e.get('codeContext') or ''}".strip()
@@ -163,7 +156,6 @@ def _registry_errors(root: etree._Element) -> list[str]:
 
 
 def _registry_ok(answer: Answer, what: str) -> etree._Element:
-    _part_2(answer, what)
     if answer.fault:
         raise Failed(f"{what} : faute SOAP {answer.fault}")
     assert answer.root is not None
@@ -310,7 +302,6 @@ def step_td21(run: Run) -> None:
         run.say("--fail xades-absente : lot envoyé sans sa signature XAdES")
     ss_uid, answer = feed(run, letter, signed=not unsigned)
     if unsigned:
-        _part_2(answer, "ITI-41")
         refused = (
             answer.fault or ", ".join(_registry_errors(answer.root))
             if answer.root is not None

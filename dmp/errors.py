@@ -82,13 +82,6 @@ CXF = [
         code="MustUnderstand",
         reason="MustUnderstand headers: [{headers}] are not understood.",
     ),
-    _fault(
-        "not_yet",
-        "DMPServiceUnavailable",
-        "Service {service} non disponible dans cette version du bac à sable (DMP partie 2 : documents XDS)",
-        "registry / repository : pas encore émulés",
-        code="Receiver",
-    ),
 ]
 
 VIHF = [

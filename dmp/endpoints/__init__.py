@@ -40,24 +40,11 @@ class Endpoint:
     name: str  # the path suffix
     operations: dict[str, Operation]  # Clark name of the body element -> operation
     retired: dict[str, str] = field(default_factory=dict)  # Clark name -> TD label (journal)
-    catch_all: Operation | None = None  # answers any body (a service not emulated yet)
+    catch_all: Operation | None = None  # answers any body (a retired service)
 
     def operation(self, payload: etree._Element) -> Operation | None:
         q = etree.QName(payload)
         return self.operations.get(f"{{{q.namespace}}}{q.localname}") or self.catch_all
-
-
-def not_yet(service: str, tds: dict[str, str]) -> Operation:
-    """An operation answering any body of `service` with `DMPServiceUnavailable`, journaled under
-    the TD its request action names (`tds`: action -> TD)."""
-    from dmp import errors
-
-    def handler(ctx: Context) -> Reply:
-        action = (ctx.req.action.value or "").strip()
-        ctx.ex.operation = tds.get(action, service)
-        errors.fail("not_yet", "not yet", service=service)
-
-    return Operation(service, tuple(tds), "", "urn:ihe:iti:xds-b:2007", handler)
 
 
 def endpoints() -> dict[str, Endpoint]:

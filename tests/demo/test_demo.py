@@ -38,9 +38,6 @@ from tests.conftest import SPECS
 
 pytestmark = pytest.mark.slow
 CDA_DATA = SPECS / "cda" / "TestContenuCDA-3-0"
-# steps the sandbox on main does not serve yet (DMP part 2, issue 14; hence the balance, 8.2):
-# they must be skipped with a reason, never fail
-PART_2 = {"6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "8.2"}
 
 
 def _free_ports() -> dict[str, int]:
@@ -95,11 +92,8 @@ def test_whole_workflow(
     )
     assert code == 0, log
     assert [s["id"] for s in log["steps"]] == [s.id for s in STEPS]
-    for step_id, step in by_id.items():
-        expected = {"ok", "skipped"} if step_id in PART_2 else {"ok"}
-        assert step["status"] in expected, step
-        if step["status"] == "skipped":
-            assert step["error"], step  # a skip always says why
+    for step in by_id.values():
+        assert step["status"] == "ok", step
     assert elapsed < 90
     # what the sandbox saw, from its own journal: the exchanges of each service, no error finding
     journal = [e for s in log["steps"] for e in s["journal"]]
@@ -122,6 +116,7 @@ def test_whole_workflow(
     with _ctx(str(sandbox["url"]), tenant) as sb:
         counters = {c["id"]: c for c in sb.get("/scoreboard/balance").json()["counters"]}
     assert counters["mss"]["reached"] and counters["citizen"]["reached"], counters
+    assert counters["dmp"]["direct"]["counted"] >= 10 and counters["dmp"]["reached"], counters
     # the files the LGC produced
     _check_pdf(tmp_path / "lettre.pdf")
 
@@ -164,9 +159,6 @@ def test_fail_presets(sandbox: dict[str, object], tmp_path: Path, preset: str) -
         str(sandbox["url"]), tenant=f"demo-{uuid.uuid4().hex[:8]}", preset=preset, workdir=tmp_path, out=out
     )
     text = out.getvalue()
-    if preset == "xades-absente" and "pas encore servi par ce bac à sable (DMP partie 2)" in text:
-        assert code == 1  # DMP part 2 not on main yet: said, and not counted as a success
-        return
     assert code == 0, text
     expected = {
         "vihf-cle-auth": "DMPInvalidCertificate",

@@ -216,11 +216,6 @@ def test_a_50_mb_body(post: Any, tenant: str) -> None:
     assert fault_of(reply.content)["code"] == "soap:Sender"
 
 
-def test_repository_is_not_yet(post: Any, now: Any, tenant: str) -> None:
-    fault = _fault(post("repository", _valid(now), tenant))
-    assert fault["subcode"] == "soap:DMPServiceUnavailable"
-
-
 def test_unknown_path_is_cxf_404(post: Any, tenant: str) -> None:
     reply = post("nothing", b"<x/>", tenant)
     assert reply.status_code == 404 and reply.text == "<html><body>No service was found.</body></html>"
