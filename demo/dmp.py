@@ -68,8 +68,13 @@ class Answer:
         return f"{' / '.join(c.split(':')[-1] for c in codes)} : {reason}"
 
 
+def _patient(run: Run) -> Any:
+    """The patient of the DMP calls: the letter's (another one under --fail ins-non-qualifie)."""
+    return run.letter_patient if run.has("letter_patient") else run.patient
+
+
 def _envelope(run: Run, action: str, to: str, body: etree._Element, *, signer: str = "cps_sign") -> bytes:
-    patient = run.letter_patient if run.has("letter_patient") else run.patient
+    patient = _patient(run)
     token = vihf(run.cast, patient.ins, DOCUMENT_INS_OID, run.creds[signer])
     env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12})
     header = etree.SubElement(env, f"{{{SOAP12}}}Header")
@@ -203,7 +208,7 @@ def _td02_body(run: Run) -> etree._Element:
     sub(query, "queryId", root="1.2.250.1.999.1.2", extension=str(uuid.uuid4())[:8])
     sub(query, "statusCode", code="new")
     ident = sub(sub(query, "parameterList"), "patientIdentifier")
-    sub(ident, "value", root=DOCUMENT_INS_OID, extension=run.patient.ins)
+    sub(ident, "value", root=DOCUMENT_INS_OID, extension=_patient(run).ins)
     sub(ident, "semanticsText", "Patient.id")
     return msg
 
@@ -237,7 +242,7 @@ def step_td02(run: Run) -> None:
             words[key.get("code", "")] = value.get("code") or value.get("value") or ""
     run.say(f"DMP {'existant' if found == 'OK' else 'absent'} (queryResponseCode {found}) ; {words}")
     if found != "OK":
-        raise Failed(f"le DMP de {run.patient.ins} n'existe pas (code {found})")
+        raise Failed(f"le DMP de {_patient(run).ins} n'existe pas (code {found})")
     run.keep(dmp_authorisation=words.get("AUTORISATION", ""))
 
 
@@ -316,6 +321,8 @@ def step_td21(run: Run) -> None:
         f"document {letter.unique_id[:24]}… accepté par le DMP (lot {ss_uid[:16]}…, RegistryResponse Success)"
     )
     run.keep(dmp_fed=[letter.unique_id])
+    if run.preset == "ins-non-qualifie":  # the DMP takes it; the balance must not count it
+        run.expect("document accepté par le DMP, mais son INS n'a jamais été qualifié : non compté au solde")
 
 
 # -- TD3.1, TD3.2 -------------------------------------------------------------------------------------

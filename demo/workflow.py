@@ -51,8 +51,8 @@ PRESETS = {
         ),
         Preset(
             "ins-non-qualifie",
-            "5",
-            "document pour un INS jamais qualifié par l'INSi → constat CDA-INS-NOT-QUALIFIED",
+            "6.3",
+            "document pour un INS jamais qualifié par l'INSi → constat CDA-INS-NOT-QUALIFIED ; le DMP l'accepte, le solde ne le compte pas",
         ),
         Preset("xdm-casse", "7.1", "IHE_XDM dont METADATA.XML porte un hash faux → constat MSS-XDM-HASH"),
         Preset("xades-absente", "6.3", "lot ITI-41 sans signature XAdES → refus du DMP"),

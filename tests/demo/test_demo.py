@@ -63,6 +63,13 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     ports = _free_ports()
     runner = Runner(_config(tmp, ports))
     runner.start()
+    # the CDA engine compiles StrucMin once after Ready (about 15 s, minutes on a loaded machine):
+    # waited for here, so that the run's figure is the demo's own
+    deadline = time.monotonic() + 600
+    while (
+        "StrucMin" not in (runner.sandbox.cda.health().get("compiled") or []) and time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
     state: dict[str, object] = {"runner": runner, "tmp": tmp, "ports": ports, "url": runner.url("console")}
     yield state
     current = state["runner"]
@@ -117,6 +124,19 @@ def test_whole_workflow(
         counters = {c["id"]: c for c in sb.get("/scoreboard/balance").json()["counters"]}
     assert counters["mss"]["reached"] and counters["citizen"]["reached"], counters
     assert counters["dmp"]["direct"]["counted"] >= 10 and counters["dmp"]["reached"], counters
+    # one more letter, for a patient whose INS this LGC never qualified: the DMP accepts it, the
+    # balance lists it as not counted, with its reason (issue 20)
+    out = io.StringIO()
+    assert (
+        cli.demo(str(sandbox["url"]), tenant=tenant, preset="ins-non-qualifie", workdir=tmp_path, out=out)
+        == 0
+    )
+    assert "accepté par le DMP, mais son INS n'a jamais été qualifié" in out.getvalue(), out.getvalue()
+    with _ctx(str(sandbox["url"]), tenant) as sb:
+        after = {c["id"]: c for c in sb.get("/scoreboard/balance").json()["counters"]}["dmp"]
+    assert after["direct"]["counted"] == counters["dmp"]["direct"]["counted"] and after["reached"]
+    reasons = [i["reason"] for i in after["not_counted"]]
+    assert reasons == ["INS non qualifié (identité non qualifiée par l'INSi)"], after["not_counted"]
     # the files the LGC produced
     _check_pdf(tmp_path / "lettre.pdf")
 
