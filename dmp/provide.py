@@ -37,7 +37,7 @@ from mocks import soap
 from mocks.cda import Context as CdaContext
 from mocks.cda.parse import ParseError, parse
 from mocks.errors import RegistryError, ServiceError
-from mocks.harness import Reply
+from mocks.harness import Reply, request_body
 from mocks.pki.xades import verify_xades
 from mocks.soap.protocol import SOAP_KEY
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from dmp.flow import Context, Secured
 
 HL7 = "urn:hl7-org:v3"
+JOURNAL_BODY = 65536  # the journal keeps the envelope, not the documents (as MSSanté caps its own)
 CDA_MAX = 20 * 1024 * 1024  # the CDA engine's default cap, for our own header read
 
 
@@ -55,6 +56,13 @@ def provide(ctx: Context) -> Reply:
     td = _td(ctx)
     ex.operation = td
     envelope = ctx.req.envelope
+    multipart = ctx.req.multipart
+    if multipart is not None:
+        # the documents are in dmp_documents: the journal keeps the root part and names the others
+        parts = ", ".join(f"<{p.content_id}> {len(p.data)} octets" for p in multipart.attachments)
+        root = multipart.root.data[:JOURNAL_BODY].decode("utf-8", "replace")
+        ex.request_body = f"{root}\n[pièces MTOM : {parts}]"
+    ex.details["request_bytes"] = len(request_body(ctx.environ))
     if envelope.version_mismatch and envelope.declared_version and SOAP_KEY in ex.details:
         ex.details[SOAP_KEY]["version"] = envelope.declared_version
     try:
