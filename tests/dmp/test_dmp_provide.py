@@ -480,3 +480,26 @@ def test_the_demo_lgc_feeds_a_letter(dmp_runner: Any, tenant: str, tmp_path: Any
     assert not own, own
     fact = dmp_runner.sandbox.evidence.find(tenant, kind="dmp.document.accepted")[0]
     assert fact["data"]["ins_qualified"] is True and fact["data"]["type_code"] == stored.type_code.code  # type: ignore[union-attr]
+
+
+# -- indirect mode ------------------------------------------------------------------------------
+def test_an_indirect_feed_is_imputed_to_the_structure(
+    post: Any, now: Any, tenant: str, creds: Any, pki: Any, dmp_runner: Any
+) -> None:
+    org_sign = creds(GP_STRUCTURE, "org_sign")
+    token = vihf(now, signer=org_sign, pki=pki, mode="INDIRECTE")
+    body, content_type, ids = P.official_td21(token, org_sign)
+    assert (
+        _response(post("repository", body, tenant, cert="org", content_type=content_type)).get("status")
+        == SUCCESS
+    )
+    fact = dmp_runner.sandbox.evidence.find(tenant, kind="dmp.document.accepted")[0]["data"]
+    assert fact["auth_mode"] == "INDIRECTE" and fact["structure"] == GP_STRUCTURE
+    # EX_2.1-1140: the structure must be an authorInstitution
+    body, content_type, ids = P.official_td21(token, org_sign, structure="1750000010")
+    found = _errors(post("repository", body, tenant, cert="org", content_type=content_type))
+    assert found[0] == (
+        "XDSRegistryMetadataError",
+        "Aucun AuthorInstitution ne correspond à l'utilisateur du VIHF",
+    )
+    _nothing_stored_of(dmp_runner, tenant, ids)
