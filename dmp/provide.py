@@ -182,7 +182,7 @@ def _pair(
 def _metadata(ctx: Context, objects: M.Objects, package: M.Package) -> None:
     engine = getattr(ctx.sandbox, "cda", None)
     data = getattr(engine, "data", None)
-    sets = value_sets(data.root if data is not None and data.installed else None)
+    sets = value_sets(data.root if data is not None else None)  # cached per folder; absent files skipped
     judged = [(f"lot {package.id}", xds_checks.check_package(package, sets))]
     judged += [(f"document {e.id}", xds_checks.check_entry(e, sets)) for e in objects.entries]
     for what, (missing, problems) in judged:
