@@ -427,12 +427,12 @@ def test_a_broken_multipart_is_a_soap_fault(
     }
     for name, data in cases.items():
         reply = post("repository", data, tenant, content_type=content_type)
-        assert reply.status_code in (400, 500), (name, reply.status_code)
-        fault = fault_of(reply.content)
-        assert fault["code"] == "soap:Sender" and "sandbox trace" not in (fault["reason"] or ""), (
-            name,
-            fault,
-        )
+        fault = fault_of(reply.content)  # CXF's fault for an unreadable message (status 500, as CXF)
+        assert (reply.status_code, fault["code"], fault["reason"]) == (
+            500,
+            "soap:Sender",
+            "Error reading XMLStreamReader.",
+        ), name
     _nothing_stored(dmp_runner, tenant, ids)
 
 
