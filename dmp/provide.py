@@ -154,6 +154,13 @@ def _pair(
     ctx: Context, objects: M.Objects, sent: tuple[provide_wire.Sent, ...]
 ) -> dict[str, provide_wire.Sent]:
     """ExtrinsicObject id -> its xds:Document (ids compared without case: the official example)."""
+    symbolic = [o.id for o in (*objects.packages, *objects.entries, *objects.links)]
+    repeated = sorted({i for i in symbolic if symbolic.count(i) > 1})
+    if repeated:
+        errors.fail(
+            "XDSRegistryMetadataError",
+            what=f"identifiant répété dans RegistryObjectList : {', '.join(repeated)}",
+        )
     by_id = {d.id: d for d in sent}
     folded = {d.id.lower(): d for d in sent}
     out: dict[str, provide_wire.Sent] = {}

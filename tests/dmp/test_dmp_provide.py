@@ -208,6 +208,11 @@ REFUSED = {
         {"envelope": lambda root: root.replace(f"{GP}^MAX^LIBRE".encode(), b"899900077985^MAX^LIBRE")},
         "XDSRegistryMetadataError", "Aucun auteur",
     ),
+    "two objects with one id": (
+        {"envelope": lambda root: root.replace(b'id="Signature01" mimeType', b'id="DocumentME2" mimeType')},
+        "XDSRegistryMetadataError",
+        "DocumentME2",
+    ),
     "no classCode": (
         {"envelope": _drop(rb'<Classification classificationScheme="urn:uuid:41a5887f[^>]*classifiedObject="DocumentME2".*?</Classification>')},
         "XDSRegistryMetadataError", "classCode",
