@@ -508,3 +508,15 @@ def test_an_indirect_feed_is_imputed_to_the_structure(
         "Aucun AuthorInstitution ne correspond à l'utilisateur du VIHF",
     )
     _nothing_stored_of(dmp_runner, tenant, ids)
+
+
+def test_a_fault_rule_gives_an_xds_error_in_the_registry_response(
+    feed: Any, console: Any, tenant: str, dmp_runner: Any
+) -> None:
+    rule = {"service": "dmp", "operation": "TD2.1", "error": "XDSRepositoryMetadataError", "times": 1}
+    assert console.post("/_sandbox/faults", params={"tenant": tenant}, json=rule).status_code in (200, 201)
+    reply, ids = feed()
+    assert _errors(reply)[0][0] == "XDSRepositoryMetadataError"
+    _nothing_stored(dmp_runner, tenant, ids)
+    reply, _ = feed()  # times=1: the next feed passes
+    assert _response(reply).get("status") == SUCCESS
