@@ -139,7 +139,9 @@ def _feed_worker(target: Any, path: str, body: bytes, ctype: str, tenants: list[
     import loadgen
 
     conn = loadgen.Connection(target)
-    latencies, statuses, failures = [], {}, 0
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    failures = 0
     try:
         conn.call(loadgen.post(path, body, ctype, headers=f"X-Sandbox-Tenant: {tenants[0]}\r\n"))  # warm-up
         ready.put(1)

@@ -154,7 +154,9 @@ def _pair(
     ctx: Context, objects: M.Objects, sent: tuple[provide_wire.Sent, ...]
 ) -> dict[str, provide_wire.Sent]:
     """ExtrinsicObject id -> its xds:Document (ids compared without case: the official example)."""
-    symbolic = [o.id for o in (*objects.packages, *objects.entries, *objects.links)]
+    symbolic = (
+        [p.id for p in objects.packages] + [e.id for e in objects.entries] + [a.id for a in objects.links]
+    )
     repeated = sorted({i for i in symbolic if symbolic.count(i) > 1})
     if repeated:
         errors.fail(
