@@ -6,8 +6,13 @@ the DMP's TLS context) answering the same number of bytes: the ceiling of this s
     .venv/bin/python benchmarks/bench_dmp.py [--seconds 6] [--clients 1,4] [--only td02|iti43]
     .venv/bin/python benchmarks/bench_dmp.py --registry      # TD3.1 answer writing alone
     .venv/bin/python benchmarks/bench_dmp.py --iti18 [--seconds 6] [--clients 2]  # TD3.1 over the wire
+    .venv/bin/python benchmarks/bench_dmp.py --provide [--seconds 6] [--clients 2]  # TD2.1 ITI-41
 
 - TD0.2 (test d'existence). Goal (issue 13): >= 300/s on a 2-core machine, p95 < 25 ms.
+- TD2.1 (ITI-41) of a CDA N1 carrying a 1 MiB PDF and the lot's XAdES, MTOM, report mode (the CDA
+  engine's verdict queued off the request path); every feed needs fresh uniqueIds, so each request
+  goes to a tenant of its own (created beforehand) with the same bytes. Goal (issue 14): >= 30/s,
+  p95 < 150 ms.
 - TD3.2 (ITI-43 RetrieveDocumentSet) of a 1 MiB document, answered in CXF MTOM. Goal (issue 14):
   >= 100/s.
 
@@ -19,6 +24,7 @@ both).
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
 import os
 import sys
@@ -266,10 +272,144 @@ def registry_over_the_wire(counts: tuple[int, ...] = (50, 500)) -> None:
     print("goal (issue 14): >= 100/s with 50 documents, >= 10/s with 500")
 
 
+def _pdf(size: int) -> bytes:
+    """A well-formed PDF of about `size` bytes: one page and an embedded stream of random bytes
+    (what a scanned letter weighs)."""
+    import io
+    import os
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.Filler = pdf.make_stream(os.urandom(size - 600))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def _feed_worker(target: Any, path: str, body: bytes, ctype: str, tenants: list[str], seconds: float,
+                 out: Any, ready: Any, go: Any) -> None:  # fmt: skip
+    import time
+
+    import loadgen
+
+    conn = loadgen.Connection(target)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    failures = 0
+    try:
+        conn.call(loadgen.post(path, body, ctype, headers=f"X-Sandbox-Tenant: {tenants[0]}\r\n"))  # warm-up
+        ready.put(1)
+        go.wait()
+        deadline = time.perf_counter() + seconds
+        for tenant in tenants[1:]:
+            if time.perf_counter() >= deadline:
+                break
+            request = loadgen.post(path, body, ctype, headers=f"X-Sandbox-Tenant: {tenant}\r\n")
+            t0 = time.perf_counter()
+            status, answer = conn.call(request)
+            latencies.append(time.perf_counter() - t0)
+            statuses[status] = statuses.get(status, 0) + 1
+            failures += b"ResponseStatusType:Success" not in answer
+    finally:
+        conn.close()
+    out.put((latencies, statuses, failures))
+
+
+def provide(seconds: float = 6.0, clients: int = 2) -> None:
+    import multiprocessing as mp
+    import time
+
+    import loadgen
+
+    from tests.dmp import provide_support as P
+
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = Runner(make_config(Path(tmp) / "data", services="dmp"))
+        runner.start()
+        sandbox = runner.sandbox
+        try:
+            pki = sandbox.pki
+            auth, sign = pki.credentials(GP, "cps_auth"), pki.credentials(GP, "cps_sign")
+            pdf = _pdf(1024 * 1024)
+
+            def n1(cda: bytes) -> bytes:
+                start, end = (
+                    cda.index(b'<text mediaType="text/plain"'),
+                    cda.index(b"</text>") + len(b"</text>"),
+                )
+                text = (
+                    b'<text mediaType="application/pdf" representation="B64">'
+                    + base64.b64encode(pdf)
+                    + b"</text>"
+                )
+                return cda[:start] + text + cda[end:]
+
+            def pdf_format(root: bytes) -> bytes:
+                return root.replace(b"urn:ihe:iti:xds-sd:text:2008", b"urn:ihe:iti:xds-sd:pdf:2008")
+
+            token = vihf(datetime.now(UTC), signer=sign, pki=pki)
+            body, ctype, _ = P.official_td21(token, sign, cda=n1, envelope=pdf_format)
+            files = {k: str(Path(tmp) / f"{k}.pem") for k in ("ca", "cert", "key")}
+            Path(files["ca"]).write_bytes(pki.ca_bundle())
+            Path(files["cert"]).write_bytes(auth.fullchain_pem)
+            Path(files["key"]).write_bytes(auth.key_pem)
+            per_client = int(seconds * 80) + 1  # more tenants than a client can feed
+            names = [[f"bench-{c}-{i}" for i in range(per_client)] for c in range(clients)]
+            for tenant in (t for group in names for t in group):
+                sandbox.tenants.create(tenant)
+            target = loadgen.Target(
+                "127.0.0.1", sandbox.port("dmp"), files["ca"], files["cert"], files["key"]
+            )
+            path = "/si-dmp-server/v2/services/repository"
+            spawn = mp.get_context("spawn")
+            out, ready, go = spawn.Queue(), spawn.Queue(), spawn.Event()
+            procs = [spawn.Process(target=_feed_worker, args=(target, path, body, ctype, names[c], seconds, out, ready, go))
+                     for c in range(clients)]  # fmt: skip
+            for p in procs:
+                p.start()
+            for _ in procs:
+                ready.get(timeout=120)
+            cpu = time.process_time()  # the sandbox runs in this process: its CPU, load-independent
+            go.set()
+            total = loadgen.Result(seconds)
+            failures = 0
+            for _ in procs:
+                lat, st, failed = out.get(timeout=seconds + 120)
+                total.latencies.extend(lat)
+                failures += failed
+                for k, v in st.items():
+                    total.statuses[k] = total.statuses.get(k, 0) + v
+            cpu = time.process_time() - cpu
+            for p in procs:
+                p.join()
+        finally:
+            runner.stop()
+    per = 1000 * cpu / max(1, len(total.latencies))
+    print(
+        f"{clients} keep-alive mTLS 1.2 clients (separate processes), {seconds:.0f} s, request {len(body) / 1e6:.2f} MB"
+    )
+    print(total.line("DMP TD2.1 ITI-41, CDA N1 with a 1 MiB PDF + XAdES (report mode)"))
+    print(
+        f"non-Success answers: {failures}; sandbox CPU {per:.1f} ms a feed (one core's worth: {1000 / per:.0f}/s)"
+    )
+    print("goal (issue 14): >= 30/s, p95 < 150 ms on a 2-core machine")
+
+
 if __name__ == "__main__":
     if "--registry" in sys.argv:
         registry_answer()
     elif "--iti18" in sys.argv:
         registry_over_the_wire()
+    elif "--provide" in sys.argv:
+        rest = sys.argv[1:]
+        opts = {
+            rest[i].lstrip("-"): float(rest[i + 1])
+            for i in range(len(rest) - 1)
+            if rest[i] in ("--seconds", "--clients")
+        }
+        provide(opts.get("seconds", 6.0), int(opts.get("clients", 2)))
     else:
         main()

@@ -16,7 +16,7 @@ dmp.md §2.4, §2.5, §2.8, §3; issue 14). The pipeline, in the order the DMP j
     RPLC (2007 or 2010 namespace): the replaced entry current, same patient, same author, the
         CDA relatedDocument naming it; it becomes Deprecated
     the CDA engine on each CDA (report: queued, strict: waited for, errors refuse)
-    stored in one transaction (dmp.documents), evidence dmp.document.accepted, RegistryResponse
+    stored in one transaction, evidence dmp.document.accepted (dmp.provide_record), RegistryResponse
 
 A RegistryError of the catalogue is answered as a Failure RegistryResponse (HTTP 200, the XDS
 way); security and rights errors stay SOAP faults (the DMP habit, research §3.3). Nothing is
@@ -26,18 +26,17 @@ stored unless everything passed.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from dmp import errors, provide_wire, xds_checks
+from dmp import errors, provide_record, provide_wire, xds_checks
 from dmp import metadata as M
-from dmp.documents import Association, Document, DocumentError, Documents, Submission, SubmissionSet
+from dmp.documents import Document, Documents
 from dmp.value_sets import value_sets
 from mocks import soap
 from mocks.cda import Context as CdaContext
 from mocks.cda.parse import ParseError, parse
 from mocks.errors import RegistryError, ServiceError
-from mocks.harness import Reply
+from mocks.harness import Reply, request_body
 from mocks.pki.xades import verify_xades
 from mocks.soap.protocol import SOAP_KEY
 
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from dmp.flow import Context, Secured
 
 HL7 = "urn:hl7-org:v3"
+JOURNAL_BODY = 65536  # the journal keeps the envelope, not the documents (as MSSanté caps its own)
 CDA_MAX = 20 * 1024 * 1024  # the CDA engine's default cap, for our own header read
 
 
@@ -55,6 +55,13 @@ def provide(ctx: Context) -> Reply:
     td = _td(ctx)
     ex.operation = td
     envelope = ctx.req.envelope
+    multipart = ctx.req.multipart
+    if multipart is not None:
+        # the documents are in dmp_documents: the journal keeps the root part and names the others
+        parts = ", ".join(f"<{p.content_id}> {len(p.data)} octets" for p in multipart.attachments)
+        root = multipart.root.data[:JOURNAL_BODY].decode("utf-8", "replace")
+        ex.request_body = f"{root}\n[pièces MTOM : {parts}]"
+    ex.details["request_bytes"] = len(request_body(ctx.environ))
     if envelope.version_mismatch and envelope.declared_version and SOAP_KEY in ex.details:
         ex.details[SOAP_KEY]["version"] = envelope.declared_version
     try:
@@ -123,7 +130,7 @@ def _provide(ctx: Context, td: str) -> Reply:
     documents = [e for e in objects.entries if not e.is_signature]
     _authors(s, td, documents)
     docs = Documents(sandbox.store)
-    _integrity(docs, ex.tenant, objects, package, sent)
+    digests = _integrity(docs, ex.tenant, objects, package, sent)
     cdas = _cdas(ctx, documents, sent)
     xades = _signature(ctx, objects, package, sent)
     replaced = _replacements(ctx, s, docs, objects, cdas)
@@ -132,8 +139,10 @@ def _provide(ctx: Context, td: str) -> Reply:
         first = ex.findings.errors[0]
         name = "XDSRepositoryMetadataError" if first.rule.startswith("CDA-") else "XDSRegistryMetadataError"
         errors.fail(name, what=f"mode strict, {first.rule} : {first.message}")
-    stored = _store(ctx, s, docs, objects, package, sent, xades, replaced, reports)
-    _evidence(ctx, s, [(d, reports.get(e.id)) for d, e in zip(stored, objects.entries, strict=True)])
+    stored = provide_record.store(ctx, s, docs, objects, package, sent, digests, xades, replaced, reports)
+    provide_record.evidence(
+        ctx, s, [(d, reports.get(e.id)) for d, e in zip(stored, objects.entries, strict=True)]
+    )
     ex.outcome = "Success"
     ex.details["documents"] = [
         {"uniqueId": d.unique_id, "entryUUID": d.entry_uuid, "kind": d.kind, "size": d.size} for d in stored
@@ -145,6 +154,15 @@ def _pair(
     ctx: Context, objects: M.Objects, sent: tuple[provide_wire.Sent, ...]
 ) -> dict[str, provide_wire.Sent]:
     """ExtrinsicObject id -> its xds:Document (ids compared without case: the official example)."""
+    symbolic = (
+        [p.id for p in objects.packages] + [e.id for e in objects.entries] + [a.id for a in objects.links]
+    )
+    repeated = sorted({i for i in symbolic if symbolic.count(i) > 1})
+    if repeated:
+        errors.fail(
+            "XDSRegistryMetadataError",
+            what=f"identifiant répété dans RegistryObjectList : {', '.join(repeated)}",
+        )
     by_id = {d.id: d for d in sent}
     folded = {d.id.lower(): d for d in sent}
     out: dict[str, provide_wire.Sent] = {}
@@ -173,7 +191,7 @@ def _pair(
 def _metadata(ctx: Context, objects: M.Objects, package: M.Package) -> None:
     engine = getattr(ctx.sandbox, "cda", None)
     data = getattr(engine, "data", None)
-    sets = value_sets(data.root if data is not None and data.installed else None)
+    sets = value_sets(data.root if data is not None else None)  # cached per folder; absent files skipped
     judged = [(f"lot {package.id}", xds_checks.check_package(package, sets))]
     judged += [(f"document {e.id}", xds_checks.check_entry(e, sets)) for e in objects.entries]
     for what, (missing, problems) in judged:
@@ -208,8 +226,10 @@ def _authors(s: Secured, td: str, documents: list[M.Entry]) -> None:
 
 def _integrity(
     docs: Documents, tenant: str, objects: M.Objects, package: M.Package, sent: dict[str, provide_wire.Sent]
-) -> None:
+) -> dict[str, str]:
+    """The SHA-1 of each entry's bytes (by entry id), once the slots and uniqueIds are checked."""
     seen: set[str] = set()
+    digests = {}
     for entry in objects.entries:
         data = sent[entry.id].data
         digest, given = hashlib.sha1(data).hexdigest(), entry.slot("hash")  # noqa: S324 - XDS hash is SHA-1
@@ -221,8 +241,10 @@ def _integrity(
         if entry.unique_id in seen or docs.exists(tenant, entry.unique_id):
             errors.fail("XDSDuplicateUniqueIdInRegistry", what=entry.unique_id)
         seen.add(entry.unique_id)
+        digests[entry.id] = digest
     if docs.submission_set(tenant, unique_id=package.unique_id) is not None:
         errors.fail("XDSDuplicateUniqueIdInRegistry", what=f"lot {package.unique_id}")
+    return digests
 
 
 def _cdas(
@@ -369,97 +391,3 @@ def _xds(entry: M.Entry) -> dict[str, object]:
             out[key] = entry.slot(key)
     out["uniqueId"], out["patientId"] = entry.unique_id, entry.patient_id
     return out
-
-
-def _store(
-    ctx: Context,
-    s: Secured,
-    docs: Documents,
-    objects: M.Objects,
-    package: M.Package,
-    sent: dict[str, provide_wire.Sent],
-    xades: dict[str, Any],
-    replaced: dict[str, Document],
-    reports: dict[str, Any],
-) -> list[Document]:
-    ex = ctx.ex
-    now = ex.now().isoformat()
-    caller = {"identity": s.caller.identity, "mode": s.caller.mode, "ps": s.caller.ps,
-              "structure": s.caller.structure, "actor": s.actor, "td": ex.operation}  # fmt: skip
-    ids = {package.id: f"urn:uuid:{uuid.uuid4()}"}
-    ids.update({e.id: f"urn:uuid:{uuid.uuid4()}" for e in objects.entries})
-    patient = s.vihf.patient
-    assert patient is not None
-    ss = SubmissionSet(
-        ids[package.id], package.unique_id, s.ins, package.patient_id, package.identifier(M.SS_SOURCE_ID),
-        package.slot("submissionTime"), package.xml.decode(), package.authors,
-        (package.classifications.get(M.SS_CONTENT_TYPE) or (None,))[0], package.name,
-        package.slot("comments"), now, caller,
-    )  # fmt: skip
-    stored = []
-    for e in objects.entries:
-        data = sent[e.id].data
-        report = reports.get(e.id)
-        masked, invisible, representants = M.visibility(e.confidentiality)
-        stored.append(Document(
-            entry_uuid=ids[e.id], unique_id=e.unique_id, lid=ids[e.id], version=1, status="Approved",
-            ins=s.ins, ins_oid=patient.oid, patient_id=e.patient_id, mime_type=e.mime_type,
-            hash=hashlib.sha1(data).hexdigest(), size=len(data), metadata_xml=e.xml.decode(),  # noqa: S324
-            kind="signature" if e.is_signature else "document",
-            class_code=e.code(M.DE_CLASS), type_code=e.code(M.DE_TYPE), format_code=e.code(M.DE_FORMAT),
-            practice_setting_code=e.code(M.DE_PRACTICE), hcf_type_code=e.code(M.DE_HCF),
-            event_codes=e.event_codes, confidentiality=e.confidentiality, masked_ps=masked,
-            invisible_patient=invisible, invisible_representants=representants,
-            creation_time=e.slot("creationTime"), service_start_time=e.slot("serviceStartTime"),
-            service_stop_time=e.slot("serviceStopTime"), authors=e.authors,
-            legal_authenticator=e.slot("legalAuthenticator"), title=e.name, comments=e.description,
-            language_code=e.slot("languageCode"), source_patient_id=e.slot("sourcePatientId"),
-            source_patient_info=e.slots.get("sourcePatientInfo", ()),
-            reference_ids=e.slots.get("urn:ihe:iti:xds:2013:referenceIdList", ()),
-            submission_set=ids[package.id], submitted_at=now, caller=caller, xades=xades,
-            cda_findings=[f.as_dict() for f in report.findings] if report is not None else [],
-            cda_report_id=str(report.id) if report is not None and report.id is not None else "",
-            replaces=replaced[e.id].unique_id if e.id in replaced else "",
-        ))  # fmt: skip
-    links = tuple(
-        Association(f"urn:uuid:{uuid.uuid4()}", link.type, ids.get(link.source, link.source),
-                    ids.get(link.target, link.target), ids[package.id], {k: list(v) for k, v in link.slots.items()})
-        for link in objects.links
-    )  # fmt: skip
-    submission = Submission(
-        ss, tuple(stored), {d.unique_id: sent[e.id].data for d, e in zip(stored, objects.entries, strict=True)},
-        links, tuple(p.entry_uuid for p in replaced.values()),
-    )  # fmt: skip
-    try:
-        docs.insert_submission(ex.tenant, submission)
-    except DocumentError as exc:  # a concurrent feed of the same uniqueId
-        errors.fail("XDSDuplicateUniqueIdInRegistry", what=str(exc))
-    return stored
-
-
-def _evidence(ctx: Context, s: Secured, stored: list[tuple[Document, Any]]) -> None:
-    ex, sandbox = ctx.ex, ctx.sandbox
-    ins = s.ins
-    qualified = sandbox.evidence.exists(ex.tenant, "ins.qualified", ins[:13]) or sandbox.evidence.exists(
-        ex.tenant, "ins.qualified", ins
-    )
-    for d, report in stored:
-        if d.kind != "document":
-            continue
-        errors_count = None
-        if report is not None and report.state not in ("pending", "timeout"):
-            errors_count = sum(1 for f in report.findings if f.severity == "error")
-        data = {
-            "ins": ins, "ins_qualified": qualified,
-            "type_code": d.type_code.code if d.type_code else "",
-            "format_code": d.format_code.code if d.format_code else "",
-            "class_code": d.class_code.code if d.class_code else "",
-            "author_rpps": (d.author_ids or (s.caller.ps,))[0], "structure": s.caller.structure,
-            "auth_mode": s.caller.mode, "caller": s.caller.identity,
-            "confidentiality": [c.code for c in d.confidentiality], "replaces": d.replaces,
-            "cda_errors": errors_count, "via_third_party": False,
-            "entry_uuid": d.entry_uuid, "td": ex.operation, "title": d.title,
-        }  # fmt: skip
-        sandbox.evidence.append(
-            ex.tenant, "dmp.document.accepted", subject=d.unique_id, data=data, exchange=ex
-        )

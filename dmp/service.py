@@ -3,7 +3,8 @@ four suites of PDT-INF-579v4 and a client certificate required, SOAP 1.2 service
 `/si-dmp-server/v2/services/` (patients, patientsPDQ, patientsSpecific, habilitations, registry,
 repository, patientCertif). The request flow is dmp.flow; the VIHF dmp.vihf; the caller dmp.auth;
 the rights matrix dmp.rights; the patients' DMP state dmp.state; answers dmp.wire / dmp.protocol.
-Research: ../shared/research/dmp.md. Documents (registry, repository) are part 2.
+Research: ../shared/research/dmp.md. Documents: ITI-41 feeding is dmp.provide; the
+registry (ITI-18, ITI-57) and ITI-43 are part 2.
 """
 
 from __future__ import annotations
