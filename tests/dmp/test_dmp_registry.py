@@ -401,3 +401,29 @@ def test_another_services_body_is_cxfs_unknown_part(post: Any, now: Any, tenant:
     reply = post("registry", rekey("TD0.2_-_Test_d_existence_requete.xml", vihf(now)), tenant)
     assert reply.status_code == 500
     assert fault_of(reply.content)["reason"].startswith("Message part {urn:hl7-org:v3}PRPA_IN201307UV02")
+
+
+def test_a_fault_rule_answers_the_xds_error_in_the_operations_shape(
+    post: Any, now: Any, tenant: str, console: Any
+) -> None:
+    rule = {"service": "dmp", "operation": "TD3.1", "error": "xds_registry_error", "times": 1}
+    r = console.post("/_sandbox/faults", params={"tenant": tenant}, json=rule)
+    assert r.status_code in (200, 201), r.text
+    reply = post("registry", R.query(vihf(now), R.FIND, _find()), tenant)
+    assert reply.status_code == 200 and _error(reply.content) == "XDSRegistryError"
+    assert _action(reply.content) == "urn:ihe:iti:2007:RegistryStoredQueryResponse"
+    assert _ok(post("registry", R.query(vihf(now), R.FIND, _find()), tenant))  # once only
+
+
+def test_td33_is_journaled_and_representatives_visibility(
+    post: Any, now: Any, tenant: str, store: Any, console: Any
+) -> None:
+    doc = R.feed(store, tenant)
+    reply = post("registry", R.new_version(vihf(now), doc, ("INVISIBLE_REPRESENTANTS_LEGAUX",)), tenant)
+    _ok(reply, "RegistryResponse")
+    latest = D.Documents(store).get(tenant, lid=doc.lid)
+    assert latest is not None and latest.invisible_representants and not latest.invisible_patient
+    journal = console.get("/_sandbox/journal", params={"service": "dmp", "tenant": tenant, "limit": 5}).json()
+    items = journal if isinstance(journal, list) else journal.get("entries", journal.get("items", []))
+    (entry,) = [e for e in items if e["operation"] == "TD3.3"]
+    assert entry["outcome"] == "invisible_patient" and entry["caller"] == f"DIRECTE {GP}"
