@@ -443,6 +443,9 @@ def plan(docs: Documents, tenant: str, ins: str, update: registry_wire.Update) -
                 confidentiality=after,
             )
         )
+    lids = [c.doc.lid for c in out]
+    if len(set(lids)) != len(lids):
+        errors.fail("XDSMetadataUpdateError", what="un même document modifié deux fois dans la soumission")
     return out
 
 

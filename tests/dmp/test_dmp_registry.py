@@ -36,8 +36,7 @@ def _action(xml: bytes) -> str:
 
 
 def _unique(items: list[Any]) -> list[Any]:
-    seen: set[Any] = set()
-    return [x for x in items if not (x in seen or seen.add(x))]
+    return list(dict.fromkeys(items))
 
 
 def _missing_in_order(ours: list[Any], official: list[Any]) -> list[Any]:
@@ -381,8 +380,9 @@ def test_mask_and_unmask_as_new_metadata_versions(
     stale = post("registry", R.new_version(vihf(now), v2, (), previous="1"), tenant)
     assert _error(stale.content) == "XDSMetadataVersionError"
     post("registry", R.new_version(vihf(now), v2, ()), tenant).raise_for_status()
-    assert not docs.get(tenant, lid=doc.lid).masked_ps  # type: ignore[union-attr]
-    post("registry", R.new_version(vihf(now), docs.get(tenant, lid=doc.lid), ("INVISIBLE_PATIENT",)), tenant)
+    v3 = docs.get(tenant, lid=doc.lid)
+    assert v3 is not None and not v3.masked_ps
+    post("registry", R.new_version(vihf(now), v3, ("INVISIBLE_PATIENT",)), tenant).raise_for_status()
     latest = docs.get(tenant, lid=doc.lid)
     assert latest is not None and latest.version == 4 and latest.invisible_patient
     facts = dmp_runner.sandbox.evidence.find(tenant, kind="dmp.document.updated", subject=doc.unique_id)
