@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lxml import etree
+
 from dmp import errors, queries, registry, registry_wire, rights, visibility
 from dmp.documents import Documents
 from dmp.endpoints import Endpoint, Operation
@@ -41,11 +43,8 @@ def _on_xds_error(ctx: Context, kind: str) -> None:
     ctx.environ[XDS_KEY] = answer
 
 
-def _query_row(payload: object) -> str:
+def _query_row(payload: etree._Element) -> str:
     """The rights row, read before the query itself (the security layer answers first)."""
-    from lxml import etree
-
-    assert isinstance(payload, etree._Element)
     option = payload.find(f"{{{queries.QUERY}}}ResponseOption")
     adhoc = payload.find(f"{{{queries.RIM}}}AdhocQuery")
     reference = (

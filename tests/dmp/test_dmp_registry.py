@@ -312,6 +312,7 @@ def test_official_td33d_then_td33c_archive_unarchive_delete(
     post: Any, now: Any, tenant: str, store: Any, dmp_runner: Any
 ) -> None:
     doc = R.feed(store, tenant)
+    assert _ids(_ok(post("registry", R.query(vihf(now), R.FIND, _find()), tenant))) == [doc.entry_uuid]
     reply = post("registry", R.status_update(vihf(now), doc.entry_uuid, R.APPROVED, R.ARCHIVED), tenant)
     ours = _ok(reply, "RegistryResponse")
     official = (EXAMPLES / "TD3.3d_-_Archiver_un_document_reponse.xml").read_bytes()
@@ -320,6 +321,11 @@ def test_official_td33d_then_td33c_archive_unarchive_delete(
     assert structure(_payload(ours)) == structure(_payload(official))
     docs = D.Documents(store)
     assert docs.get(tenant, entry_uuid=doc.entry_uuid).status == "Archived"  # type: ignore[union-attr]
+    # the next searches see the new status (the registry's answer cache is keyed by it)
+    assert _ids(_ok(post("registry", R.query(vihf(now), R.FIND, _find()), tenant))) == []
+    archived = {"$XDSDocumentEntryStatus": [f"('{R.ARCHIVED}')"]}
+    (entry,) = _entries(_ok(post("registry", R.query(vihf(now), R.FIND, archived), tenant)))
+    assert (entry.get("id"), entry.get("status")) == (doc.entry_uuid, R.ARCHIVED)
     # TD3.3c as the official request: Archived -> Deleted
     data = rekey("TD3.3c_-_Supprimer_un_document_requete.xml", vihf(now))
     data = data.replace(b"urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e", doc.entry_uuid.encode())
