@@ -433,3 +433,12 @@ def test_td33_is_journaled_and_representatives_visibility(
     items = journal if isinstance(journal, list) else journal.get("entries", journal.get("items", []))
     (entry,) = [e for e in items if e["operation"] == "TD3.3"]
     assert entry["outcome"] == "invisible_patient" and entry["caller"] == f"DIRECTE {GP}"
+
+
+def test_the_mt_archives_a_document_deposited_by_the_patient(
+    post: Any, now: Any, tenant: str, store: Any
+) -> None:
+    deposited = R.feed(store, tenant, ps=PATIENT, structure="", class_code="90")
+    reply = post("registry", R.status_update(vihf(now), deposited.entry_uuid, R.APPROVED, R.ARCHIVED), tenant)
+    _ok(reply, "RegistryResponse")  # Dr LEMAIRE is Sophie GIRARD's médecin traitant
+    assert D.Documents(store).get(tenant, entry_uuid=deposited.entry_uuid).status == "Archived"  # type: ignore[union-attr]
