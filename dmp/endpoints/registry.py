@@ -1,6 +1,7 @@
 """`registry` (XDS.b_DocumentRegistry.wsdl): ITI-18 RegistryStoredQuery (TD3.1) and ITI-57
-UpdateDocumentSet (TD3.3). The wire only: the rules are dmp.registry, the messages dmp.queries and
-dmp.registry_wire. Research dmp.md §2.6, §2.8; official examples TD3.1, TD3.3c, TD3.3d.
+UpdateDocumentSet (TD3.3). The wire only: the rules are dmp.registry (TD3.1) and dmp.updates
+(TD3.3), the messages dmp.queries and dmp.registry_wire. Research dmp.md §2.6, §2.8; official
+examples TD3.1, TD3.3c, TD3.3d.
 
     AdhocQueryRequest   TD3.1, rights row TD3.1:reference for GetDocuments in ObjectRef ("rechercher
                         la référence d'un document", the one search the indirect mode has), else
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from dmp import errors, queries, registry, registry_wire, rights, visibility
+from dmp import errors, queries, registry, registry_wire, rights, updates, visibility
 from dmp.documents import Documents
 from dmp.endpoints import Endpoint, Operation
 from dmp.protocol import XDS_KEY
@@ -130,7 +131,7 @@ def update_document_set(ctx: Context) -> Reply:
         if not _same_patient(ctx, s, update.patient_id, "XDSSubmissionSet.patientId"):
             errors.fail("XDSPatientIdDoesNotMatch", what=f"OID de « {update.patient_id} »")
     docs = Documents(ctx.sandbox.store)
-    changes = registry.plan(docs, ctx.ex.tenant, ins, update)
+    changes = updates.plan(docs, ctx.ex.tenant, ins, update)
     who = registry.who_of(s.caller.ps, s.caller.structure, s.caller.mode, s.actor)
     decisions = []
     for change in changes:
@@ -150,7 +151,7 @@ def update_document_set(ctx: Context) -> Reply:
         "structure": s.caller.structure,
     }
     now = ctx.ex.now()
-    updated = registry.apply(
+    updated = updates.apply(
         docs, ctx.ex.tenant, ins, update, changes, submitted_at=now.isoformat(), caller=caller
     )
     for change, doc in zip(changes, updated, strict=True):
