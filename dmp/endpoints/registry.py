@@ -72,7 +72,8 @@ def _patient(ctx: Context, s: Secured) -> str:
 
 def _same_patient(ctx: Context, s: Secured, cx: str, where: str) -> bool:
     """A patientId against the VIHF's: another INS is XDSPatientIdDoesNotMatch; the same INS under
-    another OID matches nothing (False) [inferred], with a finding."""
+    another OID matches nothing (False) [inferred], with an error finding (so XDSPatientIdDoesNotMatch
+    in strict mode)."""
     assert s.vihf.patient is not None
     ins, oid = registry.parse_cx(cx)
     if ins != s.vihf.patient.ins:
@@ -84,6 +85,8 @@ def _same_patient(ctx: Context, s: Secured, cx: str, where: str) -> bool:
             f"{where} : OID {oid or '(absent)'} au lieu de {s.vihf.patient.oid} (celui du VIHF) : aucun résultat",
             location=where,
         )
+        if ctx.ex.findings.refuse:  # strict mode: the error finding refuses
+            errors.fail("XDSPatientIdDoesNotMatch", what=f"{where} « {cx} » / VIHF {s.vihf.patient.raw}")
         return False
     return True
 

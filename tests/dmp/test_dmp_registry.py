@@ -5,16 +5,21 @@ against the contract's ebRS 3.0 schemas; filters, visibility, versions, rights a
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import httpx
 import pytest
 from lxml import etree
 
 from dmp import documents as D
+from mocks.runner import Runner
+from mocks.testing import make_config
 from tests.dmp import registry_support as R
 from tests.dmp.schemas import CONTRACT
-from tests.dmp.support import EXAMPLES, GP, PATIENT, S12, declarations, fault_of, rekey, structure, vihf
+from tests.dmp.support import CT, EXAMPLES, GP, PATIENT, S12, declarations, fault_of, rekey, structure, vihf
 
 WSA = "http://www.w3.org/2005/08/addressing"
 RS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
@@ -442,3 +447,34 @@ def test_the_mt_archives_a_document_deposited_by_the_patient(
     reply = post("registry", R.status_update(vihf(now), deposited.entry_uuid, R.APPROVED, R.ARCHIVED), tenant)
     _ok(reply, "RegistryResponse")  # Dr LEMAIRE is Sophie GIRARD's médecin traitant
     assert D.Documents(store).get(tenant, entry_uuid=deposited.entry_uuid).status == "Archived"  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def strict_dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    runner = Runner(
+        make_config(tmp_path_factory.mktemp("strict-dmp"), services="dmp", dmp_validation="strict")
+    )
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+def test_strict_mode_refuses_the_oid_mismatch(strict_dmp: Runner, tmp_path: Any) -> None:
+    sandbox = strict_dmp.sandbox
+    R.feed(sandbox.store, "default")
+    creds = sandbox.pki.credentials(GP, "cps_auth")
+    (tmp_path / "ca.pem").write_bytes(sandbox.pki.ca_bundle())
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_bytes(creds.fullchain_pem)
+    key.write_bytes(creds.key_pem)
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    context.load_cert_chain(str(cert), str(key))
+    url = strict_dmp.url("dmp", "/si-dmp-server/v2/services/registry")
+    now = sandbox.now("default")
+    production = _find(**{"$XDSDocumentEntryPatientId": [f"'{PATIENT}^^^&1.2.250.1.213.1.4.8&ISO^NH'"]})
+    with httpx.Client(verify=context, timeout=30) as client:
+        headers = {"Content-Type": CT}
+        ok = client.post(url, content=R.query(vihf(now), R.FIND, _find()), headers=headers)
+        assert len(_ids(_ok(ok))) == 1
+        refused = client.post(url, content=R.query(vihf(now), R.FIND, production), headers=headers)
+    assert _error(refused.content) == "XDSPatientIdDoesNotMatch"
