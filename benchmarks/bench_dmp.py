@@ -137,8 +137,8 @@ def main() -> None:
 def registry_answer(counts: tuple[int, ...] = (50, 500), seconds: float = 3.0) -> None:
     """TD3.1 (issue 14): the FindDocuments LeafClass answer of a patient with 50 / 500 documents,
     written by dmp.registry_wire from the official TD3.1 entries, answers per second in one
-    process, next to the bare limit of joining the same bytes (the serialiser's ceiling). The
-    query over the wire (TLS, VIHF, store) is not measured yet: the registry is not served."""
+    process, next to the bare limit of joining the same bytes (the serialiser's ceiling); over the
+    wire: `--iti18` (registry_over_the_wire)."""
     import time
 
     from lxml import etree

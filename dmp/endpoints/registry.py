@@ -1,6 +1,7 @@
 """`registry` (XDS.b_DocumentRegistry.wsdl): ITI-18 RegistryStoredQuery (TD3.1) and ITI-57
-UpdateDocumentSet (TD3.3). The wire only: the rules are dmp.registry, the messages dmp.queries and
-dmp.registry_wire. Research dmp.md §2.6, §2.8; official examples TD3.1, TD3.3c, TD3.3d.
+UpdateDocumentSet (TD3.3). The wire only: the rules are dmp.registry (TD3.1) and dmp.updates
+(TD3.3), the messages dmp.queries and dmp.registry_wire. Research dmp.md §2.6, §2.8; official
+examples TD3.1, TD3.3c, TD3.3d.
 
     AdhocQueryRequest   TD3.1, rights row TD3.1:reference for GetDocuments in ObjectRef ("rechercher
                         la référence d'un document", the one search the indirect mode has), else
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dmp import errors, queries, registry, registry_wire, rights, visibility
+from lxml import etree
+
+from dmp import errors, queries, registry, registry_wire, rights, updates, visibility
 from dmp.documents import Documents
 from dmp.endpoints import Endpoint, Operation
 from dmp.protocol import XDS_KEY
@@ -41,11 +44,8 @@ def _on_xds_error(ctx: Context, kind: str) -> None:
     ctx.environ[XDS_KEY] = answer
 
 
-def _query_row(payload: object) -> str:
+def _query_row(payload: etree._Element) -> str:
     """The rights row, read before the query itself (the security layer answers first)."""
-    from lxml import etree
-
-    assert isinstance(payload, etree._Element)
     option = payload.find(f"{{{queries.QUERY}}}ResponseOption")
     adhoc = payload.find(f"{{{queries.RIM}}}AdhocQuery")
     reference = (
@@ -72,7 +72,8 @@ def _patient(ctx: Context, s: Secured) -> str:
 
 def _same_patient(ctx: Context, s: Secured, cx: str, where: str) -> bool:
     """A patientId against the VIHF's: another INS is XDSPatientIdDoesNotMatch; the same INS under
-    another OID matches nothing (False) [inferred], with a finding."""
+    another OID matches nothing (False) [inferred], with an error finding (so XDSPatientIdDoesNotMatch
+    in strict mode)."""
     assert s.vihf.patient is not None
     ins, oid = registry.parse_cx(cx)
     if ins != s.vihf.patient.ins:
@@ -84,6 +85,8 @@ def _same_patient(ctx: Context, s: Secured, cx: str, where: str) -> bool:
             f"{where} : OID {oid or '(absent)'} au lieu de {s.vihf.patient.oid} (celui du VIHF) : aucun résultat",
             location=where,
         )
+        if ctx.ex.findings.refuse:  # strict mode: the error finding refuses
+            errors.fail("XDSPatientIdDoesNotMatch", what=f"{where} « {cx} » / VIHF {s.vihf.patient.raw}")
         return False
     return True
 
@@ -131,7 +134,7 @@ def update_document_set(ctx: Context) -> Reply:
         if not _same_patient(ctx, s, update.patient_id, "XDSSubmissionSet.patientId"):
             errors.fail("XDSPatientIdDoesNotMatch", what=f"OID de « {update.patient_id} »")
     docs = Documents(ctx.sandbox.store)
-    changes = registry.plan(docs, ctx.ex.tenant, ins, update)
+    changes = updates.plan(docs, ctx.ex.tenant, ins, update)
     who = registry.who_of(s.caller.ps, s.caller.structure, s.caller.mode, s.actor)
     decisions = []
     for change in changes:
@@ -151,7 +154,7 @@ def update_document_set(ctx: Context) -> Reply:
         "structure": s.caller.structure,
     }
     now = ctx.ex.now()
-    updated = registry.apply(
+    updated = updates.apply(
         docs, ctx.ex.tenant, ins, update, changes, submitted_at=now.isoformat(), caller=caller
     )
     for change, doc in zip(changes, updated, strict=True):

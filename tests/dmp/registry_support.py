@@ -5,6 +5,7 @@ the official TD3.1 / TD3.3 envelopes (our VIHF, a fresh MessageID)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import replace
@@ -65,8 +66,6 @@ def submission(
     content: bytes = b"<ClinicalDocument/>",
 ) -> D.Submission:
     """One document of the official TD2.1 metadata, for `ins`, authored by `ps` at `structure`."""
-    import hashlib
-
     objects = official_objects()
     entry, package = objects.entries[0], objects.packages[0]
     doc_uuid, set_uuid = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
@@ -78,14 +77,17 @@ def submission(
     if type_code:
         codes[M.DE_TYPE] = (M.Code(type_code, "2.16.840.1.113883.6.1", "type"),)
     confidentiality = (*entry.confidentiality, *(M.Code(v, VISIBILITY, v) for v in visibility))
-    first = lambda scheme: (codes.get(scheme) or (None,))[0]  # noqa: E731
+
+    def first(scheme: str) -> M.Code | None:
+        return (codes.get(scheme) or (None,))[0]
+
     xml = entry.xml.decode().replace(OFFICIAL_INS, ins)
     doc = D.Document(
         doc_uuid, unique, doc_uuid, 1, status, ins[:15], TEST_OID, patient_id, entry.mime_type,
         hashlib.sha1(content).hexdigest(), len(content), xml,  # noqa: S324
         class_code=first(M.DE_CLASS), type_code=first(M.DE_TYPE), format_code=first(M.DE_FORMAT),
         practice_setting_code=first(M.DE_PRACTICE), hcf_type_code=first(M.DE_HCF),
-        confidentiality=confidentiality, **M_visibility(confidentiality),
+        confidentiality=confidentiality, **D.visibility_of(confidentiality),  # type: ignore[arg-type]
         creation_time=creation_time, service_start_time=entry.slot("serviceStartTime"),
         service_stop_time=entry.slot("serviceStopTime"), authors=(author(ps, structure),),
         legal_authenticator=author(ps, structure).person, title=entry.name, comments=entry.description,
@@ -102,10 +104,6 @@ def submission(
     link = D.Association(f"urn:uuid:{uuid.uuid4()}", M.HAS_MEMBER, set_uuid, doc_uuid, set_uuid,
                          {"SubmissionSetStatus": ["Original"]})  # fmt: skip
     return D.Submission(ss, (doc,), {unique: content}, (link,))
-
-
-def M_visibility(confidentiality: tuple[M.Code, ...]) -> dict[str, bool]:  # noqa: N802
-    return D.visibility_of(confidentiality)
 
 
 def feed(store: Any, tenant: str, ins: str = PATIENT, **fields: Any) -> D.Document:

@@ -5,16 +5,21 @@ against the contract's ebRS 3.0 schemas; filters, visibility, versions, rights a
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import httpx
 import pytest
 from lxml import etree
 
 from dmp import documents as D
+from mocks.runner import Runner
+from mocks.testing import make_config
 from tests.dmp import registry_support as R
 from tests.dmp.schemas import CONTRACT
-from tests.dmp.support import EXAMPLES, GP, PATIENT, S12, declarations, fault_of, rekey, structure, vihf
+from tests.dmp.support import CT, EXAMPLES, GP, PATIENT, S12, declarations, fault_of, rekey, structure, vihf
 
 WSA = "http://www.w3.org/2005/08/addressing"
 RS = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"
@@ -36,8 +41,7 @@ def _action(xml: bytes) -> str:
 
 
 def _unique(items: list[Any]) -> list[Any]:
-    seen: set[Any] = set()
-    return [x for x in items if not (x in seen or seen.add(x))]
+    return list(dict.fromkeys(items))
 
 
 def _missing_in_order(ours: list[Any], official: list[Any]) -> list[Any]:
@@ -313,6 +317,7 @@ def test_official_td33d_then_td33c_archive_unarchive_delete(
     post: Any, now: Any, tenant: str, store: Any, dmp_runner: Any
 ) -> None:
     doc = R.feed(store, tenant)
+    assert _ids(_ok(post("registry", R.query(vihf(now), R.FIND, _find()), tenant))) == [doc.entry_uuid]
     reply = post("registry", R.status_update(vihf(now), doc.entry_uuid, R.APPROVED, R.ARCHIVED), tenant)
     ours = _ok(reply, "RegistryResponse")
     official = (EXAMPLES / "TD3.3d_-_Archiver_un_document_reponse.xml").read_bytes()
@@ -321,6 +326,11 @@ def test_official_td33d_then_td33c_archive_unarchive_delete(
     assert structure(_payload(ours)) == structure(_payload(official))
     docs = D.Documents(store)
     assert docs.get(tenant, entry_uuid=doc.entry_uuid).status == "Archived"  # type: ignore[union-attr]
+    # the next searches see the new status (the registry's answer cache is keyed by it)
+    assert _ids(_ok(post("registry", R.query(vihf(now), R.FIND, _find()), tenant))) == []
+    archived = {"$XDSDocumentEntryStatus": [f"('{R.ARCHIVED}')"]}
+    (entry,) = _entries(_ok(post("registry", R.query(vihf(now), R.FIND, archived), tenant)))
+    assert (entry.get("id"), entry.get("status")) == (doc.entry_uuid, R.ARCHIVED)
     # TD3.3c as the official request: Archived -> Deleted
     data = rekey("TD3.3c_-_Supprimer_un_document_requete.xml", vihf(now))
     data = data.replace(b"urn:uuid:fe5287a2-ae6a-11eb-8f5d-0050569e422e", doc.entry_uuid.encode())
@@ -381,8 +391,9 @@ def test_mask_and_unmask_as_new_metadata_versions(
     stale = post("registry", R.new_version(vihf(now), v2, (), previous="1"), tenant)
     assert _error(stale.content) == "XDSMetadataVersionError"
     post("registry", R.new_version(vihf(now), v2, ()), tenant).raise_for_status()
-    assert not docs.get(tenant, lid=doc.lid).masked_ps  # type: ignore[union-attr]
-    post("registry", R.new_version(vihf(now), docs.get(tenant, lid=doc.lid), ("INVISIBLE_PATIENT",)), tenant)
+    v3 = docs.get(tenant, lid=doc.lid)
+    assert v3 is not None and not v3.masked_ps
+    post("registry", R.new_version(vihf(now), v3, ("INVISIBLE_PATIENT",)), tenant).raise_for_status()
     latest = docs.get(tenant, lid=doc.lid)
     assert latest is not None and latest.version == 4 and latest.invisible_patient
     facts = dmp_runner.sandbox.evidence.find(tenant, kind="dmp.document.updated", subject=doc.unique_id)
@@ -401,3 +412,69 @@ def test_another_services_body_is_cxfs_unknown_part(post: Any, now: Any, tenant:
     reply = post("registry", rekey("TD0.2_-_Test_d_existence_requete.xml", vihf(now)), tenant)
     assert reply.status_code == 500
     assert fault_of(reply.content)["reason"].startswith("Message part {urn:hl7-org:v3}PRPA_IN201307UV02")
+
+
+def test_a_fault_rule_answers_the_xds_error_in_the_operations_shape(
+    post: Any, now: Any, tenant: str, console: Any
+) -> None:
+    rule = {"service": "dmp", "operation": "TD3.1", "error": "xds_registry_error", "times": 1}
+    r = console.post("/_sandbox/faults", params={"tenant": tenant}, json=rule)
+    assert r.status_code in (200, 201), r.text
+    reply = post("registry", R.query(vihf(now), R.FIND, _find()), tenant)
+    assert reply.status_code == 200 and _error(reply.content) == "XDSRegistryError"
+    assert _action(reply.content) == "urn:ihe:iti:2007:RegistryStoredQueryResponse"
+    assert _ok(post("registry", R.query(vihf(now), R.FIND, _find()), tenant))  # once only
+
+
+def test_td33_is_journaled_and_representatives_visibility(
+    post: Any, now: Any, tenant: str, store: Any, console: Any
+) -> None:
+    doc = R.feed(store, tenant)
+    reply = post("registry", R.new_version(vihf(now), doc, ("INVISIBLE_REPRESENTANTS_LEGAUX",)), tenant)
+    _ok(reply, "RegistryResponse")
+    latest = D.Documents(store).get(tenant, lid=doc.lid)
+    assert latest is not None and latest.invisible_representants and not latest.invisible_patient
+    journal = console.get("/_sandbox/journal", params={"service": "dmp", "tenant": tenant, "limit": 5}).json()
+    items = journal if isinstance(journal, list) else journal.get("entries", journal.get("items", []))
+    (entry,) = [e for e in items if e["operation"] == "TD3.3"]
+    assert entry["outcome"] == "invisible_patient" and entry["caller"] == f"DIRECTE {GP}"
+
+
+def test_the_mt_archives_a_document_deposited_by_the_patient(
+    post: Any, now: Any, tenant: str, store: Any
+) -> None:
+    deposited = R.feed(store, tenant, ps=PATIENT, structure="", class_code="90")
+    reply = post("registry", R.status_update(vihf(now), deposited.entry_uuid, R.APPROVED, R.ARCHIVED), tenant)
+    _ok(reply, "RegistryResponse")  # Dr LEMAIRE is Sophie GIRARD's médecin traitant
+    assert D.Documents(store).get(tenant, entry_uuid=deposited.entry_uuid).status == "Archived"  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def strict_dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    runner = Runner(
+        make_config(tmp_path_factory.mktemp("strict-dmp"), services="dmp", dmp_validation="strict")
+    )
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+def test_strict_mode_refuses_the_oid_mismatch(strict_dmp: Runner, tmp_path: Any) -> None:
+    sandbox = strict_dmp.sandbox
+    R.feed(sandbox.store, "default")
+    creds = sandbox.pki.credentials(GP, "cps_auth")
+    (tmp_path / "ca.pem").write_bytes(sandbox.pki.ca_bundle())
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_bytes(creds.fullchain_pem)
+    key.write_bytes(creds.key_pem)
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    context.load_cert_chain(str(cert), str(key))
+    url = strict_dmp.url("dmp", "/si-dmp-server/v2/services/registry")
+    now = sandbox.now("default")
+    production = _find(**{"$XDSDocumentEntryPatientId": [f"'{PATIENT}^^^&1.2.250.1.213.1.4.8&ISO^NH'"]})
+    with httpx.Client(verify=context, timeout=30) as client:
+        headers = {"Content-Type": CT}
+        ok = client.post(url, content=R.query(vihf(now), R.FIND, _find()), headers=headers)
+        assert len(_ids(_ok(ok))) == 1
+        refused = client.post(url, content=R.query(vihf(now), R.FIND, production), headers=headers)
+    assert _error(refused.content) == "XDSPatientIdDoesNotMatch"
