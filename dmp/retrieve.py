@@ -259,7 +259,7 @@ def journal_text(body: bytes, attachments: list[Attachment]) -> str:
     for att in attachments:
         # located by its first bytes, then compared whole (bytes.replace of a 1 MiB needle is slow)
         start = body.find(att.data[:64], at)
-        if start < 0 or body[start : start + len(att.data)] != att.data:
+        if start < 0 or memoryview(body)[start : start + len(att.data)] != att.data:
             continue
         chunks += [body[at:start], f"[{len(att.data)} octets : le document {att.header_id}]".encode()]
         at = start + len(att.data)

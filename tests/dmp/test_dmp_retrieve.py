@@ -244,6 +244,27 @@ def test_zeep_from_the_official_wsdl_reads_the_document(
     assert doc.Document == content
 
 
+def test_request_sent_as_mtom(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
+    """The .NET kit's repository binding is mtomMessageEncoding: the request itself is multipart."""
+    store(dmp_runner, tenant, b"abc")
+    boundary = "MIMEBoundary_0123456789"
+    action = "urn:ihe:iti:2007:RetrieveDocumentSet"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
+            "Content-Transfer-Encoding: binary\r\nContent-ID: <root@lgc>\r\n\r\n"
+        ).encode()
+        + request(vihf(now))
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    ctype = (
+        f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; start="<root@lgc>"; '
+        f'start-info="application/soap+xml"; action="{action}"'
+    )
+    root, parts, _ = mtom(post("repository", body, tenant, content_type=ctype))
+    assert status_of(root) == SUCCESS and list(parts.values()) == [b"abc"]
+
+
 def test_archived_and_two_documents(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
     store(dmp_runner, tenant, b"one", unique_id="1.2.3.1")
     store(dmp_runner, tenant, b"two", unique_id="1.2.3.2", status="Archived")
