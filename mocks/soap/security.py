@@ -12,7 +12,8 @@ AttributeValue elements for structured values such as the VIHF's HL7 `Role` CE),
 signature verdict: verified with signxml through `mocks.pki.xmlsig` (SHA-1 allowed: the
 official DMP VIHF examples use rsa-sha1), the signer identified on the tenant's sandbox clock by
 `sandbox.pki.identify` (kind `cps_sign`, `org_sign`...; status `valid`, `expired`, `revoked`,
-`unknown_issuer`...).
+`unknown_issuer`...). The cryptographic part of a verdict is cached by the assertion's bytes (an
+LGC may send the same VIHF for its lifetime); the signer is identified anew on every read.
 
 What a service requires stays in the service: INSi's AssertionPS attributes, the DMP's VIHF
 (`Authentification_mode`, two-valued Role, `Identifiant_Structure`, which signer kind is
