@@ -312,6 +312,16 @@ def test_a_document_of_another_patient_is_not_found(
     assert registry_errors(root) == [("XDSDocumentUniqueIdError", f"uniqueId={OFFICIAL_UID}")]
 
 
+def test_closed_dmp(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
+    store(dmp_runner, tenant, b"abc")
+    States(dmp_runner.sandbox).update(tenant, PATIENT, now, {"dmp": "closed"})
+    root, parts, _ = mtom(post("repository", request(vihf(now)), tenant))
+    assert status_of(root) == FAILURE and parts == {}
+    assert registry_errors(root) == [
+        ("XDSUnknownPatientId", f"Pas de DMP ouvert pour ce patient : {PATIENT}")
+    ]
+
+
 # -- rights: SOAP 1.2 faults, in MTOM too --------------------------------------------------------
 def fault(reply: Any) -> dict[str, Any]:
     assert reply.status_code == 500, reply.text
@@ -330,6 +340,19 @@ def test_masked_document_of_another_author_refused_to_a_non_mt(
     assert got["subcode"] == "soap:DMPAccessDenied"
     assert got["reason"].startswith("Document masqué aux professionnels de santé : seuls son auteur")
     assert journal(console, tenant)["status"] == 500
+
+
+def test_without_authorisation_or_blocked(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
+    store(dmp_runner, tenant, b"abc")
+    States(dmp_runner.sandbox).update(tenant, PATIENT, now, {"medecin_traitant": "810100000099"})
+    got = fault(post("repository", request(vihf(now)), tenant))
+    assert got["reason"] == "Accès refusé : le professionnel n'est pas autorisé sur ce DMP (NON_EXISTE)"
+    assert (
+        status_of(mtom(post("repository", request(vihf(now, purpose="bris_de_glace")), tenant))[0]) == SUCCESS
+    )
+    States(dmp_runner.sandbox).update(tenant, PATIENT, now, {"blocked": [f"PS:{GP}"]})
+    got = fault(post("repository", request(vihf(now, purpose="bris_de_glace")), tenant))
+    assert got["reason"] == "Accès refusé : le patient a bloqué ce professionnel"
 
 
 def test_masked_document_of_her_own_is_readable(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
