@@ -396,3 +396,20 @@ def test_faults_are_mtom(case: str, subcode: str | None, post: Any, now: Any, te
         assert reply.status_code == 500 and reply.headers["content-type"].startswith("application/soap+xml")
         return
     assert fault(reply)["subcode"] == subcode
+
+
+@pytest.mark.parametrize("error", ["XDSDocumentUniqueIdError", "refus_masque"])
+def test_fault_rules_answer_in_the_operations_shape(
+    error: str, post: Any, now: Any, tenant: str, dmp_runner: Any, console: Any
+) -> None:
+    """A trainer's fault rule on TD3.2: an XDS entry is a Failure answer, a SOAP one a fault, MTOM."""
+    store(dmp_runner, tenant, b"abc")
+    rule = {"service": "dmp", "operation": "TD3.2", "error": error}
+    console.post("/_sandbox/faults", params={"tenant": tenant}, json=rule).raise_for_status()
+    reply = post("repository", request(vihf(now)), tenant)
+    if error == "refus_masque":
+        assert fault(reply)["subcode"] == "soap:DMPAccessDenied"
+        return
+    root, parts, _ = mtom(reply)
+    assert status_of(root) == FAILURE and parts == {}
+    assert registry_errors(root) == [("XDSDocumentUniqueIdError", "uniqueId=…")]
