@@ -3,8 +3,7 @@ four suites of PDT-INF-579v4 and a client certificate required, SOAP 1.2 service
 `/si-dmp-server/v2/services/` (patients, patientsPDQ, patientsSpecific, habilitations, registry,
 repository, patientCertif). The request flow is dmp.flow; the VIHF dmp.vihf; the caller dmp.auth;
 the rights matrix dmp.rights; the patients' DMP state dmp.state; answers dmp.wire / dmp.protocol.
-Research: ../shared/research/dmp.md. Documents (registry, repository) are part 2 (TD3.2:
-dmp.retrieve). The TD0.9 Web PS page (`/webps/dossier`, for a browser) is dmp.webps.
+Research: ../shared/research/dmp.md. Documents (registry, repository) are part 2.
 """
 
 from __future__ import annotations
