@@ -257,9 +257,10 @@ def journal_text(body: bytes, attachments: list[Attachment]) -> str:
     their size (the bytes are in the store; a 1 MiB document a call would fill the journal)."""
     chunks, at = [], 0
     for att in attachments:
-        # located by its first bytes, then compared whole (bytes.replace of a 1 MiB needle is slow)
-        start = body.find(att.data[:64], at)
-        if start < 0 or body[start : start + len(att.data)] != att.data:
+        # right after its part's headers (bytes.replace of a 1 MiB needle costs 6 ms a call)
+        header = body.find(f"Content-ID: <{att.header_id}>\r\n".encode(), at)
+        start = body.find(b"\r\n\r\n", header) + 4 if header >= 0 else -1
+        if start < 4 or memoryview(body)[start : start + len(att.data)] != att.data:
             continue
         chunks += [body[at:start], f"[{len(att.data)} octets : le document {att.header_id}]".encode()]
         at = start + len(att.data)

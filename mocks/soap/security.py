@@ -12,7 +12,8 @@ AttributeValue elements for structured values such as the VIHF's HL7 `Role` CE),
 signature verdict: verified with signxml through `mocks.pki.xmlsig` (SHA-1 allowed: the
 official DMP VIHF examples use rsa-sha1), the signer identified on the tenant's sandbox clock by
 `sandbox.pki.identify` (kind `cps_sign`, `org_sign`...; status `valid`, `expired`, `revoked`,
-`unknown_issuer`...).
+`unknown_issuer`...). The cryptographic part of a verdict is cached by the assertion's bytes (an
+LGC may send the same VIHF for its lifetime); the signer is identified anew on every read.
 
 What a service requires stays in the service: INSi's AssertionPS attributes, the DMP's VIHF
 (`Authentification_mode`, two-valued Role, `Identifiant_Structure`, which signer kind is
@@ -22,7 +23,10 @@ allowed in which mode). Examples read by tests/soap: the official `Exemples_Jeto
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -206,7 +210,38 @@ def _authn(root: etree._Element) -> AuthnStatement | None:
     )
 
 
+# The cryptographic part of a verdict depends only on the assertion's bytes (signxml serialises
+# the element and verifies that, with the KeyInfo certificate, validity period left to `signer`):
+# an LGC may reuse its VIHF / AssertionPS for its lifetime: the same bytes are verified once. The
+# signer is identified again on every call (tenant clock, revocation).
+_VERIFIED: OrderedDict[bytes, tuple[SignatureVerdict, bytes]] = OrderedDict()
+_VERIFIED_MAX = 512
+_VERIFIED_LOCK = threading.Lock()
+
+
 def _verdict(pki: Pki, element: etree._Element, tenant: str, assertion_id: str | None) -> SignatureVerdict:
+    key = hashlib.sha256(etree.tostring(element)).digest()
+    with _VERIFIED_LOCK:
+        hit = _VERIFIED.get(key)
+        if hit is not None:
+            _VERIFIED.move_to_end(key)
+    if hit is not None:
+        verdict, der = hit
+        if not der:
+            return verdict
+        from mocks.pki.identify import identify
+
+        return replace(verdict, signer=identify(pki, der, tenant))
+    verdict = _verify(pki, element, tenant, assertion_id)
+    der = verdict.signer.der if verdict.signer is not None else b""
+    with _VERIFIED_LOCK:
+        _VERIFIED[key] = (verdict, der)
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return verdict
+
+
+def _verify(pki: Pki, element: etree._Element, tenant: str, assertion_id: str | None) -> SignatureVerdict:
     from mocks.pki.xmlsig import SignatureInvalid, verify
 
     try:

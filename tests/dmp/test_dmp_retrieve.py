@@ -244,6 +244,27 @@ def test_zeep_from_the_official_wsdl_reads_the_document(
     assert doc.Document == content
 
 
+def test_request_sent_as_mtom(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
+    """The .NET kit's repository binding is mtomMessageEncoding: the request itself is multipart."""
+    store(dmp_runner, tenant, b"abc")
+    boundary = "MIMEBoundary_0123456789"
+    action = "urn:ihe:iti:2007:RetrieveDocumentSet"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
+            "Content-Transfer-Encoding: binary\r\nContent-ID: <root@lgc>\r\n\r\n"
+        ).encode()
+        + request(vihf(now))
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    ctype = (
+        f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; start="<root@lgc>"; '
+        f'start-info="application/soap+xml"; action="{action}"'
+    )
+    root, parts, _ = mtom(post("repository", body, tenant, content_type=ctype))
+    assert status_of(root) == SUCCESS and list(parts.values()) == [b"abc"]
+
+
 def test_archived_and_two_documents(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
     store(dmp_runner, tenant, b"one", unique_id="1.2.3.1")
     store(dmp_runner, tenant, b"two", unique_id="1.2.3.2", status="Archived")
@@ -291,6 +312,16 @@ def test_a_document_of_another_patient_is_not_found(
     assert registry_errors(root) == [("XDSDocumentUniqueIdError", f"uniqueId={OFFICIAL_UID}")]
 
 
+def test_closed_dmp(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
+    store(dmp_runner, tenant, b"abc")
+    States(dmp_runner.sandbox).update(tenant, PATIENT, now, {"dmp": "closed"})
+    root, parts, _ = mtom(post("repository", request(vihf(now)), tenant))
+    assert status_of(root) == FAILURE and parts == {}
+    assert registry_errors(root) == [
+        ("XDSUnknownPatientId", f"Pas de DMP ouvert pour ce patient : {PATIENT}")
+    ]
+
+
 # -- rights: SOAP 1.2 faults, in MTOM too --------------------------------------------------------
 def fault(reply: Any) -> dict[str, Any]:
     assert reply.status_code == 500, reply.text
@@ -309,6 +340,19 @@ def test_masked_document_of_another_author_refused_to_a_non_mt(
     assert got["subcode"] == "soap:DMPAccessDenied"
     assert got["reason"].startswith("Document masqué aux professionnels de santé : seuls son auteur")
     assert journal(console, tenant)["status"] == 500
+
+
+def test_without_authorisation_or_blocked(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
+    store(dmp_runner, tenant, b"abc")
+    States(dmp_runner.sandbox).update(tenant, PATIENT, now, {"medecin_traitant": "810100000099"})
+    got = fault(post("repository", request(vihf(now)), tenant))
+    assert got["reason"] == "Accès refusé : le professionnel n'est pas autorisé sur ce DMP (NON_EXISTE)"
+    assert (
+        status_of(mtom(post("repository", request(vihf(now, purpose="bris_de_glace")), tenant))[0]) == SUCCESS
+    )
+    States(dmp_runner.sandbox).update(tenant, PATIENT, now, {"blocked": [f"PS:{GP}"]})
+    got = fault(post("repository", request(vihf(now, purpose="bris_de_glace")), tenant))
+    assert got["reason"] == "Accès refusé : le patient a bloqué ce professionnel"
 
 
 def test_masked_document_of_her_own_is_readable(post: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
@@ -352,3 +396,20 @@ def test_faults_are_mtom(case: str, subcode: str | None, post: Any, now: Any, te
         assert reply.status_code == 500 and reply.headers["content-type"].startswith("application/soap+xml")
         return
     assert fault(reply)["subcode"] == subcode
+
+
+@pytest.mark.parametrize("error", ["XDSDocumentUniqueIdError", "refus_masque"])
+def test_fault_rules_answer_in_the_operations_shape(
+    error: str, post: Any, now: Any, tenant: str, dmp_runner: Any, console: Any
+) -> None:
+    """A trainer's fault rule on TD3.2: an XDS entry is a Failure answer, a SOAP one a fault, MTOM."""
+    store(dmp_runner, tenant, b"abc")
+    rule = {"service": "dmp", "operation": "TD3.2", "error": error}
+    console.post("/_sandbox/faults", params={"tenant": tenant}, json=rule).raise_for_status()
+    reply = post("repository", request(vihf(now)), tenant)
+    if error == "refus_masque":
+        assert fault(reply)["subcode"] == "soap:DMPAccessDenied"
+        return
+    root, parts, _ = mtom(reply)
+    assert status_of(root) == FAILURE and parts == {}
+    assert registry_errors(root) == [("XDSDocumentUniqueIdError", "uniqueId=…")]

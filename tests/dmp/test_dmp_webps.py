@@ -144,3 +144,11 @@ def test_in_chromium_with_the_cps_certificate(
             assert violations == [], violations
         finally:
             browser.close()
+
+
+def test_reinforced_indirect_mode_is_allowed(web: Any, now: Any, tenant: str, pki: Any, creds: Any) -> None:
+    """PDT-INF-606 (AIR) allows TD0.9 where PDT-INF-526's indirect column refuses it."""
+    token = vihf(now, mode="INDIRECTE_RENFORCEE", signer=creds(GP_STRUCTURE, "org_sign"), pki=pki)
+    page = web(tenant, context(token, deflate=True), cert="org")
+    assert page.status_code == 200, etree.HTML(page.text).xpath("string(//*[@id='error'])")
+    assert "INDIRECTE_RENFORCEE" in etree.HTML(page.text).xpath("string(//*[@id='mode'])")

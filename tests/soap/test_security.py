@@ -131,6 +131,13 @@ def test_signer_and_lifetime_on_the_tenant_clock(
     pki.revoke(revoked.serial)
     problems = soap.check_assertion(soap.read_assertion(vihf(pki, revoked, now), pki=pki), now)
     assert [p.code for p in problems] == ["signer-revoked"]
+    # the same bytes verified again (their cryptographic verdict is cached): the signer is judged anew
+    later_revoked = pki.issue(professional, "cps_sign")
+    reused = vihf(pki, later_revoked, now)
+    assert soap.check_assertion(soap.read_assertion(reused, pki=pki), now) == []
+    pki.revoke(later_revoked.serial)
+    problems = soap.check_assertion(soap.read_assertion(reused, pki=pki), now)
+    assert [p.code for p in problems] == ["signer-revoked"]
     future = soap.read_assertion(vihf(pki, None, now + timedelta(hours=1)))
     assert [p.code for p in soap.check_assertion(future, now)] == ["issued-in-future", "not-yet-valid"]
 
