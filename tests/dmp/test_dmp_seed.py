@@ -152,7 +152,11 @@ def test_stored_shape(running_sandbox: Runner, seeded: str, patients: list[dict[
             cda = docs.content(seeded, document.unique_id)
             assert xades is not None and cda is not None
             assert verify_xades(sb.pki, xades, {document.unique_id: cda}, seeded).valid
-        assert docs.submission_sets(seeded, str(p["ins"]))
+        sets = docs.submission_sets(seeded, str(p["ins"]))
+        assert len(sets) == len([d for d in entries if d.kind == "signature"])
+        for ss in sets:
+            assert rim().validate(etree.fromstring(ss.metadata_xml.encode())), rim().error_log
+            assert ss.source_id == seed.SOURCE_ID and ss.authors and ss.submission_time.isdigit()
 
 
 def test_deterministic_and_lazy(running_sandbox: Runner, control: httpx.Client, seeded: str, patients: list[dict[str, object]]) -> None:  # fmt: skip
