@@ -337,6 +337,7 @@ def _entry_xml(f: EntryFields, author: Author, patient_id: str, source_patient: 
 def _package_xml(ident: str, unique_id: str, when: str, author: Author, patient_id: str, title: str) -> etree._Element:  # fmt: skip
     el = R.RegistryPackage(_slot("submissionTime", when), _name("Name", title), id=ident)
     el.append(_author_classification(M.SS_AUTHOR, ident, f"{ident}-cl1", author))
+    # [inferred] 07 for an outpatient visit (IG HL7v2 PV1-2 mapping); the examples show only 04
     el.append(_classification(M.SS_CONTENT_TYPE, ident, f"{ident}-cl2", M.Code("07", CONTENT_SCHEME, "Consultation externe")))  # fmt: skip
     el.append(
         R.Classification(classificationNode=M.SUBMISSION_SET_NODE, classifiedObject=ident, id=f"{ident}-cl3")
