@@ -8,8 +8,9 @@ Made lazily (not at start-up, which stays fast) by the first reader of a tenant'
 control routes, the console); a tenant reset removes them with the rest and the next reader makes
 them again. Deterministic: the population's seed and reference date choose the patients (generated
 adults with an open DMP, never a named persona, whose documents tests count) and the authors
-(médecins of the population: a GP per patient, and a specialist), and give every identifier,
-time and byte of the CDA; only the XAdES differs between sandboxes (each has its own PKI keys).
+(médecins of the population: a GP per patient, a specialist in town, a hospital médecin), and
+give every identifier, time and byte of the CDA; only the XAdES differs between sandboxes (each
+has its own PKI keys). Setting `dmp_seed_documents` off: no seed.
 
 Each document is one submission like a real TD2.1 feed (research dmp.md §2.4, §2.5; the official
 `TD2.1 - Alimentation_requête.xml` metadata shape): a submission set, the CDA R2 N1 around a
@@ -29,7 +30,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -75,7 +76,7 @@ class Spec:
 
     kind: tuple[tuple[str, str], tuple[str, str]]
     days_ago: int
-    specialist: bool = False
+    author: Literal["gp", "specialist", "hospital"] = "gp"
     masked: bool = False  # MASQUE_PS
     invisible_patient: bool = False
     archived: bool = False
@@ -84,9 +85,9 @@ class Spec:
 
 # per chosen patient (in order)
 SPECS: tuple[tuple[Spec, ...], ...] = (
-    (Spec(CONSULTATION, 120), Spec(LIAISON, 60, specialist=True, replaced=True)),
-    (Spec(IMAGING, 90, specialist=True, masked=True), Spec(PRESCRIPTION, 400, archived=True)),
-    (Spec(SYNTHESIS, 30), Spec(BIOLOGY, 45, specialist=True, invisible_patient=True)),
+    (Spec(CONSULTATION, 120), Spec(LIAISON, 60, "hospital", replaced=True)),
+    (Spec(IMAGING, 90, "specialist", masked=True), Spec(PRESCRIPTION, 400, archived=True)),
+    (Spec(SYNTHESIS, 30), Spec(BIOLOGY, 45, "specialist", invisible_patient=True)),
     (Spec(CONSULTATION, 15),),
 )
 
@@ -180,8 +181,12 @@ class Author:
 class Planned:
     patient: Patient
     gp: Author
-    specialist: Author
+    specialist: Author  # another médecin, in town
+    hospital: Author  # a hospital médecin (the lettre de liaison)
     specs: tuple[Spec, ...]
+
+    def author(self, spec: Spec) -> Author:
+        return {"gp": self.gp, "specialist": self.specialist, "hospital": self.hospital}[spec.author]
 
 
 class _Ids:
@@ -233,13 +238,15 @@ def plan(sandbox: Sandbox) -> list[Planned]:
         if p.profession == "10" and not p.persona and p.certificate_state == "valid" and p.card_type == 0
     ]
     gps = [a for p in doctors if p.savoir_faire in GPS and (a := _author(sandbox, p, False))]
-    specialists = [a for p in doctors if p.savoir_faire not in GPS and (a := _author(sandbox, p, True))]
-    specialists = specialists or [a for p in doctors if (a := _author(sandbox, p, False))]
-    if not adults or not gps or not specialists:
+    specialists = [
+        a for p in doctors if p.savoir_faire not in GPS and (a := _author(sandbox, p, False))
+    ] or gps
+    hospital = [a for p in doctors if (a := _author(sandbox, p, True))] or specialists
+    if not adults or not gps:
         return []
     patients = rng.sample(adults, min(PATIENTS, len(adults)))
     return [
-        Planned(patient, rng.choice(gps), rng.choice(specialists), specs)
+        Planned(patient, rng.choice(gps), rng.choice(specialists), rng.choice(hospital), specs)
         for patient, specs in zip(patients, SPECS, strict=False)
     ]
 
@@ -416,7 +423,7 @@ def _lot(
     version: int,
     previous: D.Document | None,
 ) -> Made:
-    patient, author = who.patient, (who.specialist if spec.specialist else who.gp)
+    patient, author = who.patient, who.author(spec)
     reference = datetime.combine(date.fromisoformat(str(sandbox.config["reference_date"])), time(9, 30), UTC)
     created = reference - timedelta(days=spec.days_ago - (10 if version > 1 else 0))
     (type_code, type_label), (class_code, class_label) = spec.kind
