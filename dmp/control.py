@@ -162,12 +162,16 @@ def delete_patient(ins: str) -> Response:
 INS_PARAM = Param("ins", "the patient's INS (15 characters); none: the patients having documents")
 
 
-def _documents() -> tuple[Sandbox, str, Documents]:
+def _documents(unique_id: str = "") -> tuple[Sandbox, str, Documents]:
+    """The tenant's documents, seeded first; for one `unique_id`, seeded only when the seed makes
+    it (an unknown document is a 404 that changes nothing)."""
     from dmp import seed  # here: the PDF, DataMatrix and XAdES kit stay out of start-up
 
     sb, t = sandbox(), tenant()
-    seed.ensure(sb, t)
-    return sb, t, Documents(sb.store)
+    docs = Documents(sb.store)
+    if not unique_id or (not docs.exists(t, unique_id) and unique_id in seed.unique_ids(sb)):
+        seed.ensure(sb, t)
+    return sb, t, docs
 
 
 def _links(t: str, d: Document) -> dict[str, str]:
@@ -245,8 +249,10 @@ def _signatures(docs: Documents, t: str, ins: str) -> dict[str, Document]:
     "GET", "/documents", "The documents of a patient (or the patients having documents)", [TENANT, INS_PARAM]
 )
 def list_documents() -> Response:
-    sb, t, docs = _documents()
     ins = request.args.get("ins", "")
+    if ins:
+        _ins(ins)  # before seeding: a 400 changes nothing
+    sb, t, docs = _documents()
     if not ins:
         patients = []
         for found in docs.patients(t):
@@ -257,7 +263,6 @@ def list_documents() -> Response:
                              "persona": person.id if person else "", "dmp": state.dmp,
                              "link": f"{PREFIX}/documents?ins={found}&tenant={t}"})  # fmt: skip
         return json_response({"tenant": t, "patients": patients})
-    _ins(ins)
     signatures = _signatures(docs, t, ins)
     rows = [_summary(sb, t, d, signatures.get(d.submission_set)) for d in docs.by_patient(t, ins)]
     replaced = {r["replaces"]: r["uniqueId"] for r in rows if r["replaces"]}
@@ -275,7 +280,7 @@ def _one(docs: Documents, t: str, unique_id: str) -> Document:
 
 @route("GET", "/documents/{unique_id}", "One document: its summary, every metadata version, its links")
 def get_document(unique_id: str) -> Response:
-    sb, t, docs = _documents()
+    sb, t, docs = _documents(unique_id)
     d = _one(docs, t, unique_id)
     signature = _signatures(docs, t, d.ins).get(d.submission_set)
     versions = [
@@ -313,7 +318,7 @@ def get_document(unique_id: str) -> Response:
 
 @route("GET", "/documents/{unique_id}/content", "The document's bytes as fed (its mimeType)")
 def document_content(unique_id: str) -> Response:
-    _sb, t, docs = _documents()
+    _sb, t, docs = _documents(unique_id)
     d = _one(docs, t, unique_id)
     body = docs.content(t, unique_id)
     if body is None:
@@ -323,7 +328,7 @@ def document_content(unique_id: str) -> Response:
 
 @route("GET", "/documents/{unique_id}/render", "The document for reading: an N1's PDF, an N3 as HTML")
 def document_render(unique_id: str) -> Response:
-    sb, t, docs = _documents()
+    sb, t, docs = _documents(unique_id)
     _one(docs, t, unique_id)
     body = docs.content(t, unique_id) or b""
     try:

@@ -405,6 +405,18 @@ def marker(sandbox: Sandbox) -> str:
     return _Ids(_key(sandbox)).oid("p0:d0:v1:set")
 
 
+def unique_ids(sandbox: Sandbox) -> frozenset[str]:
+    """Every uniqueId the seed can make (documents and their lot's XAdES), without making them."""
+    ids = _Ids(_key(sandbox))
+    return frozenset(
+        ids.oid(f"p{p}:d{d}:v{v}:{part}")
+        for p, specs in enumerate(SPECS[:PATIENTS])
+        for d, spec in enumerate(specs)
+        for v in ((1, 2) if spec.replaced else (1,))
+        for part in ("doc", "sig")
+    )
+
+
 def ensure(sandbox: Sandbox, tenant: str) -> int:
     """Make the tenant's seeded documents unless it has them; the number made (0: already there,
     or the `dmp_seed_documents` setting is off)."""
