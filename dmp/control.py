@@ -162,12 +162,16 @@ def delete_patient(ins: str) -> Response:
 INS_PARAM = Param("ins", "the patient's INS (15 characters); none: the patients having documents")
 
 
-def _documents() -> tuple[Sandbox, str, Documents]:
+def _documents(unique_id: str = "") -> tuple[Sandbox, str, Documents]:
+    """The tenant's documents, seeded first; for one `unique_id`, seeded only when the seed makes
+    it (an unknown document is a 404 that changes nothing)."""
     from dmp import seed  # here: the PDF, DataMatrix and XAdES kit stay out of start-up
 
     sb, t = sandbox(), tenant()
-    seed.ensure(sb, t)
-    return sb, t, Documents(sb.store)
+    docs = Documents(sb.store)
+    if not unique_id or (not docs.exists(t, unique_id) and unique_id in seed.unique_ids(sb)):
+        seed.ensure(sb, t)
+    return sb, t, docs
 
 
 def _links(t: str, d: Document) -> dict[str, str]:
@@ -198,8 +202,18 @@ def _code(c: Any) -> dict[str, str] | None:
     return {"code": c.code, "scheme": c.scheme, "label": c.label} if c else None
 
 
-def _summary(t: str, d: Document, signature: Document | None) -> dict[str, Any]:
-    errors = sum(1 for f in d.cda_findings if f.get("severity") in ("error", "fatal"))
+def _findings(sb: Sandbox, d: Document) -> tuple[list[dict[str, Any]], str]:
+    """The CDA findings and the report's state: the engine's report when it still has it (the
+    official verdict arrives there after the feed), else those stored with the document."""
+    report = sb.cda.report(int(d.cda_report_id)) if d.cda_report_id.isdigit() else None
+    if report is None:
+        return d.cda_findings, ""
+    return [f.as_dict() for f in report.findings], report.state
+
+
+def _summary(sb: Sandbox, t: str, d: Document, signature: Document | None) -> dict[str, Any]:
+    findings, state = _findings(sb, d)
+    errors = sum(1 for f in findings if f.get("severity") in ("error", "fatal"))
     return {
         "uniqueId": d.unique_id,
         "entryUUID": d.entry_uuid,
@@ -220,7 +234,7 @@ def _summary(t: str, d: Document, signature: Document | None) -> dict[str, Any]:
         "replaces": d.replaces,
         "seeded": d.via_seed,
         "signature": {**d.xades, "uniqueId": signature.unique_id if signature else ""},
-        "findings": {"count": len(d.cda_findings), "errors": errors},
+        "findings": {"count": len(findings), "errors": errors, "report_state": state},
         "cda_report_id": d.cda_report_id,
         "links": _links(t, d),
     }
@@ -235,8 +249,10 @@ def _signatures(docs: Documents, t: str, ins: str) -> dict[str, Document]:
     "GET", "/documents", "The documents of a patient (or the patients having documents)", [TENANT, INS_PARAM]
 )
 def list_documents() -> Response:
-    sb, t, docs = _documents()
     ins = request.args.get("ins", "")
+    if ins:
+        _ins(ins)  # before seeding: a 400 changes nothing
+    sb, t, docs = _documents()
     if not ins:
         patients = []
         for found in docs.patients(t):
@@ -247,9 +263,8 @@ def list_documents() -> Response:
                              "persona": person.id if person else "", "dmp": state.dmp,
                              "link": f"{PREFIX}/documents?ins={found}&tenant={t}"})  # fmt: skip
         return json_response({"tenant": t, "patients": patients})
-    _ins(ins)
     signatures = _signatures(docs, t, ins)
-    rows = [_summary(t, d, signatures.get(d.submission_set)) for d in docs.by_patient(t, ins)]
+    rows = [_summary(sb, t, d, signatures.get(d.submission_set)) for d in docs.by_patient(t, ins)]
     replaced = {r["replaces"]: r["uniqueId"] for r in rows if r["replaces"]}
     for r in rows:
         r["replacedBy"] = replaced.get(r["uniqueId"], "")
@@ -265,7 +280,7 @@ def _one(docs: Documents, t: str, unique_id: str) -> Document:
 
 @route("GET", "/documents/{unique_id}", "One document: its summary, every metadata version, its links")
 def get_document(unique_id: str) -> Response:
-    _sb, t, docs = _documents()
+    sb, t, docs = _documents(unique_id)
     d = _one(docs, t, unique_id)
     signature = _signatures(docs, t, d.ins).get(d.submission_set)
     versions = [
@@ -282,7 +297,7 @@ def get_document(unique_id: str) -> Response:
     newer = [a.source for a in docs.associations(t, target=d.entry_uuid) if a.type in RPLC]
     by = docs.get(t, entry_uuid=newer[0]) if newer else None
     out = {
-        **_summary(t, d, signature),
+        **_summary(sb, t, d, signature),
         "replacedBy": by.unique_id if by else "",
         "ins": d.ins,
         "patientId": d.patient_id,
@@ -294,7 +309,7 @@ def get_document(unique_id: str) -> Response:
         "legalAuthenticator": d.legal_authenticator,
         "caller": d.caller,
         "submissionSet": d.submission_set,
-        "cda_findings": d.cda_findings,
+        "cda_findings": _findings(sb, d)[0],
         "versions": versions,
         "associations": links,
     }
@@ -303,7 +318,7 @@ def get_document(unique_id: str) -> Response:
 
 @route("GET", "/documents/{unique_id}/content", "The document's bytes as fed (its mimeType)")
 def document_content(unique_id: str) -> Response:
-    _sb, t, docs = _documents()
+    _sb, t, docs = _documents(unique_id)
     d = _one(docs, t, unique_id)
     body = docs.content(t, unique_id)
     if body is None:
@@ -313,7 +328,7 @@ def document_content(unique_id: str) -> Response:
 
 @route("GET", "/documents/{unique_id}/render", "The document for reading: an N1's PDF, an N3 as HTML")
 def document_render(unique_id: str) -> Response:
-    sb, t, docs = _documents()
+    sb, t, docs = _documents(unique_id)
     _one(docs, t, unique_id)
     body = docs.content(t, unique_id) or b""
     try:

@@ -8,8 +8,9 @@ Made lazily (not at start-up, which stays fast) by the first reader of a tenant'
 control routes, the console); a tenant reset removes them with the rest and the next reader makes
 them again. Deterministic: the population's seed and reference date choose the patients (generated
 adults with an open DMP, never a named persona, whose documents tests count) and the authors
-(médecins of the population: a GP per patient, and a specialist), and give every identifier,
-time and byte of the CDA; only the XAdES differs between sandboxes (each has its own PKI keys).
+(médecins of the population: a GP per patient, a specialist in town, a hospital médecin), and
+give every identifier, time and byte of the CDA; only the XAdES differs between sandboxes (each
+has its own PKI keys). Setting `dmp_seed_documents` off: no seed.
 
 Each document is one submission like a real TD2.1 feed (research dmp.md §2.4, §2.5; the official
 `TD2.1 - Alimentation_requête.xml` metadata shape): a submission set, the CDA R2 N1 around a
@@ -29,12 +30,10 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
-
-from lxml import etree
-from lxml.builder import ElementMaker
+from typing import TYPE_CHECKING, Any, Literal
 
 from dmp import documents as D
+from dmp import ebrim
 from dmp import metadata as M
 from mocks.cda import Context, letter
 from mocks.pki.xades import sign_xades, verify_xades
@@ -48,12 +47,9 @@ PATIENTS = 4
 SOURCE_ID = "1.2.250.1.999.1.1.7898"  # the test sourceId root of the official examples [seen]
 PS_OID, STRUCT_OID = "1.2.250.1.71.4.2.1", "1.2.250.1.71.4.2.2"
 TRE_A03, LOINC, CONF, FORMATS = "1.2.250.1.213.1.1.4.1", "2.16.840.1.113883.6.1", "2.16.840.1.113883.5.25", "1.3.6.1.4.1.19376.1.2.3"  # fmt: skip
-HCF_SCHEME, PRACTICE_SCHEME, CONTENT_SCHEME = (
-    "1.2.250.1.71.4.2.4",
-    "1.2.250.1.213.1.1.4.9",
-    "1.2.250.1.213.2.2",
-)
-SPECIALTY_SCHEME = "1.2.250.1.213.1.1.4.5"
+HCF_SCHEME, PRACTICE_SCHEME = "1.2.250.1.71.4.2.4", "1.2.250.1.213.1.1.4.9"
+# [inferred] 07 for an outpatient visit (IG HL7v2 PV1-2 mapping); the examples show only 04
+CONTENT_TYPE = M.Code("07", "1.2.250.1.213.2.2", "Consultation externe")
 PDF_FORMAT = M.Code("urn:ihe:iti:xds-sd:pdf:2008", FORMATS, "Document à corps non structuré en Pdf/A-1")
 MASKED = M.Code(M.MASQUE_PS, M.VISIBILITY_SCHEME, "Masqué aux professionnels de santé")
 HIDDEN = M.Code(M.INVISIBLE_PATIENT, M.VISIBILITY_SCHEME, "Non visible par le patient")
@@ -75,7 +71,7 @@ class Spec:
 
     kind: tuple[tuple[str, str], tuple[str, str]]
     days_ago: int
-    specialist: bool = False
+    author: Literal["gp", "specialist", "hospital"] = "gp"
     masked: bool = False  # MASQUE_PS
     invisible_patient: bool = False
     archived: bool = False
@@ -84,9 +80,9 @@ class Spec:
 
 # per chosen patient (in order)
 SPECS: tuple[tuple[Spec, ...], ...] = (
-    (Spec(CONSULTATION, 120), Spec(LIAISON, 60, specialist=True, replaced=True)),
-    (Spec(IMAGING, 90, specialist=True, masked=True), Spec(PRESCRIPTION, 400, archived=True)),
-    (Spec(SYNTHESIS, 30), Spec(BIOLOGY, 45, specialist=True, invisible_patient=True)),
+    (Spec(CONSULTATION, 120), Spec(LIAISON, 60, "hospital", replaced=True)),
+    (Spec(IMAGING, 90, "specialist", masked=True), Spec(PRESCRIPTION, 400, archived=True)),
+    (Spec(SYNTHESIS, 30), Spec(BIOLOGY, 45, "specialist", invisible_patient=True)),
     (Spec(CONSULTATION, 15),),
 )
 
@@ -166,6 +162,9 @@ class Author:
         return (M.Code("ETABLISSEMENT", PRACTICE_SCHEME, "Etablissement de santé") if hospital
                 else M.Code("AMBULATOIRE", PRACTICE_SCHEME, "Ambulatoire"))  # fmt: skip
 
+    def slots(self) -> ebrim.AuthorSlots:
+        return ebrim.AuthorSlots(self.xcn, self.xon, self.specialty)
+
     def cast(self) -> Cast:
         p = self.professional
         return Cast(p.id_nat, self.structure.id_nat, self.secteur, p.savoir_faire, p.profession)
@@ -180,8 +179,12 @@ class Author:
 class Planned:
     patient: Patient
     gp: Author
-    specialist: Author
+    specialist: Author  # another médecin, in town
+    hospital: Author  # a hospital médecin (the lettre de liaison)
     specs: tuple[Spec, ...]
+
+    def author(self, spec: Spec) -> Author:
+        return {"gp": self.gp, "specialist": self.specialist, "hospital": self.hospital}[spec.author]
 
 
 class _Ids:
@@ -233,118 +236,17 @@ def plan(sandbox: Sandbox) -> list[Planned]:
         if p.profession == "10" and not p.persona and p.certificate_state == "valid" and p.card_type == 0
     ]
     gps = [a for p in doctors if p.savoir_faire in GPS and (a := _author(sandbox, p, False))]
-    specialists = [a for p in doctors if p.savoir_faire not in GPS and (a := _author(sandbox, p, True))]
-    specialists = specialists or [a for p in doctors if (a := _author(sandbox, p, False))]
-    if not adults or not gps or not specialists:
+    specialists = [
+        a for p in doctors if p.savoir_faire not in GPS and (a := _author(sandbox, p, False))
+    ] or gps
+    hospital = [a for p in doctors if (a := _author(sandbox, p, True))] or specialists
+    if not adults or not gps:
         return []
     patients = rng.sample(adults, min(PATIENTS, len(adults)))
     return [
-        Planned(patient, rng.choice(gps), rng.choice(specialists), specs)
+        Planned(patient, rng.choice(gps), rng.choice(specialists), rng.choice(hospital), specs)
         for patient, specs in zip(patients, SPECS, strict=False)
     ]
-
-
-# -- ebRIM metadata, as an ITI-41 carries it ------------------------------------------------------
-R = ElementMaker(namespace=M.RIM, nsmap={None: M.RIM})
-
-
-def _slot(name: str, *values: str) -> etree._Element:
-    return R.Slot(R.ValueList(*[R.Value(v) for v in values]), name=name)
-
-
-def _name(tag: str, value: str) -> etree._Element:
-    el = R(tag, R.LocalizedString(charset="UTF8", value=value))
-    el[0].set("{http://www.w3.org/XML/1998/namespace}lang", "FR")
-    return el
-
-
-def _classification(scheme: str, owner: str, ident: str, code: M.Code) -> etree._Element:
-    return R.Classification(
-        _slot("codingScheme", code.scheme),
-        _name("Name", code.label),
-        classificationScheme=scheme,
-        classifiedObject=owner,
-        id=ident,
-        nodeRepresentation=code.code,
-    )
-
-
-def _author_classification(scheme: str, owner: str, ident: str, author: Author) -> etree._Element:
-    code, label = author.specialty
-    return R.Classification(
-        _slot("authorPerson", author.xcn),
-        _slot("authorSpecialty", f"{code}^{label}^{SPECIALTY_SCHEME}"),
-        _slot("authorInstitution", author.xon),
-        classificationScheme=scheme,
-        classifiedObject=owner,
-        id=ident,
-    )
-
-
-def _identifier(scheme: str, owner: str, ident: str, value: str, label: str) -> etree._Element:
-    return R.ExternalIdentifier(
-        _name("Name", label), id=ident, identificationScheme=scheme, registryObject=owner, value=value
-    )
-
-
-@dataclass(frozen=True)
-class EntryFields:
-    entry_uuid: str
-    unique_id: str
-    title: str
-    type_code: M.Code
-    class_code: M.Code
-    format_code: M.Code
-    confidentiality: tuple[M.Code, ...]
-    event_codes: tuple[M.Code, ...]
-    creation: str
-    start: str
-    stop: str
-    language: str
-
-
-def _entry_xml(f: EntryFields, author: Author, patient_id: str, source_patient: str, info: tuple[str, ...]) -> etree._Element:  # fmt: skip
-    ident = f.entry_uuid
-    el = R.ExtrinsicObject(
-        _slot("creationTime", f.creation),
-        _slot("languageCode", f.language),
-        _slot("legalAuthenticator", author.xcn),
-        _slot("serviceStartTime", f.start),
-        _slot("serviceStopTime", f.stop),
-        _slot("sourcePatientId", source_patient),
-        *([_slot("sourcePatientInfo", *info)] if info else []),
-        _name("Name", f.title),
-        id=ident,
-        mimeType="text/xml",
-        objectType=M.DOCUMENT_ENTRY,
-    )
-    n = iter(range(1, 100))
-    el.append(_author_classification(M.DE_AUTHOR, ident, f"{ident}-cl{next(n)}", author))
-    el.append(_classification(M.DE_CLASS, ident, f"{ident}-cl{next(n)}", f.class_code))
-    el.append(_classification(M.DE_TYPE, ident, f"{ident}-cl{next(n)}", f.type_code))
-    for code in f.confidentiality:
-        el.append(_classification(M.DE_CONFIDENTIALITY, ident, f"{ident}-cl{next(n)}", code))
-    for code in f.event_codes:
-        el.append(_classification(M.DE_EVENT, ident, f"{ident}-cl{next(n)}", code))
-    el.append(_classification(M.DE_FORMAT, ident, f"{ident}-cl{next(n)}", f.format_code))
-    el.append(_classification(M.DE_HCF, ident, f"{ident}-cl{next(n)}", author.hcf))
-    el.append(_classification(M.DE_PRACTICE, ident, f"{ident}-cl{next(n)}", author.practice))
-    el.append(_identifier(M.DE_PATIENT_ID, ident, f"{ident}-ei1", patient_id, "XDSDocumentEntry.patientId"))
-    el.append(_identifier(M.DE_UNIQUE_ID, ident, f"{ident}-ei2", f.unique_id, "XDSDocumentEntry.uniqueId"))
-    return el
-
-
-def _package_xml(ident: str, unique_id: str, when: str, author: Author, patient_id: str, title: str) -> etree._Element:  # fmt: skip
-    el = R.RegistryPackage(_slot("submissionTime", when), _name("Name", title), id=ident)
-    el.append(_author_classification(M.SS_AUTHOR, ident, f"{ident}-cl1", author))
-    el.append(_classification(M.SS_CONTENT_TYPE, ident, f"{ident}-cl2", M.Code("07", CONTENT_SCHEME, "Consultation externe")))  # fmt: skip
-    el.append(
-        R.Classification(classificationNode=M.SUBMISSION_SET_NODE, classifiedObject=ident, id=f"{ident}-cl3")
-    )
-    el.append(_identifier(M.SS_PATIENT_ID, ident, f"{ident}-ei1", patient_id, "XDSSubmissionSet.patientId"))
-    el.append(_identifier(M.SS_SOURCE_ID, ident, f"{ident}-ei2", SOURCE_ID, "XDSSubmissionSet.sourceId"))
-    el.append(_identifier(M.SS_UNIQUE_ID, ident, f"{ident}-ei3", unique_id, "XDSSubmissionSet.uniqueId"))
-    return el
 
 
 def _stamp(when: datetime) -> str:
@@ -415,7 +317,7 @@ def _lot(
     version: int,
     previous: D.Document | None,
 ) -> Made:
-    patient, author = who.patient, (who.specialist if spec.specialist else who.gp)
+    patient, author = who.patient, who.author(spec)
     reference = datetime.combine(date.fromisoformat(str(sandbox.config["reference_date"])), time(9, 30), UTC)
     created = reference - timedelta(days=spec.days_ago - (10 if version > 1 else 0))
     (type_code, type_label), (class_code, class_label) = spec.kind
@@ -441,22 +343,23 @@ def _lot(
     )
     stamp = _stamp(created)
     submitted = created + timedelta(minutes=20)
-    doc_fields = EntryFields(ids.uuid(f"{name}:doc"), doc_uid, type_label, M.Code(type_code, LOINC, type_label),
-                             M.Code(class_code, TRE_A03, class_label), PDF_FORMAT, confidentiality, (), stamp,
-                             stamp, stamp, "fr-FR")  # fmt: skip
-    sig_fields = EntryFields(ids.uuid(f"{name}:sig"), sig_uid, "Source",
-                             M.Code("E1762", "ASTM", "Full Document"),
-                             M.Code(M.SIGNATURE_CLASS, "URN", "Digital Signature"),
-                             M.Code("http://www.w3.org/2000/09/xmldsig#", "URN", "Default Signature Style"),
-                             (NORMAL, MASKED, HIDDEN),
-                             (M.Code("1.2.840.10065.1.12.1.14", "1.2.840.10065.1.12", "Source"),),
-                             _stamp(submitted), _stamp(submitted), _stamp(submitted), "art")  # fmt: skip
-    entry = M.read_entry(_entry_xml(doc_fields, author, patient_id, patient_id, info))
-    sig_entry_xml = _entry_xml(sig_fields, author, patient_id, patient_id, ())
+    doc_fields = ebrim.EntryFields(ids.uuid(f"{name}:doc"), doc_uid, type_label, M.Code(type_code, LOINC, type_label),
+                                   M.Code(class_code, TRE_A03, class_label), PDF_FORMAT, author.hcf,
+                                   author.practice, confidentiality, (), stamp, stamp, stamp, "fr-FR")  # fmt: skip
+    # the lot's signature entry as the official example (research dmp.md §2.4): hidden from everyone
+    sig_fields = ebrim.EntryFields(ids.uuid(f"{name}:sig"), sig_uid, "Source",
+                                   M.Code("E1762", "ASTM", "Full Document"),
+                                   M.Code(M.SIGNATURE_CLASS, "URN", "Digital Signature"),
+                                   M.Code("http://www.w3.org/2000/09/xmldsig#", "URN", "Default Signature Style"),
+                                   author.hcf, author.practice, (NORMAL, MASKED, HIDDEN),
+                                   (M.Code("1.2.840.10065.1.12.1.14", "1.2.840.10065.1.12", "Source"),),
+                                   _stamp(submitted), _stamp(submitted), _stamp(submitted), "art")  # fmt: skip
+    slots = author.slots()
+    entry = M.read_entry(ebrim.entry(doc_fields, slots, patient_id, patient_id, info))
+    sig_entry_xml = ebrim.entry(sig_fields, slots, patient_id, patient_id, ())
     set_uuid = ids.uuid(f"{name}:set")
-    package = M.read_package(
-        _package_xml(set_uuid, set_uid, _stamp(submitted), author, patient_id, type_label)
-    )
+    package = M.read_package(ebrim.package(set_uuid, set_uid, _stamp(submitted), slots, patient_id, type_label,
+                                           CONTENT_TYPE, SOURCE_ID))  # fmt: skip
     credentials = sandbox.pki.credentials(author.professional.id_nat, "cps_sign")
     signature = sign_xades(credentials, {doc_uid: cda}, set_uid, signing_time=submitted).xml
     verdict = verify_xades(sandbox.pki, signature, {doc_uid: cda}, tenant, submission_set=set_uid)
@@ -500,6 +403,18 @@ _LOCK = threading.Lock()
 def marker(sandbox: Sandbox) -> str:
     """The uniqueId of the first seeded submission set: present = the tenant is seeded."""
     return _Ids(_key(sandbox)).oid("p0:d0:v1:set")
+
+
+def unique_ids(sandbox: Sandbox) -> frozenset[str]:
+    """Every uniqueId the seed can make (documents and their lot's XAdES), without making them."""
+    ids = _Ids(_key(sandbox))
+    return frozenset(
+        ids.oid(f"p{p}:d{d}:v{v}:{part}")
+        for p, specs in enumerate(SPECS[:PATIENTS])
+        for d, spec in enumerate(specs)
+        for v in ((1, 2) if spec.replaced else (1,))
+        for part in ("doc", "sig")
+    )
 
 
 def ensure(sandbox: Sandbox, tenant: str) -> int:

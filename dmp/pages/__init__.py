@@ -17,6 +17,7 @@ Everything comes from the control API (/_sandbox/dmp/documents...).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request
 from markupsafe import Markup
@@ -54,12 +55,13 @@ def lgc_urls(service: dict[str, Any]) -> list[tuple[str, str]]:
     return [("DMP registre (TD3.1, TD3.3)", root + "registry"), ("DMP entrepôt (TD2.1, TD3.2)", root + "repository")]  # fmt: skip
 
 
-def _get(path: str, back: str = "/dmp", **params: Any) -> Any:
+def _get(path: str, missing: str, **params: Any) -> Any:
+    """The control API's answer; its 400 / 404 as the console's French 404 page (`missing`)."""
     try:
         return control().get("/dmp" + path, tenant=tenant(), **params)
     except ControlError as exc:
         if exc.status in (400, 404):
-            raise PageNotFound(exc.message, back, "Retour au DMP") from None
+            raise PageNotFound(missing, "/dmp", "Retour au DMP") from None
         raise
 
 
@@ -84,23 +86,24 @@ def _context() -> dict[str, Any]:
 def home() -> Response:
     ins = request.args.get("ins", "").strip()
     if ins:
-        return redirect(f"/dmp/patients/{ins}", 303)  # type: ignore[return-value]
-    found = _get("/documents")["patients"]
+        return redirect(f"/dmp/patients/{quote(ins, safe='')}", 303)  # type: ignore[return-value]
+    found = _get("/documents", "DMP indisponible")["patients"]
     return page("dmp/home.html", "DMP — documents", patients=found, **_context())
 
 
 @blueprint.get("/patients/<ins>")
 def patient(ins: str) -> Response:
-    rows = _get("/documents", ins=ins)["documents"]
-    state = _get(f"/patients/{ins}")
+    bad = f"INS invalide (13 ou 15 caractères) : {ins}"
+    rows = _get("/documents", bad, ins=ins)["documents"]
+    state = _get(f"/patients/{ins}", bad)
     return page("dmp/patient.html", f"Documents DMP de {state['prenom']} {state['nom']}".strip(), ins=ins,
                 state=state, documents=rows, **_context())  # fmt: skip
 
 
 @blueprint.get("/documents/<unique_id>")
 def document(unique_id: str) -> Response:
-    doc = _get(f"/documents/{unique_id}")
-    state = _get(f"/patients/{doc['ins']}")
+    doc = _get(f"/documents/{unique_id}", f"Document inconnu du DMP de ce tenant : {unique_id}")
+    state = _get(f"/patients/{doc['ins']}", f"Patient inconnu : {doc['ins']}")
     return page("dmp/document.html", doc["title"] or unique_id, doc=doc, state=state,
                 associations=ASSOCIATIONS, **_context())  # fmt: skip
 

@@ -144,6 +144,8 @@ def test_keyboard_reaches_the_navigation_and_skips_it(page: Page) -> None:
         ("/journal/abc", "Entrée de journal inconnue : abc"),
         ("/?tenant=no-such-tenant", "Tenant inconnu : no-such-tenant"),
         ("/rien/du/tout", "Rien à l'adresse /rien/du/tout"),
+        ("/dmp/documents/1.2.3.4", "Document inconnu du DMP de ce tenant : 1.2.3.4"),
+        ("/dmp/patients/12", "INS invalide (13 ou 15 caractères) : 12"),
     ],
 )
 def test_french_404_with_a_way_back(page: Page, path: str, text: str) -> None:

@@ -152,7 +152,11 @@ def test_stored_shape(running_sandbox: Runner, seeded: str, patients: list[dict[
             cda = docs.content(seeded, document.unique_id)
             assert xades is not None and cda is not None
             assert verify_xades(sb.pki, xades, {document.unique_id: cda}, seeded).valid
-        assert docs.submission_sets(seeded, str(p["ins"]))
+        sets = docs.submission_sets(seeded, str(p["ins"]))
+        assert len(sets) == len([d for d in entries if d.kind == "signature"])
+        for ss in sets:
+            assert rim().validate(etree.fromstring(ss.metadata_xml.encode())), rim().error_log
+            assert ss.source_id == seed.SOURCE_ID and ss.authors and ss.submission_time.isdigit()
 
 
 def test_deterministic_and_lazy(running_sandbox: Runner, control: httpx.Client, seeded: str, patients: list[dict[str, object]]) -> None:  # fmt: skip
@@ -164,7 +168,16 @@ def test_deterministic_and_lazy(running_sandbox: Runner, control: httpx.Client, 
     control.post("/_sandbox/tenants", json={"id": other}).raise_for_status()
     try:
         assert docs.patients(other) == []  # lazy: nothing before the first reader
+        for path, params in (("/1.2.3.4", {}), ("", {"ins": "12"})):  # a 4xx makes nothing
+            answer = control.get(f"/_sandbox/dmp/documents{path}", params={"tenant": other, **params})
+            assert answer.status_code in (400, 404) and docs.patients(other) == []
         assert seed.ensure(sb, other) == 8 and seed.ensure(sb, other) == 0
+        made = {
+            d.unique_id
+            for i in docs.patients(other)
+            for d in docs.by_patient(other, i, kinds=("document", "signature"))
+        }
+        assert made == seed.unique_ids(sb)  # what a 404 checks before seeding
         assert docs.patients(other) == docs.patients(seeded) == sorted(str(p["ins"]) for p in patients)
         for ins in docs.patients(seeded):
             mine, theirs = docs.by_patient(seeded, ins), docs.by_patient(other, ins)
