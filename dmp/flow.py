@@ -35,6 +35,7 @@ BASE = "/si-dmp-server/v2/services/"
 # metadata, in MTOM; the harness answers 413 above it before reading the body
 MAX_BODY = 32 * 1024 * 1024
 INS_OIDS = {"test": "1.2.250.1.213.1.4.10", "production": "1.2.250.1.213.1.4.8"}
+DOCUMENT_TDS = frozenset({"TD0.9", "TD2.1", "TD2.2", "TD3.1", "TD3.2", "TD3.3"})
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,10 @@ class Context:
         if state is not None and state.dmp == "open":
             self._access_state(state, caller, access)
         ex.fault(patient_ins or caller.ps)
+        if patient_ins and td in DOCUMENT_TDS:  # the documents fed before the LGC came
+            from dmp import seed  # imported on first use: the letter and PDF kit stay off start-up
+
+            seed.ensure_for(sandbox, ex.tenant, patient_ins)
         return Secured(token, caller, actor, access, decision, patient_ins, state)
 
     def require_not_blocked(self, s: Secured) -> None:

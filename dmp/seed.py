@@ -28,6 +28,7 @@ import hashlib
 import random
 import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -415,6 +416,24 @@ def unique_ids(sandbox: Sandbox) -> frozenset[str]:
         for v in ((1, 2) if spec.replaced else (1,))
         for part in ("doc", "sig")
     )
+
+
+_SEEDED: weakref.WeakKeyDictionary[Sandbox, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def seeded_ins(sandbox: Sandbox) -> frozenset[str]:
+    """The INS (matricule + clé) of the patients with seeded documents (the plan, once per sandbox)."""
+    if sandbox not in _SEEDED:
+        _SEEDED[sandbox] = frozenset(p.patient.matricule + p.patient.cle for p in plan(sandbox))
+    return _SEEDED[sandbox]
+
+
+def ensure_for(sandbox: Sandbox, tenant: str, ins: str) -> int:
+    """`ensure`, when `ins` is one of the seeded patients: an LGC's call about such a patient sees
+    the documents fed before it; calls about any other patient never pay for the seeding."""
+    if not sandbox.config.get("dmp_seed_documents", True) or ins not in seeded_ins(sandbox):
+        return 0
+    return ensure(sandbox, tenant)
 
 
 def ensure(sandbox: Sandbox, tenant: str) -> int:

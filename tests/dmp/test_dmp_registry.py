@@ -478,3 +478,24 @@ def test_strict_mode_refuses_the_oid_mismatch(strict_dmp: Runner, tmp_path: Any)
         assert len(_ids(_ok(ok))) == 1
         refused = client.post(url, content=R.query(vihf(now), R.FIND, production), headers=headers)
     assert _error(refused.content) == "XDSPatientIdDoesNotMatch"
+
+
+def test_a_seeded_patient_has_the_documents_fed_before_the_lgc(
+    post: Any, now: Any, tenant: str, console: Any, dmp_runner: Runner
+) -> None:
+    """The first document call about a seeded patient makes the tenant's seeded documents (dmp.seed):
+    an LGC's FindDocuments sees them, as it would see what other professionals fed."""
+    from dmp import seed
+
+    ins = sorted(seed.seeded_ins(dmp_runner.sandbox))[0]
+    docs = D.Documents(dmp_runner.sandbox.store)
+    assert docs.by_patient(tenant, ins) == []  # nothing made before that call
+    console.put(
+        f"/_sandbox/dmp/patients/{ins}?tenant={tenant}",
+        json={"medecin_traitant": GP, "authorizations": {f"PS:{GP}": "VALIDE"}},
+    ).raise_for_status()
+    found = _ids(_ok(post("registry", R.query(vihf(now, ins=ins), R.FIND, _find()), tenant)))
+    approved = {
+        d.entry_uuid for d in docs.by_patient(tenant, ins) if d.status == "Approved" and d.kind == "document"
+    }
+    assert found and set(found) <= approved, (found, approved)
