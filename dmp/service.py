@@ -3,8 +3,10 @@ four suites of PDT-INF-579v4 and a client certificate required, SOAP 1.2 service
 `/si-dmp-server/v2/services/` (patients, patientsPDQ, patientsSpecific, habilitations, registry,
 repository, patientCertif). The request flow is dmp.flow; the VIHF dmp.vihf; the caller dmp.auth;
 the rights matrix dmp.rights; the patients' DMP state dmp.state; answers dmp.wire / dmp.protocol.
-Research: ../shared/research/dmp.md. Documents: ITI-41 feeding is dmp.provide; the
-registry (ITI-18, ITI-57) and ITI-43 are part 2.
+Research: ../shared/research/dmp.md. Documents (part 2): the store dmp.documents (ebRIM read by
+dmp.metadata), ITI-41 feeding dmp.provide, ITI-43 retrieval dmp.retrieve, ITI-18 queries
+dmp.registry, ITI-57 updates dmp.updates, the seeded documents dmp.seed; the TD0.9 Web PS page
+dmp.webps.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@
     patientsSpecific  PatientsSpecific.wsdl              TD0.4 (TD1.5a/b/d retired in v2.01.04)
     habilitations     Habilitations.wsdl                 TD0.3, TD1.6
     patientCertif     patientCertif.wsdl                 TD0.0, retired
-    registry          XDS.b_DocumentRegistry.wsdl        TD3.1, TD3.3 (part 2)
-    repository        XDS.b_DocumentRepository.wsdl      TD2.1, TD2.2, TD3.2 (part 2)
+    registry          XDS.b_DocumentRegistry.wsdl        TD3.1, TD3.3
+    repository        XDS.b_DocumentRepository.wsdl      TD2.1, TD2.2, TD3.2
 
 An `Endpoint` maps the Clark name of a body element to an `Operation` (the accepted request
 actions, the answer's WS-Addressing action, the `ns1` namespace of the answer's envelope).
