@@ -98,6 +98,10 @@ PRUNE_BELOW = "DELETE FROM journal WHERE id < ?"
 PRUNE_OLDEST = "SELECT id, body_bytes FROM journal WHERE id > ? ORDER BY id LIMIT 500"
 
 
+def _details(details: dict[str, Any]) -> str:
+    return json.dumps(details, ensure_ascii=False, default=str)
+
+
 @dataclass
 class _Pending:
     row: dict[str, Any]
@@ -147,7 +151,7 @@ class Journal:
             "trace_id": entry.get("trace_id") or "",
             "findings": json.dumps(findings, ensure_ascii=False),
             "finding_count": len(findings),
-            "details": json.dumps(entry.get("details") or {}, ensure_ascii=False, default=str),
+            "details": _details(entry.get("details") or {}),
             "request_body": request_body,
             "response_body": response_body,
             "body_bytes": len(request_body or "") + len(response_body or ""),
@@ -174,6 +178,11 @@ class Journal:
         if prune:
             self._wake_pruner()
         return new_id
+
+    @staticmethod
+    def set_details(conn: sqlite3.Connection, entry_id: int, details: dict[str, Any]) -> None:
+        """Rewrite an entry's details in the caller's transaction (its evidence ids, once known)."""
+        conn.execute("UPDATE journal SET details = ? WHERE id = ?", (_details(details), entry_id))
 
     def _write(self, batch: list[_Pending]) -> None:
         try:

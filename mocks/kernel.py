@@ -103,6 +103,7 @@ class Exchange:
     on_drop: Callable[[], None] | None = None
     trace: str = ""  # trace id when there is no WSGI environ (mail)
     entry_id: int | None = None  # the journal entry, once recorded
+    facts: list[dict[str, Any]] = field(default_factory=list)  # evidence written with the entry
 
     @property
     def trace_id(self) -> str:
@@ -138,12 +139,12 @@ class Exchange:
             self.recorded = True
             return
         self.recorded = True
-        evidence = self.details.get("evidence")
-        link = None
-        if evidence:
+        facts, link = self.facts, None
+        if facts:
 
             def link(conn: Any, entry_id: int) -> None:  # in the journal's transaction
-                self.sandbox.evidence.link(evidence, entry_id)
+                self.details["evidence"] = self.sandbox.evidence.write(conn, facts, entry_id)
+                self.sandbox.journal.set_details(conn, entry_id, self.details)
 
         self.entry_id = self.sandbox.journal.append(
             {
@@ -166,6 +167,8 @@ class Exchange:
             },
             link,
         )
+        if facts:
+            self.sandbox.evidence.notify()
 
 
 class Sandbox:
