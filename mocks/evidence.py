@@ -118,17 +118,17 @@ class Evidence:
         return new_id
 
     @staticmethod
-    def write(
-        conn: sqlite3.Connection, rows: list[dict[str, Any]], journal_id: int | None = None
-    ) -> list[int]:
+    def write(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Insert facts in the caller's transaction (the journal's, for an exchange's facts)."""
-        ids = []
-        for row in rows:
-            if journal_id is not None:
-                row = {**row, "journal_id": journal_id}
-            cursor = conn.execute(INSERT, row)
-            ids.append(int(cursor.lastrowid or 0))
-        return ids
+        return [int(conn.execute(INSERT, row).lastrowid or 0) for row in rows]
+
+    @staticmethod
+    def link(conn: sqlite3.Connection, evidence_ids: list[int], journal_id: int) -> None:
+        """Point facts at the journal entry of the exchange that established them."""
+        conn.execute(
+            f"UPDATE evidence SET journal_id = ? WHERE id IN ({', '.join('?' * len(evidence_ids))})",
+            (journal_id, *evidence_ids),
+        )
 
     def notify(self) -> None:
         """Wake the waits of this process (after a commit of facts)."""

@@ -106,6 +106,8 @@ def _details(details: dict[str, Any]) -> str:
 class _Pending:
     row: dict[str, Any]
     then: Callable[[sqlite3.Connection, int], None] | None
+    before: Callable[[sqlite3.Connection], dict[str, Any]] | None = None
+    details: dict[str, Any] | None = None  # written by _write when `before` adds to them
     id: int | None = None
     error: BaseException | None = None
 
@@ -128,11 +130,16 @@ class Journal:
         self._writer = threading.Lock()
 
     def append(
-        self, entry: dict[str, Any], then: Callable[[sqlite3.Connection, int], None] | None = None
+        self,
+        entry: dict[str, Any],
+        then: Callable[[sqlite3.Connection, int], None] | None = None,
+        before: Callable[[sqlite3.Connection], dict[str, Any]] | None = None,
     ) -> int:
-        """Journal an exchange (committed when this returns); `then(conn, id)` runs in the same
-        transaction (the evidence link). Concurrent appends share one commit (group commit): the
-        first thread in writes every entry waiting, the others find theirs written."""
+        """Journal an exchange (committed when this returns). In the same transaction,
+        `before(conn)` runs first and returns keys added to the entry's details (the ids of the
+        exchange's evidence), `then(conn, id)` runs after the entry is written (the evidence's
+        link to it). Concurrent appends share one commit (group commit): the first thread in
+        writes every entry waiting, the others find theirs written."""
         findings = entry.get("findings") or []
         request_body = entry.get("request_body") if self.keep_bodies else None
         response_body = entry.get("response_body") if self.keep_bodies else None
@@ -151,12 +158,12 @@ class Journal:
             "trace_id": entry.get("trace_id") or "",
             "findings": json.dumps(findings, ensure_ascii=False),
             "finding_count": len(findings),
-            "details": _details(entry.get("details") or {}),
+            "details": "" if before is not None else _details(entry.get("details") or {}),
             "request_body": request_body,
             "response_body": response_body,
             "body_bytes": len(request_body or "") + len(response_body or ""),
         }
-        item = _Pending(row, then)
+        item = _Pending(row, then, before, entry.get("details") or {})
         with self._pending_lock:
             self._pending.append(item)
         with self._writer:
@@ -179,15 +186,12 @@ class Journal:
             self._wake_pruner()
         return new_id
 
-    @staticmethod
-    def set_details(conn: sqlite3.Connection, entry_id: int, details: dict[str, Any]) -> None:
-        """Rewrite an entry's details in the caller's transaction (its evidence ids, once known)."""
-        conn.execute("UPDATE journal SET details = ? WHERE id = ?", (_details(details), entry_id))
-
     def _write(self, batch: list[_Pending]) -> None:
         try:
             with self.store.tx() as conn:
                 for item in batch:
+                    if item.before is not None:
+                        item.row["details"] = _details({**(item.details or {}), **item.before(conn)})
                     cursor = conn.execute(INSERT, item.row)
                     item.id = int(cursor.lastrowid or 0)
                     if item.then is not None:

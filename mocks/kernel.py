@@ -139,12 +139,18 @@ class Exchange:
             self.recorded = True
             return
         self.recorded = True
-        facts, link = self.facts, None
+        facts = self.facts
+        ids: list[int] = []  # the facts' ids, once written
+        first = link = None
         if facts:
+            evidence = self.sandbox.evidence
 
-            def link(conn: Any, entry_id: int) -> None:  # in the journal's transaction
-                self.details["evidence"] = self.sandbox.evidence.write(conn, facts, entry_id)
-                self.sandbox.journal.set_details(conn, entry_id, self.details)
+            def first(conn: Any) -> dict[str, Any]:  # in the journal's transaction, before the entry
+                ids[:] = evidence.write(conn, facts)
+                return {"evidence": ids}
+
+            def link(conn: Any, entry_id: int) -> None:  # after it
+                evidence.link(conn, ids, entry_id)
 
         self.entry_id = self.sandbox.journal.append(
             {
@@ -166,6 +172,7 @@ class Exchange:
                 "response_body": self.response_body,
             },
             link,
+            first,
         )
         if facts:
             self.sandbox.evidence.notify()
