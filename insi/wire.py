@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 from xml.sax.saxutils import escape
 
@@ -147,28 +148,45 @@ def _text(el: etree._Element | None, path: str) -> str | None:
     return found.text or ""
 
 
+def _children(el: etree._Element) -> dict[str, etree._Element]:
+    """The first child of each tag (what `el.find(tag)` returns), in one walk of the children."""
+    out: dict[str, etree._Element] = {}
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in out:  # comments and PIs have no string tag
+            out[tag] = child
+    return out
+
+
+def _value(children: dict[str, etree._Element], tag: str) -> str | None:
+    found = children.get(tag)
+    return None if found is None else (found.text or "")
+
+
 def _context(el: etree._Element | None, ns: str) -> Context:
     if el is None:
         return Context()
     q = f"{{{ns}}}"
+    kids = _children(el)
     ctx = Context(
         present=True,
         version=el.get("Version"),
         nature=el.get("Nature"),
-        id=_text(el, q + "Id"),
-        temps=_text(el, q + "Temps"),
-        emetteur=_text(el, q + "Emetteur"),
+        id=_value(kids, q + "Id"),
+        temps=_value(kids, q + "Temps"),
+        emetteur=_value(kids, q + "Emetteur"),
     )
-    lps = el.find(q + "LPS")
+    lps = kids.get(q + "LPS")
     if lps is not None:
         ctx.has_lps = True
-        idam = lps.find(q + "IDAM")
+        of_lps = _children(lps)
+        idam = of_lps.get(q + "IDAM")
         if idam is not None:
             ctx.idam, ctx.idam_r = (idam.text or "").strip(), idam.get("R")
-        ctx.lps_version = _text(lps, q + "Version")
-        ctx.instance = _text(lps, q + "Instance")
-        ctx.nom = _text(lps, q + "Nom")
-    couv = el.find(q + "COUVERTURE")
+        ctx.lps_version = _value(of_lps, q + "Version")
+        ctx.instance = _value(of_lps, q + "Instance")
+        ctx.nom = _value(of_lps, q + "Nom")
+    couv = kids.get(q + "COUVERTURE")
     if couv is not None:
         ctx.has_couverture = True
         ctx.assure_num = _text(couv, f"{q}ASSURE/{q}Id/{q}Num")
@@ -181,21 +199,26 @@ def _context(el: etree._Element | None, ns: str) -> Context:
 def _matricule(el: etree._Element | None, ns: str) -> Matricule | None:
     if el is None:
         return None
-    q = f"{{{ns}}}"
-    return Matricule(_text(el, q + "NumIdentifiant"), _text(el, q + "Cle"), _text(el, q + "TypeMatricule"))
+    q, kids = f"{{{ns}}}", _children(el)
+    return Matricule(
+        _value(kids, q + "NumIdentifiant"), _value(kids, q + "Cle"), _value(kids, q + "TypeMatricule")
+    )
 
 
 def _traits(el: etree._Element, ns: str) -> Traits:
     q = f"{{{ns}}}"
+    kids = _children(el)
+    prenom = q + "Prenom"
     return Traits(
-        nom=_text(el, q + "NomNaissance"),
-        prenoms=[p.text or "" for p in el.findall(q + "Prenom")],
-        sexe=_text(el, q + "Sexe"),
-        date_naissance=_text(el, q + "DateNaissance"),
-        lieu_naissance=_text(el, q + "LieuNaissance"),
+        nom=_value(kids, q + "NomNaissance"),
+        prenoms=[p.text or "" for p in el if p.tag == prenom],
+        sexe=_value(kids, q + "Sexe"),
+        date_naissance=_value(kids, q + "DateNaissance"),
+        lieu_naissance=_value(kids, q + "LieuNaissance"),
     )
 
 
+@lru_cache(maxsize=64)  # an LGC sends the same Content-Type on every call
 def action_from_content_type(content_type: str | None) -> str | None:
     action = soap.action_of(content_type).http
     return action.strip() if action else None
@@ -219,8 +242,9 @@ def parse_request(body: bytes, content_type: str | None = None) -> Request:
         raise MalformedRequest("soap11", "enveloppe SOAP 1.1 : le service attend SOAP 1.2")
     if root.tag != f"{{{SOAP12}}}Envelope":
         raise MalformedRequest("envelope", f"l'élément racine {root.tag} n'est pas soap:Envelope (SOAP 1.2)")
-    header = root.find(f"{{{SOAP12}}}Header")
-    body_el = root.find(f"{{{SOAP12}}}Body")
+    envelope = _children(root)
+    header = envelope.get(f"{{{SOAP12}}}Header")
+    body_el = envelope.get(f"{{{SOAP12}}}Body")
     if body_el is None or len(body_el) == 0:
         raise MalformedRequest("body", "soap:Body absent ou vide")
     payload = body_el[0]
@@ -231,8 +255,8 @@ def parse_request(body: bytes, content_type: str | None = None) -> Request:
             hmap.setdefault(h.tag, h)
     security = hmap.get(f"{{{WSSE}}}Security")
     assertion = security.find(f"{{{SAML}}}Assertion") if security is not None else None
-    wsa_action = _text(header, f"{{{WSA}}}Action") if header is not None else None
-    message_id = _text(header, f"{{{WSA}}}MessageID") if header is not None else None
+    wsa_action = _value(hmap, f"{{{WSA}}}Action")
+    message_id = _value(hmap, f"{{{WSA}}}MessageID")
     ct_action = action_from_content_type(content_type)
     qname = etree.QName(payload)
     if (qname.namespace, qname.localname) == BODY_OF[OP_TRAITS]:
@@ -258,13 +282,13 @@ def parse_request(body: bytes, content_type: str | None = None) -> Request:
     if operation == OP_TRAITS:
         req.traits = _traits(payload, RECSANS)
     elif operation == OP_VITALE:
-        q = f"{{{RECVIT}}}"
+        q, kids = f"{{{RECVIT}}}", _children(payload)
         req.carte = CarteVitale(
-            matricule_individu=_matricule(payload.find(q + "MatriculeIndividu"), RECVIT),
-            matricule_od=_matricule(payload.find(q + "MatriculeOD"), RECVIT),
-            nom=_text(payload, q + "NomNaissance"),
-            date_naissance=_text(payload, q + "DateNaissance"),
-            rang=_text(payload, q + "RangNaissance"),
+            matricule_individu=_matricule(kids.get(q + "MatriculeIndividu"), RECVIT),
+            matricule_od=_matricule(kids.get(q + "MatriculeOD"), RECVIT),
+            nom=_value(kids, q + "NomNaissance"),
+            date_naissance=_value(kids, q + "DateNaissance"),
+            rang=_value(kids, q + "RangNaissance"),
         )
     else:
         ns = qname.namespace or ""

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +64,9 @@ MIGRATIONS = [
     """
 ]
 
+COLUMNS = ("tenant", "kind", "subject", "at", "service", "journal_id", "trace_id", "data")
+INSERT = f"INSERT INTO evidence({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})"
+
 FILTERS = {
     "kind": "kind = :kind",
     "subject": "subject = :subject",
@@ -85,8 +89,13 @@ class Evidence:
         subject: str = "",
         data: dict[str, Any] | None = None,
         exchange: Exchange | None = None,
-    ) -> int:
-        """Record a fact (committed before returning: it survives a kill -9)."""
+    ) -> int | None:
+        """Record a fact, committed before the exchange's answer leaves (it survives a kill -9).
+
+        Given an exchange still to be journaled, the fact is written in the journal entry's
+        transaction when the exchange ends (one commit a request; `journal_id` set, the entry's
+        `details.evidence` listing it): it is visible from then on, and None is returned. Without
+        one, it is committed now and its id returned."""
         if not KIND.match(kind):
             raise ValueError(f"evidence kind {kind!r}: dotted lower-case words, e.g. ins.qualified")
         row = {
@@ -95,27 +104,36 @@ class Evidence:
             "subject": subject,
             "at": self._now_iso(tenant),
             "service": exchange.service if exchange else "",
-            "journal_id": None,
+            "journal_id": exchange.entry_id if exchange else None,
             "trace_id": exchange.trace_id if exchange else "",
             "data": json.dumps(data or {}, ensure_ascii=False, default=str, sort_keys=True),
         }
-        cursor = self.store.execute(
-            f"INSERT INTO evidence({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
-        )
-        new_id = int(cursor.lastrowid or 0)
-        if exchange is not None:
-            # the journal entry is written when the exchange ends: link it then
-            exchange.details.setdefault("evidence", []).append(new_id)
-        with self._appended:
-            self._appended.notify_all()
+        if exchange is not None and exchange.journal and not exchange.recorded:
+            exchange.facts.append(row)
+            exchange.details.setdefault("evidence", [])  # the ids, once written
+            return None
+        with self.store.tx() as conn:
+            (new_id,) = self.write(conn, [row])
+        self.notify()
         return new_id
 
-    def link(self, evidence_ids: list[int], journal_id: int) -> None:
+    @staticmethod
+    def write(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert facts in the caller's transaction (the journal's, for an exchange's facts)."""
+        return [int(conn.execute(INSERT, row).lastrowid or 0) for row in rows]
+
+    @staticmethod
+    def link(conn: sqlite3.Connection, evidence_ids: list[int], journal_id: int) -> None:
         """Point facts at the journal entry of the exchange that established them."""
-        self.store.execute(
+        conn.execute(
             f"UPDATE evidence SET journal_id = ? WHERE id IN ({', '.join('?' * len(evidence_ids))})",
             (journal_id, *evidence_ids),
         )
+
+    def notify(self) -> None:
+        """Wake the waits of this process (after a commit of facts)."""
+        with self._appended:
+            self._appended.notify_all()
 
     @staticmethod
     def parse_filter(raw: dict[str, Any]) -> dict[str, Any]:

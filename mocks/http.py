@@ -215,8 +215,10 @@ class HttpServer:
         max_body: int = DEFAULT_MAX_BODY,
         refuse: Refuse | None = None,
         limits: EdgeLimits = EDGE,
+        reuse_port: bool = False,
     ):
         self.name = name
+        self.reuse_port = reuse_port  # SO_REUSEPORT: several processes serve one port (benchmarks)
         self.host, self._port = host, port
         self.app = edge(app)
         self.context = context
@@ -317,7 +319,8 @@ class HttpServer:
 
     # lifecycle
     def start(self) -> None:
-        sock = socket.create_server((self.host, self._port), backlog=1024)  # binds now: conflicts at start
+        # binds now: conflicts at start
+        sock = socket.create_server((self.host, self._port), backlog=1024, reuse_port=self.reuse_port)
         sock.setblocking(False)
         self._sock = sock
         self.thread = threading.Thread(target=self._run, name=f"http-{self.name}", daemon=True)

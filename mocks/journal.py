@@ -98,10 +98,16 @@ PRUNE_BELOW = "DELETE FROM journal WHERE id < ?"
 PRUNE_OLDEST = "SELECT id, body_bytes FROM journal WHERE id > ? ORDER BY id LIMIT 500"
 
 
+def _details(details: dict[str, Any]) -> str:
+    return json.dumps(details, ensure_ascii=False, default=str)
+
+
 @dataclass
 class _Pending:
     row: dict[str, Any]
     then: Callable[[sqlite3.Connection, int], None] | None
+    before: Callable[[sqlite3.Connection], dict[str, Any]] | None = None
+    details: dict[str, Any] | None = None  # written by _write when `before` adds to them
     id: int | None = None
     error: BaseException | None = None
 
@@ -124,11 +130,16 @@ class Journal:
         self._writer = threading.Lock()
 
     def append(
-        self, entry: dict[str, Any], then: Callable[[sqlite3.Connection, int], None] | None = None
+        self,
+        entry: dict[str, Any],
+        then: Callable[[sqlite3.Connection, int], None] | None = None,
+        before: Callable[[sqlite3.Connection], dict[str, Any]] | None = None,
     ) -> int:
-        """Journal an exchange (committed when this returns); `then(conn, id)` runs in the same
-        transaction (the evidence link). Concurrent appends share one commit (group commit): the
-        first thread in writes every entry waiting, the others find theirs written."""
+        """Journal an exchange (committed when this returns). In the same transaction,
+        `before(conn)` runs first and returns keys added to the entry's details (the ids of the
+        exchange's evidence), `then(conn, id)` runs after the entry is written (the evidence's
+        link to it). Concurrent appends share one commit (group commit): the first thread in
+        writes every entry waiting, the others find theirs written."""
         findings = entry.get("findings") or []
         request_body = entry.get("request_body") if self.keep_bodies else None
         response_body = entry.get("response_body") if self.keep_bodies else None
@@ -147,12 +158,12 @@ class Journal:
             "trace_id": entry.get("trace_id") or "",
             "findings": json.dumps(findings, ensure_ascii=False),
             "finding_count": len(findings),
-            "details": json.dumps(entry.get("details") or {}, ensure_ascii=False, default=str),
+            "details": "" if before is not None else _details(entry.get("details") or {}),
             "request_body": request_body,
             "response_body": response_body,
             "body_bytes": len(request_body or "") + len(response_body or ""),
         }
-        item = _Pending(row, then)
+        item = _Pending(row, then, before, entry.get("details") or {})
         with self._pending_lock:
             self._pending.append(item)
         with self._writer:
@@ -179,6 +190,8 @@ class Journal:
         try:
             with self.store.tx() as conn:
                 for item in batch:
+                    if item.before is not None:
+                        item.row["details"] = _details({**(item.details or {}), **item.before(conn)})
                     cursor = conn.execute(INSERT, item.row)
                     item.id = int(cursor.lastrowid or 0)
                     if item.then is not None:

@@ -103,6 +103,7 @@ class Exchange:
     on_drop: Callable[[], None] | None = None
     trace: str = ""  # trace id when there is no WSGI environ (mail)
     entry_id: int | None = None  # the journal entry, once recorded
+    facts: list[dict[str, Any]] = field(default_factory=list)  # evidence written with the entry
 
     @property
     def trace_id(self) -> str:
@@ -138,12 +139,18 @@ class Exchange:
             self.recorded = True
             return
         self.recorded = True
-        evidence = self.details.get("evidence")
-        link = None
-        if evidence:
+        facts = self.facts
+        ids: list[int] = []  # the facts' ids, once written
+        first = link = None
+        if facts:
+            evidence = self.sandbox.evidence
 
-            def link(conn: Any, entry_id: int) -> None:  # in the journal's transaction
-                self.sandbox.evidence.link(evidence, entry_id)
+            def first(conn: Any) -> dict[str, Any]:  # in the journal's transaction, before the entry
+                ids[:] = evidence.write(conn, facts)
+                return {"evidence": ids}
+
+            def link(conn: Any, entry_id: int) -> None:  # after it
+                evidence.link(conn, ids, entry_id)
 
         self.entry_id = self.sandbox.journal.append(
             {
@@ -165,7 +172,10 @@ class Exchange:
                 "response_body": self.response_body,
             },
             link,
+            first,
         )
+        if facts:
+            self.sandbox.evidence.notify()
 
 
 class Sandbox:

@@ -2,6 +2,11 @@
 
 - WAL journal, `synchronous=NORMAL`: a committed transaction survives the process being killed
   at any moment (it is in the WAL, which SQLite replays), and readers never block the writer.
+- Checkpoints off the request path: SQLite's automatic checkpoint runs (with its fsync) in
+  whichever commit crosses 1,000 WAL pages, i.e. inside a request. A background thread per
+  process (`store-checkpoint`) checkpoints instead (PASSIVE: it never blocks readers or writers)
+  while the store is being written; the automatic one stays as a bound, at WAL_BOUND pages, for
+  when that thread falls behind. Durability is unchanged: a commit is in the WAL either way.
 - One connection per thread (sqlite3 connections are not shared across threads), wrapped in a
   `sqlite_utils.Database` for convenient table access.
 - Forward-only migrations per component (`kernel`, `insi`, ...), applied under `BEGIN IMMEDIATE`
@@ -12,6 +17,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +30,12 @@ import sqlite_utils
 # A migration step: SQL script, or a function given the raw connection (inside the transaction).
 Migration = str | Callable[[sqlite3.Connection], None]
 
+log = logging.getLogger("segur")
+
 BUSY_TIMEOUT_MS = 15000
+CHECKPOINT_EVERY = 0.25  # seconds between background checkpoints while the store is written
+CHECKPOINT_IDLE = 30.0  # seconds without a write before the checkpoint thread ends
+WAL_BOUND = 10000  # pages (~40 MB): the automatic checkpoint, a request's, only past this
 
 
 class Store:
@@ -34,6 +45,9 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writes = 0  # write transactions begun in this process (the checkpointer watches it)
+        self._checkpointer: threading.Thread | None = None
+        self._closed = threading.Event()
         conn = self.conn
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(
@@ -52,6 +66,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_BOUND}")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -66,6 +81,10 @@ class Store:
         return db
 
     def close(self) -> None:
+        self._closed.set()
+        thread = self._checkpointer
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
         with self._lock:
             for conn in self._all:
                 with suppress(sqlite3.Error):
@@ -88,6 +107,44 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self.wrote()
+
+    # -- checkpoints (off the request path) ----------------------------------------------------
+    def wrote(self) -> None:
+        """Note a write (tx() calls it; a writer outside tx() may): the checkpoint thread runs
+        while writes come, and ends after CHECKPOINT_IDLE seconds without one."""
+        self._writes += 1
+        if self._checkpointer is None and not self._closed.is_set():
+            with self._lock:
+                if self._checkpointer is None:
+                    self._checkpointer = threading.Thread(
+                        target=self._checkpoint_loop, name="store-checkpoint", daemon=True
+                    )
+                    self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        seen, idle = -1, 0.0
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+            while not self._closed.wait(CHECKPOINT_EVERY):
+                if self._writes == seen:
+                    idle += CHECKPOINT_EVERY
+                    if idle >= CHECKPOINT_IDLE:
+                        break
+                    continue
+                seen, idle = self._writes, 0.0
+                with suppress(sqlite3.Error):  # busy (another process's checkpoint): next pass
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            log.warning("store: background checkpoints stopped (%s)", self.path, exc_info=True)
+        finally:
+            if conn is not None:
+                conn.close()
+            with self._lock:
+                self._checkpointer = None
+            if self._writes != seen and not self._closed.is_set():
+                self.wrote()  # a write came as the thread was ending
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]

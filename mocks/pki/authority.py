@@ -23,6 +23,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,7 @@ LEAF_YEARS = 3
 # a folder of CA keys shared by every sandbox of this machine that names it (the pytest plugin
 # sets it: xdist workers and successive test runs reuse the RSA-4096 keys instead of making them)
 KEY_CACHE_ENV = "SEGUR_PKI_KEY_CACHE"
+ROW_CACHE = 4096  # certificate rows cached by serial (a test run presents a few hundred)
 REVOCATION_REASONS = {r.name: r for r in x509.ReasonFlags if r.name not in ("remove_from_crl",)}
 
 
@@ -79,7 +81,7 @@ class Ca:
     def pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
-    @property
+    @cached_property
     def der(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
 
@@ -169,6 +171,9 @@ class Pki:
         self._lock = threading.RLock()
         self._generating = threading.Lock()
         self._cas: dict[str, Ca] | None = None
+        # behind the generation counter (pki_cas / pki_certs changes bump it, in every process)
+        self._cas_generation: int | None = None
+        self._rows: dict[str, tuple[int, dict[str, Any] | None]] = {}
 
     # -- URLs ----------------------------------------------------------------------------------
     @property
@@ -185,8 +190,13 @@ class Pki:
     # Each CA is made the first time it is needed (with its root): a first start needs only
     # ACR-EL-TEST and ACI-EL-ORG-TEST (server certificates), the others follow in the background
     # (`warm_up`) or on first use. RSA-4096 generation costs ~1 s a key.
-    def _load(self) -> dict[str, Ca]:
-        """The CAs stored so far (re-read when another thread or process has added some)."""
+    def _load(self, fresh: bool = False) -> dict[str, Ca]:
+        """The CAs stored so far: cached while the generation counter stays (a request reads
+        it once), re-read when another thread or process has added some (`fresh`: now)."""
+        generation = self.sandbox.generation.read()
+        cas = self._cas
+        if not fresh and cas is not None and self._cas_generation == generation:
+            return cas
         count = int(self.store.one("SELECT count(*) AS n FROM pki_cas")["n"])  # type: ignore[index]
         with self._lock:
             if self._cas is None or len(self._cas) != count:
@@ -197,7 +207,29 @@ class Pki:
                     or Ca(r["name"], x509.load_der_x509_certificate(r["cert_der"]), _load_key(r["key_pem"]))
                     for r in rows
                 }
+            self._cas_generation = generation
             return self._cas
+
+    def cert_row(self, serial: str) -> dict[str, Any] | None:
+        """The issued certificate's row that identify reads on every call (kind, persona,
+        revocation), cached behind the generation counter."""
+        generation = self.sandbox.generation.read()
+        cached = self._rows.get(serial)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        row = self.store.one(
+            "SELECT kind, persona, revoked_at, cert_der FROM pki_certs WHERE serial = ?", (serial,)
+        )
+        if len(self._rows) >= ROW_CACHE:
+            self._rows.clear()
+        self._rows[serial] = (generation, row)
+        return row
+
+    def _changed(self) -> None:
+        """This process wrote the PKI's tables: forget the cached reads now (a request that
+        issued or revoked sees it, though its generation is pinned)."""
+        self._cas_generation = None
+        self._rows = {}
 
     @property
     def cas(self) -> dict[str, Ca]:
@@ -225,11 +257,12 @@ class Pki:
             if not missing:
                 return cas
             with self._generating:  # one generation at a time in this process
-                cas = self._load()
+                cas = self._load(fresh=True)
                 if all(s in cas for s in missing):
                     continue
                 self._generate([s for s in missing if s not in cas], cas)
-                cas = self._load()
+                self._changed()
+                cas = self._load(fresh=True)
 
     def _generate(self, missing: list[str], existing: dict[str, Ca]) -> None:
         keys = ca_keys(missing)
@@ -530,6 +563,7 @@ class Pki:
                 f"INSERT INTO pki_certs({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                 tuple(row.values()),
             )
+        self._changed()
         return self._credentials(row)
 
     # -- reading -------------------------------------------------------------------------------
@@ -597,6 +631,7 @@ class Pki:
                     (iso(self.sandbox.now(tenant)), reason, norm),
                 )
                 conn.execute("UPDATE pki_cas SET crl_der = NULL WHERE name = ?", (row["ca"],))
+        self._changed()
         return self.certificate(norm)
 
     def unrevoke(self, serial: str) -> Credentials:
@@ -610,6 +645,7 @@ class Pki:
                 "UPDATE pki_certs SET revoked_at = NULL, revocation_reason = NULL WHERE serial = ?", (norm,)
             )
             conn.execute("UPDATE pki_cas SET crl_der = NULL WHERE name = ?", (row["ca"],))
+        self._changed()
         return self.certificate(norm)
 
     # -- for the services ----------------------------------------------------------------------

@@ -51,10 +51,11 @@ _VERIFIED: dict[bytes, tuple[bytes, str]] = {}
 _VERIFIED_MAX = 4096
 
 
-def issuing_ca(pki: Pki, cert: x509.Certificate) -> Ca | None:
+def issuing_ca(pki: Pki, cert: x509.Certificate, der: bytes | None = None) -> Ca | None:
     """The TEST CA of this sandbox that signed `cert` (same name *and* a valid signature)."""
     cas = pki.existing_cas()
-    der = cert.public_bytes(serialization.Encoding.DER)
+    if der is None:
+        der = cert.public_bytes(serialization.Encoding.DER)
     known = _VERIFIED.get(der)
     if known is not None:
         ca = cas.get(known[1])
@@ -140,12 +141,10 @@ def _judged(
     pki: Pki, cert: x509.Certificate, der: bytes, base: dict[str, object], cn: str, tenant: str
 ) -> CallerCertificate:
     """What changes over time: the issuing CA, the certificate's row (revocation), the clock."""
-    ca = issuing_ca(pki, cert)
+    ca = issuing_ca(pki, cert, der)
     if ca is None:
         return CallerCertificate(kind="unknown", status="unknown_issuer", **base)  # type: ignore[arg-type]
-    row = pki.store.one(
-        "SELECT kind, persona, revoked_at, cert_der FROM pki_certs WHERE serial = ?", (base["serial"],)
-    )
+    row = pki.cert_row(str(base["serial"]))
     if row is not None and bytes(row["cert_der"]) != der:
         row = None
     kind: CallerKind = row["kind"] if row else classify(cert, ca.short)

@@ -1,5 +1,9 @@
 """The PKI's tables. Global (no `tenant` column): one PKI serves every tenant, and a tenant reset
-keeps it. The CAs are written all at once, so a reader sees the whole hierarchy or none of it."""
+keeps it. The CAs are written all at once, so a reader sees the whole hierarchy or none of it.
+
+Any change to `pki_cas` or `pki_certs` bumps the kernel's generation counter (mocks.tenants,
+Generation), so that every process caches the CA list and the certificate rows it reads on each
+call (identify) and sees another process's issuance or revocation at its next request."""
 
 from __future__ import annotations
 
@@ -37,5 +41,11 @@ MIGRATIONS = [
         type TEXT NOT NULL CHECK (type IN ('professional', 'structure')),
         data TEXT NOT NULL
     )
-    """
+    """,
+    ";\n".join(
+        f"CREATE TRIGGER pki_generation_{table}_{op.lower()} AFTER {op} ON {table} "
+        "BEGIN UPDATE kernel_generation SET value = value + 1 WHERE id = 1; END"
+        for table in ("pki_cas", "pki_certs")
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ),
 ]

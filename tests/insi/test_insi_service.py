@@ -282,6 +282,7 @@ def test_zeep_cpx_with_signed_assertion(
     # the qualified INS is a durable fact the DMP, MSSanté and the scoreboard rely on
     [fact] = insi_runner.sandbox.evidence.find(fresh_tenant, kind="ins.qualified")
     assert fact["subject"] == "160012B020777" and fact["journal_id"] == entry["id"]
+    assert entry["details"]["evidence"] == [fact["id"]]  # written in the entry's transaction
     assert fact["data"]["oid"] == "1.2.250.1.213.1.4.8" and fact["data"]["auth_mode"] == "cpx"
     assert fact["data"]["caller"] == "00B6087510" and len(fact["data"]["traits_hash"]) == 64
 

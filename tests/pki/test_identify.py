@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,3 +100,24 @@ def test_bad_input(pki: Pki) -> None:
     assert (garbage.kind, garbage.status) == ("unknown", "unknown_issuer")
     root = pki.identify(pki.ca("ACR-EL-TEST").der)
     assert root.status == "valid" and root.kind == "unknown"  # a CA is nobody's credential
+
+
+def test_another_process_revoking_is_seen_at_the_next_call(pki: Pki, structure: Structure) -> None:
+    """identify caches the CA list and certificate rows behind the generation counter: a
+    revocation written by another process (here a connection of its own) is seen at once."""
+    creds = pki.credentials(structure, "insi_auto")
+    der = x509.load_pem_x509_certificate(creds.cert_pem).public_bytes(serialization.Encoding.DER)
+    assert pki.identify(der, "default").status == "valid"
+    assert pki.identify(der, "default").status == "valid"  # cached now
+    other = sqlite3.connect(pki.store.path, isolation_level=None)
+    try:
+        other.execute(
+            "UPDATE pki_certs SET revoked_at = '2026-01-01T00:00:00Z', revocation_reason = 'keyCompromise' "
+            "WHERE serial = ?",
+            (creds.serial,),
+        )
+        assert pki.identify(der, "default").status == "revoked"
+        other.execute("UPDATE pki_certs SET revoked_at = NULL WHERE serial = ?", (creds.serial,))
+    finally:
+        other.close()
+    assert pki.identify(der, "default").status == "valid"
