@@ -5,16 +5,19 @@ LIST-STATUS, SELECT, FETCH (ENVELOPE, BODYSTRUCTURE, partial), UID SEARCH, keywo
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
 import smtplib
 import ssl
 import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
 
+from mssante.imap import server
 from tests.mssante.conftest import COLLEAGUE, COLLEAGUE_BAL, DOCTOR_BAL, Mss, xoauth2
 from tests.mssante.test_smtp import login, message
 
@@ -125,6 +128,51 @@ def test_imapclient_list_status_and_idle(mss: Mss) -> None:
         sender.join()
         assert (1, b"EXISTS") in responses
         assert pushed < 5  # push within a second of the delivery (the send itself takes the rest)
+        assert c.search(["ALL"]) == [1]
+
+
+class _Trickle:
+    """A server-side StreamWriter that sends each write() at once, but holds the rest of a line
+    written in pieces for 0.2 s per piece: a line split across writes arrives split."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._due = 0.0
+        self._mid_line = False
+
+    def write(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self._due = max(self._due + 1e-4, loop.time()) + (0.2 if self._mid_line else 0)
+        self._mid_line = not bytes(data).endswith(b"\n")
+        loop.call_at(self._due, self._writer.write, bytes(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
+
+
+def test_idle_push_arrives_whole_when_writes_are_slow(mss: Mss, monkeypatch: pytest.MonkeyPatch) -> None:
+    """imapclient's idle_check reads a non-blocking socket and drops a line that is only partly
+    there; the server must write each response at once (it wrote an untagged FETCH in pieces,
+    so idle_done later saw the line's tail: "unexpected response: b')'")."""
+
+    class Slow(server.MssConnection):
+        def __init__(self, mss: Any, listener: str, implicit: bool, config: Any, reader: Any, writer: Any,
+                     tls_test: str | None = None) -> None:  # fmt: skip
+            super().__init__(mss, listener, implicit, config, reader, _Trickle(writer), tls_test)
+
+    monkeypatch.setattr(server, "MssConnection", Slow)
+    doctor, colleague = mss.token(), mss.token(COLLEAGUE)
+    with IMAPClient(
+        mss.host, port=mss.port("mss-imaps"), ssl=True, ssl_context=mss.context(), timeout=20
+    ) as c:
+        c.oauth2_login(COLLEAGUE_BAL, colleague)
+        c.select_folder("INBOX")
+        c.idle()
+        send(mss, doctor, COLLEAGUE_BAL)
+        responses = c.idle_check(timeout=10)
+        time.sleep(0.5)  # the rest of the push, if it came in pieces, is there by now
+        text, more = c.idle_done()
+        assert (1, b"EXISTS") in responses + more
         assert c.search(["ALL"]) == [1]
 
 
