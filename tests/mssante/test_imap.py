@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
+import re
 import smtplib
 import ssl
 import threading
@@ -224,3 +225,52 @@ def test_many_messages(mss: Mss) -> None:
     typ, data = i.fetch("1:*", "(UID ENVELOPE)")
     assert typ == "OK" and len([d for d in data if isinstance(d, bytes)]) == 30
     i.logout()
+
+
+def _fetched(i: imaplib.IMAP4, items: str) -> bytes:
+    typ, data = i.fetch("1", items)
+    assert typ == "OK"
+    return b"".join(b"".join(d) if isinstance(d, tuple) else d for d in data)
+
+
+def test_fetch_summaries_are_kept_and_answer_as_pymap(mss: Mss) -> None:
+    """ENVELOPE, BODY and BODYSTRUCTURE are written once per message and kept in the store: a
+    session of the other listener (its own memory cache) reads them back, byte for byte what
+    pymap writes from the parsed message; SEARCH on envelope fields still works."""
+    from pymap.message import BaseLoadedMessage
+    from pymap.mime import MessageContent
+    from pymap.parsing.specials import FetchRequirement
+
+    msg = message(DOCTOR_BAL, [COLLEAGUE_BAL], "Résultats d'analyses")
+    msg["Cc"], msg["Reply-To"] = DOCTOR_BAL, "Secrétariat <secretariat@cds-lilas.mssante.fr>"
+    msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="cr.pdf")
+    with login(mss, mss.token()) as s:
+        assert s.send_message(msg) == {}
+    token = mss.token(COLLEAGUE)
+    first = imaplib.IMAP4_SSL(mss.host, mss.port("mss-imaps"), ssl_context=mss.context())
+    first.authenticate("XOAUTH2", lambda _: xoauth2(COLLEAGUE_BAL, token).encode())
+    first.select("INBOX", readonly=True)
+    written = _fetched(first, "(ENVELOPE BODYSTRUCTURE BODY)")
+    first.logout()
+
+    stored = mss.messages(COLLEAGUE_BAL)[0]
+    row = mss.runner.sandbox.store.one(
+        "SELECT tenant, envelope, body, bodystructure FROM mss_imap_summaries WHERE message = ?",
+        (stored["id"],),
+    )
+    assert row is not None and row["tenant"] == mss.tenant
+    raw = mss.control("GET", f"/messages/{stored['id']}/eml").content
+    loaded = BaseLoadedMessage(None, FetchRequirement.CONTENT, MessageContent.parse(raw))  # type: ignore[arg-type]
+    structure = loaded.get_body_structure()
+    for value in (loaded.get_envelope_structure(), structure.extended, structure):
+        assert (
+            b" " + re.sub(rb"(\{\d+\})\r\n", rb"\1", bytes(value)) in written
+        )  # imaplib eats a literal's CRLF
+    assert b'("application" "pdf" ' in written and b' "mixed"' in written
+
+    second = imap_login(mss, token, COLLEAGUE_BAL)  # mss-imap: another listener, another cache
+    second.select("INBOX", readonly=True)
+    assert second.search(None, "FROM", "camille.lemaire", "SENTBEFORE", "2-Jan-2026")[1] == [b"1"]
+    assert second.search(None, "SENTSINCE", "2-Jan-2026")[1] == [b""]
+    assert _fetched(second, "(ENVELOPE BODYSTRUCTURE BODY)") == written
+    second.logout()
