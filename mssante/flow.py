@@ -175,8 +175,8 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         tls=ctx.tls,
         recipient=single,
         now=now,
-        add_date=message.get("Date") is None,
-        add_message_id=message.get("Message-ID") is None,
+        add_date="Date" not in message,
+        add_message_id="Message-ID" not in message,
         return_path=envelope.mail_from,
     )
     message_id = added_id or str(message.get("Message-ID", "")).strip()
