@@ -76,7 +76,7 @@ def check_message_id(sub: Submission, findings: Findings) -> None:
 
 
 def check_from(sub: Submission, findings: Findings) -> None:
-    values = [str(v) for v in sub.message.get_all("From") or []]
+    values = sub.from_values
     addresses = [a.lower() for _, a in getaddresses(values) if a]
     if addresses and sub.mail_from.lower() not in addresses:
         findings.add(

@@ -145,6 +145,12 @@ class Submission:
     def attachments(self) -> Attachments:
         return walk(self.message)
 
+    @cached_property
+    def from_values(self) -> list[str]:
+        """The From headers as text, parsed once (the header registry's parse is the costly part
+        of several checks)."""
+        return [str(v) for v in self.message.get_all("From") or []]
+
     @property
     def sender_type(self) -> str:
         """PER, ORG, APP, CAB (the sending mailbox's type), "" when unknown."""
