@@ -186,6 +186,7 @@ def main() -> None:
     sb = runner.sandbox
     ca = str(folder / "ca.pem")
     Path(ca).write_bytes(sb.pki.trust_bundle())
+    sb.pki.ca_bundle()  # the CAs made after `Ready.` in the background: not during the figures
     if args.xdm or args.xdm_only:
         xdm_figures(runner, ca)
     if args.xdm_only:
