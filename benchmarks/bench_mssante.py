@@ -264,11 +264,15 @@ def imap_figures(runner: Runner, ca: str) -> None:
         imap.authenticate("XOAUTH2", lambda _: f"user={box}\x01auth=Bearer {pharmacist}\x01\x01".encode())
         imap.select("INBOX", readonly=True)
         for run in (label, "again"):
-            t0 = time.perf_counter()
+            t0, cpu, mine = time.perf_counter(), time.process_time(), time.thread_time()
             typ, data = imap.fetch("1:1000", "(UID FLAGS ENVELOPE)")
             took = time.perf_counter() - t0
+            server = (time.process_time() - cpu) - (time.thread_time() - mine)  # minus imaplib's
             assert typ == "OK" and len([d for d in data if d]) >= 1000, typ
-            print(f"IMAP FETCH 1:1000 (UID FLAGS ENVELOPE), {run}: {took * 1000:.0f} ms (goal < 300 ms)")
+            print(
+                f"IMAP FETCH 1:1000 (UID FLAGS ENVELOPE), {run}: {took * 1000:.0f} ms, "
+                f"{server * 1000:.0f} ms server CPU (goal < 300 ms)"
+            )
         imap.logout()
     fresh.stop()
 

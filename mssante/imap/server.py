@@ -77,12 +77,14 @@ from mocks.mail import (
 )
 from mssante import auth, sasl
 from mssante.errors import ERRORS
+from mssante.imap import speedups
 from mssante.imap.backend import Config, Login
 
 if TYPE_CHECKING:
     from mssante.service import Mss
 
 log = logging.getLogger("segur.mss")
+speedups.install()
 
 LOGIN_CAPS = [b"NAMESPACE", b"SPECIAL-USE", b"LIST-EXTENDED", b"LIST-STATUS"]
 LINE_LIMIT = 64 * 1024
