@@ -222,7 +222,9 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         stored=stored_id,
     )
     local = [r.mailbox for r in delivered if r.route == "local" and r.mailbox is not None]
-    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail"):
+    # a receipt (MDN or error mail) is only ever sent for an IHE_XDM message or on request
+    asked = sub.kind == "xdm" or "Disposition-Notification-To" in message
+    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail") and asked:
         orcpt = {r.address: r.orcpt.partition(";")[2] for r in delivered if r.orcpt}
         ctx.receipts.after_delivery(
             tenant, stored_id, local, sub.documents, sub.kind == "xdm", envelope.mail_from, orcpt
