@@ -5,6 +5,7 @@ research mssante.md §3.1, delivery into the recipient's IMAP-visible INBOX, evi
 from __future__ import annotations
 
 import base64
+import re
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -231,3 +232,21 @@ def test_data_transparency_and_size(mss: Mss) -> None:
     raws = [mss.control("GET", f"/messages/{i}/eml").content for i in stored]
     points = next(r for r in raws if b"Subject: Points" in r)
     assert b"\r\n\r\n.hidden line\r\n..two dots\r\n.\r\nends with a dot.\r\nlast line\r\n" in points
+
+
+@pytest.mark.parametrize(
+    ("sender", "rules"),
+    [
+        ('"Dr Camille LEMAIRE"\r\n <camille.lemaire@medecin.mssante.fr>', set()),  # folded
+        ("=?utf-8?q?Dr_Camille_L=C3=A9maire?= <camille.lemaire@medecin.mssante.fr>", set()),
+        ("camille.lemaire@medecin.mssante.fr", {"MSS-FROM-DISPLAY"}),
+        ("Dr X <dr.x@medecin.mssante.fr>", {"MSS-FROM-NOT-SENDER"}),
+    ],
+)
+def test_from_header_findings(mss: Mss, sender: str, rules: set[str]) -> None:
+    raw = message(DOCTOR_BAL, [PHARMACIST_BAL], f"From {uuid.uuid4().hex[:6]}").as_bytes()
+    raw = re.sub(rb"(?m)^From: [^\r\n]*", b"From: " + sender.encode(), raw.replace(b"\n", b"\r\n"), count=1)
+    with login(mss, mss.token()) as s:
+        assert s.sendmail(DOCTOR_BAL, [PHARMACIST_BAL], raw) == {}
+    found = set(mss.messages(PHARMACIST_BAL)[0]["envelope"]["findings"])
+    assert found & {"MSS-FROM-DISPLAY", "MSS-FROM-NOT-SENDER"} == rules
