@@ -218,6 +218,10 @@ class MailListener:
 
     def start(self) -> None:
         sock = socket.create_server((self.host, self._port), reuse_port=False, backlog=256)
+        # accepted sockets take the listening socket's proto; asyncio turns Nagle off (TCP_NODELAY)
+        # only where it is IPPROTO_TCP, not 0: with Nagle, a reply written in several sends (the
+        # TLS handshake, a multi-line EHLO) waited for the client's delayed ACK, 40 ms each
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
         sock.setblocking(False)
         self._sock = sock
         try:

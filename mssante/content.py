@@ -238,7 +238,7 @@ def check_reply(sub: Submission, findings: Findings) -> None:
 
 
 def check_display(sub: Submission, findings: Findings) -> None:
-    values = [str(v) for v in sub.message.get_all("From") or []]
+    values = sub.from_values
     for name, address in getaddresses(values):
         name = name.strip().strip('"')
         if not name or name.lower() == address.lower() or "@" in name:

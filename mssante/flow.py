@@ -175,8 +175,8 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         tls=ctx.tls,
         recipient=single,
         now=now,
-        add_date=message.get("Date") is None,
-        add_message_id=message.get("Message-ID") is None,
+        add_date="Date" not in message,
+        add_message_id="Message-ID" not in message,
         return_path=envelope.mail_from,
     )
     message_id = added_id or str(message.get("Message-ID", "")).strip()
@@ -222,7 +222,9 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         stored=stored_id,
     )
     local = [r.mailbox for r in delivered if r.route == "local" and r.mailbox is not None]
-    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail"):
+    # a receipt (MDN or error mail) is only ever sent for an IHE_XDM message or on request
+    asked = sub.kind == "xdm" or "Disposition-Notification-To" in message
+    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail") and asked:
         orcpt = {r.address: r.orcpt.partition(";")[2] for r in delivered if r.orcpt}
         ctx.receipts.after_delivery(
             tenant, stored_id, local, sub.documents, sub.kind == "xdm", envelope.mail_from, orcpt

@@ -145,8 +145,16 @@ class Receipts:
     def _run(self, tenant: str, stored: int, mailboxes: list[Mailbox], documents: list[DocumentInfo],
              xdm: bool, mail_from: str, orcpt: dict[str, str]) -> None:  # fmt: skip
         raw = self.mss.mails.raw(stored)
-        message = wire.parse(raw)
-        dnt = addresses(message, "Disposition-Notification-To")
+        # the header block says whether a receipt is asked; the whole message is parsed only to
+        # send one (most deliveries send none: this runs for every delivered message)
+        dnt = addresses(wire.HEADERS.parsebytes(wire.header_block(raw)), "Disposition-Notification-To")
+        parsed: list[Any] = []
+
+        def message() -> Any:
+            if not parsed:
+                parsed.append(wire.parse(raw))
+            return parsed[0]
+
         for mbx in mailboxes:
             outcome = integrate(self.mss, tenant, mbx, documents, xdm)
             if not outcome.code:
@@ -163,14 +171,14 @@ class Receipts:
                     tenant,
                     stored,
                     raw,
-                    message,
+                    message(),
                     mbx,
                     dnt[0],
                     disposition,
                     orcpt.get(mbx.address, mbx.address),
                 )
             elif outcome.code and mail_from:
-                self.send(tenant, stored, raw, message, mbx, mail_from.lower(), None, "", outcome)
+                self.send(tenant, stored, raw, message(), mbx, mail_from.lower(), None, "", outcome)
 
     def send(
         self,

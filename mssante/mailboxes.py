@@ -87,6 +87,10 @@ class Directory:
             domain_of(self.test_citizen),
         }
         self.domains |= set(NATIONAL_DOMAINS)
+        self.by_owner: dict[str, list[Mailbox]] = {}  # every login asks which mailboxes are its
+        for mbx in self.by_address.values():
+            for owner in mbx.owners:
+                self.by_owner.setdefault(owner, []).append(mbx)
 
     def get(self, address: str) -> Mailbox | None:
         address = address.lower()
@@ -101,10 +105,10 @@ class Directory:
         return None
 
     def owned(self, identity: str) -> list[Mailbox]:
-        return [m for m in self.by_address.values() if identity in m.owners]
+        return list(self.by_owner.get(identity, ()))
 
     def app_of(self, structure: str) -> list[Mailbox]:
-        return [m for m in self.by_address.values() if m.type == "APP" and structure in m.owners]
+        return [m for m in self.by_owner.get(structure, ()) if m.type == "APP"]
 
     def serves(self, domain: str) -> bool:
         return domain.lower() in self.domains

@@ -11,6 +11,8 @@ message in a folder (UID, flags and keywords, internal date, \\Recent).
     mss_documents the CDA documents of accepted IHE_XDM messages, sent (by the sender's mailbox)
                   and received (by each local recipient): versions and replacements (mssante.history)
     mss_profiles  a mailbox's receipt profile in a tenant: auto, manual, never (mssante.receipts)
+    mss_imap_summaries  a message's FETCH ENVELOPE, BODY and BODYSTRUCTURE answers as written
+                  once by the IMAP front end (they depend on the stored bytes only)
 
 Every change of a folder bumps its `modseq`; an IMAP session asks for the items changed since the
 mod-sequence it last saw (mssante.imap.backend). Writers in this process wake IDLE sessions at
@@ -81,6 +83,17 @@ MIGRATIONS = [
     )
     """,
     history.MIGRATION,  # the documents and the receipt profiles (MSSanté part 2)
+    # what IMAP answers of a message that never changes, written once (mssante.imap.backend)
+    """
+    CREATE TABLE mss_imap_summaries (
+        message INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        envelope BLOB NOT NULL,
+        body BLOB NOT NULL,
+        bodystructure BLOB NOT NULL
+    )
+    """,
 ]
 
 # folders every mailbox has, with their RFC 6154 SPECIAL-USE attribute
@@ -205,6 +218,29 @@ class MailStore:
     def raw(self, message: int) -> bytes:
         row = self.store.one("SELECT raw FROM mss_messages WHERE id = ?", (message,))
         return bytes(row["raw"]) if row else b""
+
+    def summaries(self, messages: Sequence[int], version: int) -> dict[int, tuple[bytes, bytes, bytes]]:
+        """The stored IMAP summaries (envelope, body, bodystructure) of these messages, as
+        written by that version of the writer (an older one is written again)."""
+        found: dict[int, tuple[bytes, bytes, bytes]] = {}
+        for start in range(0, len(messages), 500):  # SQLite's bound on query parameters
+            chunk = list(messages[start : start + 500])
+            rows = self.store.conn.execute(
+                "SELECT message, envelope, body, bodystructure FROM mss_imap_summaries "
+                f"WHERE version = ? AND message IN ({', '.join('?' * len(chunk))})",
+                [version, *chunk],
+            ).fetchall()
+            found.update({r[0]: (bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in rows})
+        return found
+
+    def add_summaries(self, summaries: dict[int, tuple[bytes, bytes, bytes]], version: int) -> None:
+        """Store IMAP summaries, in the tenant of their message (a message gone is skipped)."""
+        with self.store.tx() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO mss_imap_summaries(message, tenant, version, envelope, body, "
+                "bodystructure) SELECT id, tenant, ?, ?, ?, ? FROM mss_messages WHERE id = ?",
+                [(version, *values, message) for message, values in summaries.items()],
+            )
 
     def message(self, tenant: str, message: int) -> dict[str, Any] | None:
         row = self.store.one("SELECT * FROM mss_messages WHERE tenant = ? AND id = ?", (tenant, message))

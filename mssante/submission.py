@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mssante.mailstore import MailStore
 
 SURROGATES = re.compile(r"[\ud800-\udfff]")
+FOLDING = re.compile(r"\r?\n(?=[ \t])")
 
 
 def clean(value: object) -> str:
@@ -144,6 +145,15 @@ class Submission:
     @cached_property
     def attachments(self) -> Attachments:
         return walk(self.message)
+
+    @cached_property
+    def from_values(self) -> list[str]:
+        """The From headers as text, once. A header without RFC 2047 words is taken as sent
+        (unfolded): the email package's header registry, which decodes them, costs ~0.3 ms."""
+        raw = [v for k, v in self.message.raw_items() if k.lower() == "from"]
+        if any("=?" in v or SURROGATES.search(v) for v in raw):
+            return [str(v) for v in self.message.get_all("From") or []]
+        return [FOLDING.sub("", v).strip() for v in raw]  # RFC 5322 §2.2.3: unfold
 
     @property
     def sender_type(self) -> str:

@@ -6,8 +6,9 @@ front end; folders, messages, flags and UIDVALIDITY live in the tenant-keyed `ms
     Identity.new_session()            a Session on one mailbox (BAL) of one tenant
     MailboxSet                        that mailbox's folders (INBOX, Sent, Drafts, Trash, own)
     MailboxData                       one folder: items by UID, changes by mod-sequence
-    Message                           an item; its MIME content parsed on demand (cached by
-                                      message id: COPY shares the stored bytes)
+    Message                           an item; its MIME content parsed on demand, its FETCH
+                                      ENVELOPE / BODY / BODYSTRUCTURE answers kept in the store
+                                      (both cached by message id: COPY shares the stored bytes)
 
 Update tracking is by mod-sequence, so sessions in any process see each other's changes; IDLE
 waits on an in-process wake-up (a delivery in this process) or polls every `IDLE_POLL` seconds.
@@ -23,10 +24,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pymap.backend.session import BaseSession
 from pymap.concurrent import Event, ReadWriteLock
@@ -41,6 +42,7 @@ from pymap.mailbox import MailboxSnapshot
 from pymap.message import BaseLoadedMessage, BaseMessage
 from pymap.mime import MessageContent
 from pymap.parsing.message import AppendMessage
+from pymap.parsing.response.fetch import BodyStructure, EnvelopeStructure
 from pymap.parsing.specials import FetchRequirement, ObjectId, SequenceSet
 from pymap.parsing.specials.flag import Flag, Recent, Wildcard, get_system_flags
 from pymap.selected import SelectedMailbox, SelectedSet
@@ -51,30 +53,131 @@ from mssante.auth import Identity as MailIdentity
 from mssante.mailstore import Folder, Item, MailStore
 
 IDLE_POLL = 0.5  # seconds between checks for changes made by another process
-CACHE_SIZE = 4096
+CACHE_SIZE = 1024  # parsed messages kept
+SUMMARY_CACHE_SIZE = 50_000  # summaries kept (about 0.5 KB each)
+SUMMARY_VERSION = 1  # bump when what pymap writes for ENVELOPE / BODYSTRUCTURE changes
+
+
+Summary = tuple[bytes, bytes, bytes]  # FETCH ENVELOPE, BODY, BODYSTRUCTURE as pymap writes them
+
+
+class _Lru(OrderedDict[int, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def find(self, key: int) -> Any:
+        found = self.get(key)
+        if found is not None:
+            self.move_to_end(key)
+        return found
+
+    def keep(self, key: int, value: Any) -> None:
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 class ContentCache:
-    """Parsed messages by stored message id (LRU): parsing is the costly part of a FETCH."""
+    """Parsed messages and their IMAP summaries, by stored message id (COPY shares the bytes).
+
+    A FETCH of envelopes costs the parse of each message's headers through Python's email
+    header registry (about 2 ms) and pymap's formatting of the envelope: both are done once per
+    message, the summary written to the store (`mss_imap_summaries`, in one transaction per
+    command), so a restart or another process reads it back instead."""
 
     def __init__(self, mails: MailStore, size: int = CACHE_SIZE):
         self.mails = mails
-        self.size = size
         self._lock = threading.Lock()
-        self._items: OrderedDict[int, MessageContent] = OrderedDict()
+        self._contents = _Lru(size)
+        self._summaries = _Lru(SUMMARY_CACHE_SIZE)
+        self._pending: dict[int, Summary] = {}
 
     def get(self, message: int) -> MessageContent:
         with self._lock:
-            found = self._items.get(message)
-            if found is not None:
-                self._items.move_to_end(message)
-                return found
-        content = MessageContent.parse(self.mails.raw(message))
+            found = self._contents.find(message)
+        if found is None:
+            found = MessageContent.parse(self.mails.raw(message))
+            with self._lock:
+                self._contents.keep(message, found)
+        return cast(MessageContent, found)
+
+    def prefetch(self, messages: Iterable[int]) -> None:
+        """Read the stored summaries of these messages in one query."""
         with self._lock:
-            self._items[message] = content
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return content
+            missing = [m for m in messages if m not in self._summaries]
+        found = self.mails.summaries(missing, SUMMARY_VERSION) if missing else {}
+        with self._lock:
+            for message, summary in found.items():
+                self._summaries.keep(message, summary)
+
+    def summary(self, message: int) -> Summary:
+        with self._lock:
+            found = self._summaries.find(message)
+        if found is None:
+            found = self.mails.summaries([message], SUMMARY_VERSION).get(message)
+        if found is None:
+            loaded = BaseLoadedMessage(_NOBODY, FetchRequirement.CONTENT, self.get(message))
+            structure = loaded.get_body_structure()
+            found = (bytes(loaded.get_envelope_structure()), bytes(structure), bytes(structure.extended))
+            with self._lock:
+                self._pending[message] = found
+        with self._lock:
+            self._summaries.keep(message, found)
+        return cast(Summary, found)
+
+    def flush(self) -> None:
+        """Store the summaries made since the last flush (after each IMAP command)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if pending:
+            self.mails.add_summaries(pending, SUMMARY_VERSION)
+
+
+class _Written:
+    """A FETCH value as pymap wrote it before; what a SEARCH reads (envelope.date, ...) comes
+    from the structure itself, built on demand."""
+
+    __slots__ = ["_data", "_build", "extended"]
+
+    def __init__(self, data: bytes, build: Callable[[], Any], extended: bytes | None = None) -> None:
+        self._data = data
+        self._build = build
+        if extended is not None:
+            self.extended = _Written(extended, lambda: build().extended)
+
+    def __bytes__(self) -> bytes:
+        return self._data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
+
+
+class Loaded(BaseLoadedMessage):
+    """A message's content, parsed only when a FETCH item needs more than its summary."""
+
+    __slots__ = ["_ref", "_cache"]
+
+    def __init__(
+        self, message: Message, requirement: FetchRequirement, ref: int, cache: ContentCache
+    ) -> None:
+        super().__init__(message, requirement, None)
+        self._ref = ref
+        self._cache = cache
+
+    @property
+    def content(self) -> MessageContent:
+        if self._content is None:
+            self._content = self._cache.get(self._ref)
+        return self._content
+
+    def get_envelope_structure(self) -> EnvelopeStructure:
+        envelope, _, _ = self._cache.summary(self._ref)
+        return cast(EnvelopeStructure, _Written(envelope, super().get_envelope_structure))
+
+    def get_body_structure(self) -> BodyStructure:
+        _, body, extended = self._cache.summary(self._ref)
+        return cast(BodyStructure, _Written(body, super().get_body_structure, extended))
 
 
 class Message(BaseMessage):
@@ -99,7 +202,10 @@ class Message(BaseMessage):
     async def load_content(self, requirement: FetchRequirement) -> BaseLoadedMessage:
         if requirement == FetchRequirement.NONE:
             return BaseLoadedMessage(self, requirement, None)
-        return BaseLoadedMessage(self, requirement, self._cache.get(self._ref))
+        return Loaded(self, requirement, self._ref, self._cache)
+
+
+_NOBODY = Message(Item(0, 0, frozenset(), 0.0, False, 0, False), cast(ContentCache, None))
 
 
 def _flag_names(flags: Iterable[Flag]) -> list[str]:
@@ -288,6 +394,7 @@ class MailboxData:
         # one query for the folder instead of one per message (FETCH 1:* of a large INBOX)
         wanted = list(selected.messages.get_all(seq_set))
         current = {i.uid: i for i in self.mails.items(self.folder.id)}
+        self.cache.prefetch(current[c.uid].message for _, c in wanted if c.uid in current)
         for seq, cached in wanted:
             item = current.get(cached.uid)
             if item is not None:
@@ -457,6 +564,9 @@ class Session(BaseSession[Message]):
     @property
     def mailbox_set(self) -> MailboxSet:  # type: ignore[override]
         return self._mailbox_set
+
+    async def cleanup(self) -> None:
+        self._config.cache.flush()  # the summaries the command made, in one transaction
 
     async def list_mailboxes(  # type: ignore[override]
         self, ref_name: str, filter_: str, subscribed: bool = False, selected: SelectedMailbox | None = None

@@ -33,6 +33,7 @@ import ssl
 import uuid
 from argparse import Namespace
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import AsyncExitStack, closing
 from typing import TYPE_CHECKING, Any, cast
 
@@ -76,15 +77,18 @@ from mocks.mail import (
 )
 from mssante import auth, sasl
 from mssante.errors import ERRORS
+from mssante.imap import speedups
 from mssante.imap.backend import Config, Login
 
 if TYPE_CHECKING:
     from mssante.service import Mss
 
 log = logging.getLogger("segur.mss")
+speedups.install()
 
 LOGIN_CAPS = [b"NAMESPACE", b"SPECIAL-USE", b"LIST-EXTENDED", b"LIST-STATUS"]
 LINE_LIMIT = 64 * 1024
+FLUSH_AT = 64 * 1024  # bytes gathered before a write (one TLS record holds 16 KB)
 LIST_PATTERN = re.compile(rb"[\x21\x23-\x27\x2A-\x5B\x5D-\x7A\x7C\x7E]+")
 
 
@@ -378,6 +382,23 @@ class MssConnection(IMAPConnection):
             found.append("PLAIN")
         return found
 
+    # writing: pymap writes a response piece by piece (`* 1 FETCH `, `(`, `FLAGS ()`, ...), each
+    # piece its own TLS record and send. A client reading a non-blocking socket may then see half
+    # a line (imapclient's idle_check drops it: idle_done later fails on its tail). Pieces are
+    # gathered and leave at once, per response and per batch of IDLE updates.
+    async def write_response(self, resp: Response) -> None:
+        await self.write_updates([resp])
+
+    async def write_updates(self, untagged: Iterable[Response]) -> None:
+        out = _Gather(self.writer)
+        try:
+            for resp in untagged:
+                await resp.async_write(out)
+            out.flush()
+            await self.writer.drain()
+        except ConnectionError:
+            pass
+
     # reading, with a deadline and a line limit
     async def _line(self, limit_reply: bool = True) -> bytes:
         try:
@@ -601,6 +622,27 @@ class MssConnection(IMAPConnection):
             await blocking(select)
         except ServiceError as err:
             raise refused(err) from None
+
+
+class _Gather:
+    """A WriteStream that holds what pymap writes and passes it on in blocks of `FLUSH_AT` bytes
+    (a FETCH of a thousand messages does not wait whole in memory)."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.writer.write(b"".join(self.parts))
+            self.parts, self.size = [], 0
 
 
 class _TooLong(Exception):

@@ -5,16 +5,20 @@ LIST-STATUS, SELECT, FETCH (ENVELOPE, BODYSTRUCTURE, partial), UID SEARCH, keywo
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
+import re
 import smtplib
 import ssl
 import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
 
+from mssante.imap import server
 from tests.mssante.conftest import COLLEAGUE, COLLEAGUE_BAL, DOCTOR_BAL, Mss, xoauth2
 from tests.mssante.test_smtp import login, message
 
@@ -128,6 +132,51 @@ def test_imapclient_list_status_and_idle(mss: Mss) -> None:
         assert c.search(["ALL"]) == [1]
 
 
+class _Trickle:
+    """A server-side StreamWriter that sends each write() at once, but holds the rest of a line
+    written in pieces for 0.2 s per piece: a line split across writes arrives split."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._due = 0.0
+        self._mid_line = False
+
+    def write(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self._due = max(self._due + 1e-4, loop.time()) + (0.2 if self._mid_line else 0)
+        self._mid_line = not bytes(data).endswith(b"\n")
+        loop.call_at(self._due, self._writer.write, bytes(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
+
+
+def test_idle_push_arrives_whole_when_writes_are_slow(mss: Mss, monkeypatch: pytest.MonkeyPatch) -> None:
+    """imapclient's idle_check reads a non-blocking socket and drops a line that is only partly
+    there; the server must write each response at once (it wrote an untagged FETCH in pieces,
+    so idle_done later saw the line's tail: "unexpected response: b')'")."""
+
+    class Slow(server.MssConnection):
+        def __init__(self, mss: Any, listener: str, implicit: bool, config: Any, reader: Any, writer: Any,
+                     tls_test: str | None = None) -> None:  # fmt: skip
+            super().__init__(mss, listener, implicit, config, reader, _Trickle(writer), tls_test)
+
+    monkeypatch.setattr(server, "MssConnection", Slow)
+    doctor, colleague = mss.token(), mss.token(COLLEAGUE)
+    with IMAPClient(
+        mss.host, port=mss.port("mss-imaps"), ssl=True, ssl_context=mss.context(), timeout=20
+    ) as c:
+        c.oauth2_login(COLLEAGUE_BAL, colleague)
+        c.select_folder("INBOX")
+        c.idle()
+        send(mss, doctor, COLLEAGUE_BAL)
+        responses = c.idle_check(timeout=10)
+        time.sleep(0.5)  # the rest of the push, if it came in pieces, is there by now
+        text, more = c.idle_done()
+        assert (1, b"EXISTS") in responses + more
+        assert c.search(["ALL"]) == [1]
+
+
 def test_token_expiry_gives_bye_and_a_fresh_token_reopens(mss: Mss) -> None:
     token = mss.token(COLLEAGUE)
     i = imap_login(mss, token, COLLEAGUE_BAL)
@@ -176,3 +225,52 @@ def test_many_messages(mss: Mss) -> None:
     typ, data = i.fetch("1:*", "(UID ENVELOPE)")
     assert typ == "OK" and len([d for d in data if isinstance(d, bytes)]) == 30
     i.logout()
+
+
+def _fetched(i: imaplib.IMAP4, items: str) -> bytes:
+    typ, data = i.fetch("1", items)
+    assert typ == "OK"
+    return b"".join(b"".join(d) if isinstance(d, tuple) else d for d in data)
+
+
+def test_fetch_summaries_are_kept_and_answer_as_pymap(mss: Mss) -> None:
+    """ENVELOPE, BODY and BODYSTRUCTURE are written once per message and kept in the store: a
+    session of the other listener (its own memory cache) reads them back, byte for byte what
+    pymap writes from the parsed message; SEARCH on envelope fields still works."""
+    from pymap.message import BaseLoadedMessage
+    from pymap.mime import MessageContent
+    from pymap.parsing.specials import FetchRequirement
+
+    msg = message(DOCTOR_BAL, [COLLEAGUE_BAL], "Résultats d'analyses")
+    msg["Cc"], msg["Reply-To"] = DOCTOR_BAL, "Secrétariat <secretariat@cds-lilas.mssante.fr>"
+    msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="cr.pdf")
+    with login(mss, mss.token()) as s:
+        assert s.send_message(msg) == {}
+    token = mss.token(COLLEAGUE)
+    first = imaplib.IMAP4_SSL(mss.host, mss.port("mss-imaps"), ssl_context=mss.context())
+    first.authenticate("XOAUTH2", lambda _: xoauth2(COLLEAGUE_BAL, token).encode())
+    first.select("INBOX", readonly=True)
+    written = _fetched(first, "(ENVELOPE BODYSTRUCTURE BODY)")
+    first.logout()
+
+    stored = mss.messages(COLLEAGUE_BAL)[0]
+    row = mss.runner.sandbox.store.one(
+        "SELECT tenant, envelope, body, bodystructure FROM mss_imap_summaries WHERE message = ?",
+        (stored["id"],),
+    )
+    assert row is not None and row["tenant"] == mss.tenant
+    raw = mss.control("GET", f"/messages/{stored['id']}/eml").content
+    loaded = BaseLoadedMessage(None, FetchRequirement.CONTENT, MessageContent.parse(raw))  # type: ignore[arg-type]
+    structure = loaded.get_body_structure()
+    for value in (loaded.get_envelope_structure(), structure.extended, structure):
+        assert (
+            b" " + re.sub(rb"(\{\d+\})\r\n", rb"\1", bytes(value)) in written
+        )  # imaplib eats a literal's CRLF
+    assert b'("application" "pdf" ' in written and b' "mixed"' in written
+
+    second = imap_login(mss, token, COLLEAGUE_BAL)  # mss-imap: another listener, another cache
+    second.select("INBOX", readonly=True)
+    assert second.search(None, "FROM", "camille.lemaire", "SENTBEFORE", "2-Jan-2026")[1] == [b"1"]
+    assert second.search(None, "SENTSINCE", "2-Jan-2026")[1] == [b""]
+    assert _fetched(second, "(ENVELOPE BODYSTRUCTURE BODY)") == written
+    second.logout()

@@ -5,6 +5,7 @@ research mssante.md §3.1, delivery into the recipient's IMAP-visible INBOX, evi
 from __future__ import annotations
 
 import base64
+import re
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -208,3 +209,44 @@ def test_size_limit(mss: Mss) -> None:
             552,
             b"5.3.4 Error: message size exceeds fixed maximum message size",
         )
+
+
+def test_data_transparency_and_size(mss: Mss) -> None:
+    """DATA is read in blocks: dot-stuffed lines come back unstuffed (RFC 5321 §4.5.2), a line
+    ending with a dot does not end the message, a message over SIZE gets 552 5.3.4 and the
+    session goes on."""
+    body = ".hidden line\n..two dots\n.\nends with a dot.\nlast line\n"
+    token = mss.token()
+    with login(mss, token) as s:
+        assert s.send_message(message(DOCTOR_BAL, [PHARMACIST_BAL], "Points", body)) == {}
+        limit = int(mss.runner.sandbox.config["mss_max_message_size"])
+        s.mail(DOCTOR_BAL)
+        s.rcpt(PHARMACIST_BAL)
+        assert s.docmd("DATA")[0] == 354
+        line = b"A" * 76 + b"\r\n"
+        s.send(b"Subject: big\r\n\r\n" + line * (limit // len(line) + 10) + b".\r\n")
+        assert s.getreply() == (552, b"5.3.4 Error: message file too big")
+        assert s.send_message(message(DOCTOR_BAL, [PHARMACIST_BAL], "after")) == {}
+    stored = {m["id"]: m for m in mss.messages(PHARMACIST_BAL)}
+    assert len(stored) == 2
+    raws = [mss.control("GET", f"/messages/{i}/eml").content for i in stored]
+    points = next(r for r in raws if b"Subject: Points" in r)
+    assert b"\r\n\r\n.hidden line\r\n..two dots\r\n.\r\nends with a dot.\r\nlast line\r\n" in points
+
+
+@pytest.mark.parametrize(
+    ("sender", "rules"),
+    [
+        ('"Dr Camille LEMAIRE"\r\n <camille.lemaire@medecin.mssante.fr>', set()),  # folded
+        ("=?utf-8?q?Dr_Camille_L=C3=A9maire?= <camille.lemaire@medecin.mssante.fr>", set()),
+        ("camille.lemaire@medecin.mssante.fr", {"MSS-FROM-DISPLAY"}),
+        ("Dr X <dr.x@medecin.mssante.fr>", {"MSS-FROM-NOT-SENDER"}),
+    ],
+)
+def test_from_header_findings(mss: Mss, sender: str, rules: set[str]) -> None:
+    raw = message(DOCTOR_BAL, [PHARMACIST_BAL], f"From {uuid.uuid4().hex[:6]}").as_bytes()
+    raw = re.sub(rb"(?m)^From: [^\r\n]*", b"From: " + sender.encode(), raw.replace(b"\n", b"\r\n"), count=1)
+    with login(mss, mss.token()) as s:
+        assert s.sendmail(DOCTOR_BAL, [PHARMACIST_BAL], raw) == {}
+    found = set(mss.messages(PHARMACIST_BAL)[0]["envelope"]["findings"])
+    assert found & {"MSS-FROM-DISPLAY", "MSS-FROM-NOT-SENDER"} == rules
