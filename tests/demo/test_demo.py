@@ -128,7 +128,9 @@ def test_whole_workflow(
     # balance lists it as not counted, with its reason (issue 20)
     out = io.StringIO()
     assert (
-        cli.demo(str(sandbox["url"]), tenant=tenant, preset="ins-non-qualifie", workdir=tmp_path / "adrun", out=out)
+        cli.demo(
+            str(sandbox["url"]), tenant=tenant, preset="ins-non-qualifie", workdir=tmp_path / "adrun", out=out
+        )
         == 0
     )
     assert "accepté par le DMP, mais son INS n'a jamais été qualifié" in out.getvalue(), out.getvalue()
