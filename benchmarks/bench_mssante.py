@@ -51,6 +51,7 @@ def body(size: int) -> bytes:
 def nodelay(s: smtplib.SMTP) -> None:
     """TCP_NODELAY, as on the server side: without it the client's Nagle algorithm holds the
     last TLS record of a message until the server's delayed ACK (40 ms), whatever the server."""
+    assert s.sock is not None
     s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
