@@ -2,7 +2,7 @@
 # Prepare an image build that needs no container registry (the project's own machines have none):
 #
 #   1. a base image equivalent to python:3.11-slim-bookworm, built from Debian packages:
-#      debootstrap of Debian bookworm (minbase + python3 + python3-venv) from the Debian mirror
+#      debootstrap of Debian bookworm (minbase + python3 + python3-venv + fonts-dejavu-core) from the Debian mirror
 #      apt is configured with, then `docker import` as segur-sandbox-base:bookworm;
 #   2. a wheelhouse docker/.build/wheels (the project's dependencies, its cda extra, setuptools/wheel),
 #      built on the host from PyPI, which docker/Dockerfile installs from with no index.
@@ -61,8 +61,9 @@ build_base_image() {
   rootfs=$(mktemp -d "${TMPDIR:-/tmp}/segur-rootfs.XXXXXX")
   say "debootstrap $suite (minbase + python3) from $mirror"
   # minbase: dpkg, apt and the Essential set only. python3-venv brings ensurepip (pip, setuptools
-  # wheels); ca-certificates so that pip in the image can reach an index when one is allowed.
-  as_root debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+  # wheels); ca-certificates so that pip in the image can reach an index when one is allowed;
+  # fonts-dejavu-core for the PDF/A-1 letters the DMP's seeded documents embed (mocks/cda/letter).
+  as_root debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,fonts-dejavu-core \
     "$suite" "$rootfs" "$mirror" >"$build/debootstrap.log" 2>&1 || {
     tail -n 30 "$build/debootstrap.log" >&2
     exit 1
