@@ -35,6 +35,7 @@ from dmp.documents import Document, Documents
 from dmp.endpoints import endpoints
 from dmp.metadata import RPLC, VISIBILITY_SCHEME
 from dmp.state import Authorization, Representative, States
+from mocks.cda.letter import NoFont
 from mocks.cda.parse import ParseError
 from mocks.cda.render import CSP
 from mocks.control.api import ApiError, BlueprintRoutes, Param, body, json_response
@@ -170,7 +171,10 @@ def _documents(unique_id: str = "") -> tuple[Sandbox, str, Documents]:
     sb, t = sandbox(), tenant()
     docs = Documents(sb.store)
     if not unique_id or (not docs.exists(t, unique_id) and unique_id in seed.unique_ids(sb)):
-        seed.ensure(sb, t)
+        try:
+            seed.ensure(sb, t)
+        except NoFont as exc:
+            raise ApiError(503, f"seeded documents not made: {exc}") from None
     return sb, t, docs
 
 

@@ -25,6 +25,7 @@ invisible to the patient, one archived, one replaced (RPLC: v1 Deprecated, v2 Ap
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import threading
 import uuid
@@ -399,6 +400,7 @@ def _lot(
 
 
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def marker(sandbox: Sandbox) -> str:
@@ -433,7 +435,11 @@ def ensure_for(sandbox: Sandbox, tenant: str, ins: str) -> int:
     the documents fed before it; calls about any other patient never pay for the seeding."""
     if not sandbox.config.get("dmp_seed_documents", True) or ins not in seeded_ins(sandbox):
         return 0
-    return ensure(sandbox, tenant)
+    try:
+        return ensure(sandbox, tenant)
+    except letter.NoFont as exc:  # the LGC's call goes on without them; the control routes say why
+        log.warning("DMP seeded documents not made: %s", exc)
+        return 0
 
 
 def ensure(sandbox: Sandbox, tenant: str) -> int:

@@ -222,3 +222,27 @@ def test_an_n3_is_rendered(running_sandbox: Runner, control: httpx.Client, tenan
     assert b"<html" in render.content.lower()
     page = control.get(f"/dmp/documents/{uid}", params={"tenant": tenant})
     assert page.status_code == 200 and "Ouvrir le rendu (N3)" in page.text
+
+
+def test_without_a_font_the_routes_say_why_and_nothing_is_half_made(
+    control: httpx.Client, running_sandbox: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No TrueType font (a machine without fonts-dejavu-core): the documents route answers 503
+    with the reason, a DMP call about a seeded patient goes on without them, nothing is stored."""
+    from mocks.cda import letter
+
+    def no_font() -> str:
+        raise letter.NoFont("aucune police TrueType trouvée pour le PDF/A")
+
+    monkeypatch.setattr(letter, "font", no_font)
+    name = "dmp-seed-nofont"
+    control.post("/_sandbox/tenants", json={"id": name}).raise_for_status()
+    try:
+        r = control.get("/_sandbox/dmp/documents", params={"tenant": name})
+        assert r.status_code == 503 and "police TrueType" in r.text, r.text
+        sandbox = running_sandbox.sandbox
+        ins = sorted(seed.seeded_ins(sandbox))[0]
+        assert seed.ensure_for(sandbox, name, ins) == 0
+        assert D.Documents(sandbox.store).patients(name) == []
+    finally:
+        control.delete(f"/_sandbox/tenants/{name}")
