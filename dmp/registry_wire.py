@@ -73,6 +73,18 @@ def _slot(name: str, values: tuple[str, ...]) -> str:
     return f"<ns4:Slot name={_a(name)}><ns4:ValueList>{inner}</ns4:ValueList></ns4:Slot>"
 
 
+def _classification(c: Coded, classified: str) -> str:
+    body = "".join(_slot(n, v) for n, v in sorted(c.slots))
+    if c.coding_scheme:
+        body += _slot("codingScheme", (c.coding_scheme,))
+    if c.label:
+        body += _string("Name", c.label)
+    return (
+        f"<ns4:Classification classificationScheme={_a(c.scheme)} classifiedObject={_a(classified)} id={_a(c.id)}"
+        f" nodeRepresentation={_a(c.code)}>{body}</ns4:Classification>"
+    )
+
+
 def _text(value: str) -> str:
     if _SPECIAL.search(value) is None:
         return value
@@ -122,15 +134,7 @@ def extrinsic_object(view: EntryView) -> str:
     parts.append(f"<ns4:VersionInfo versionName={_a(view.version)}/>")
     rank = {s: i for i, s in enumerate(SCHEME_ORDER)}
     for c in sorted(view.classifications, key=lambda c: rank.get(c.scheme, len(rank))):
-        body = "".join(_slot(n, v) for n, v in sorted(c.slots))
-        if c.coding_scheme:
-            body += _slot("codingScheme", (c.coding_scheme,))
-        if c.label:
-            body += _string("Name", c.label)
-        parts.append(
-            f"<ns4:Classification classificationScheme={_a(c.scheme)} classifiedObject={_a(e)} id={_a(c.id)}"
-            f" nodeRepresentation={_a(c.code)}>{body}</ns4:Classification>"
-        )
+        parts.append(_classification(c, e))
     for ident, scheme, value, label in (
         (view.patient_id_uuid, DE_PATIENT_ID, view.patient_id, "XDSDocumentEntry.patientId"),
         (view.unique_id_uuid, DE_UNIQUE_ID, view.unique_id, "XDSDocumentEntry.uniqueId"),
@@ -180,15 +184,7 @@ def registry_package(view: PackageView) -> str:
         parts.append(_string("Description", view.comments))
     parts.append('<ns4:VersionInfo versionName="1"/>')
     for c in sorted(view.classifications, key=lambda c: c.scheme != SS_AUTHOR):
-        body = "".join(_slot(n, v) for n, v in sorted(c.slots))
-        if c.coding_scheme:
-            body += _slot("codingScheme", (c.coding_scheme,))
-        if c.label:
-            body += _string("Name", c.label)
-        parts.append(
-            f"<ns4:Classification classificationScheme={_a(c.scheme)} classifiedObject={_a(e)} id={_a(c.id)}"
-            f" nodeRepresentation={_a(c.code)}>{body}</ns4:Classification>"
-        )
+        parts.append(_classification(c, e))
     parts.append(
         f'<ns4:Classification classificationNode="{SUBMISSION_SET_NODE}" classifiedObject={_a(e)} id={_a(view.node_id)}/>'
     )
