@@ -209,6 +209,11 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
         f"/_sandbox/dmp/patients/{PATIENT}", params={"tenant": tenant}, json={"medecin_traitant": MT.id}
     ).raise_for_status()
     assert find(w, OTHER, R.APPROVED) == []
+    for ident in (v1_uuid, v2_uuid):  # nor by an entryUUID seen before the mask
+        get = {"$XDSDocumentEntryEntryUUID": [f"('{ident}')"]}
+        assert _entries(_ok(w.post(OTHER, "registry", R.query(w.token(OTHER), R.GET_DOCUMENTS, get)))) == []
+    get = {"$XDSDocumentEntryUniqueId": [f"('{first.document}')"]}
+    assert _entries(_ok(w.post(OTHER, "registry", R.query(w.token(OTHER), R.GET_DOCUMENTS, get)))) == []
     refused = fault(retrieve(w, OTHER, first.document))
     assert refused["subcode"] == "soap:DMPAccessDenied"
     assert refused["reason"].startswith("Document masqué aux professionnels de santé")
@@ -285,6 +290,7 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
     journal = console.get(
         "/_sandbox/journal", params={"tenant": tenant, "service": "dmp", "limit": 100, "order": "asc"}
     ).json()
+    print([(e["operation"], e["status"], e.get("outcome")) for e in journal])
     operations = [e["operation"] for e in journal]
     assert {"TD2.1", "TD3.1", "TD3.2", "TD3.3"} <= set(operations), operations
     assert operations.count("TD2.1") == 2 and operations.count("TD3.3") == 4, operations
