@@ -263,6 +263,7 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
     assert find(w, AUTHOR, R.APPROVED) == []
     (archived,) = find(w, AUTHOR, R.ARCHIVED)
     assert (archived.get("id"), archived.get("status")) == (v2_uuid, R.ARCHIVED)
+    assert find(w, OTHER, R.ARCHIVED) == []  # archived, still masked
 
     # 8. TD3.3d: unarchived
     unarchive = R.status_update(w.token(AUTHOR), v2_uuid, R.ARCHIVED, R.APPROVED)
@@ -278,6 +279,15 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
     assert replaced == {first.document: v2_uuid}
     assert b'<relatedDocument typeCode="RPLC"><parentDocument><id root="' + first.document.encode() in cda2
     assert read(w, AUTHOR, second.document) == cda2
+    assert read(w, AUTHOR, first.document) == cda  # replaced, still readable (TD3.2:obsolete)
+    links = {"$uuid": [f"('{v2_uuid}')"]}
+    reply = w.post(AUTHOR, "registry", R.query(w.token(AUTHOR), R.GET_ASSOCIATIONS, links))
+    answered = [(a.get("associationType", "").rsplit(":", 1)[1], a.get("sourceObject"), a.get("targetObject"))
+                for a in _entries(_ok(reply))]  # fmt: skip
+    assert [kind for kind, _, _ in answered] == [
+        "HasMember", "UpdateAvailabilityStatus", "UpdateAvailabilityStatus", "RPLC"
+    ]  # fmt: skip
+    assert answered[-1][1:] == (current.get("id"), v2_uuid)
 
     # 10. TD3.3c: the replacement deleted; nothing Approved is left
     delete = R.status_update(w.token(AUTHOR), current.get("id", ""), R.APPROVED, R.DELETED)
@@ -293,7 +303,7 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
     lines = [(e["operation"], e["status"], e["outcome"]) for e in journal]
     # every search answered; TD0.1 is each TLS connection's first authenticated call (5 clients)
     searches = [line for line in lines if line[0] == "TD3.1"]
-    assert len(searches) == 15 and {status for _, status, _ in searches} == {200}, searches
+    assert len(searches) == 17 and {status for _, status, _ in searches} == {200}, searches
     assert len([line for line in lines if line[0] == "TD0.1"]) >= 5
     assert [line for line in lines if line[0] not in ("TD3.1", "TD0.1")] == [
         ("TD2.1", 200, "Success"),
@@ -304,6 +314,7 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
         ("TD3.3", 200, "archive"),
         ("TD3.3", 200, "unarchive"),
         ("TD2.1", 200, "Success"),
+        ("TD3.2", 200, "1 document(s)"),
         ("TD3.2", 200, "1 document(s)"),
         ("TD3.3", 200, "delete"),
     ], lines
@@ -324,5 +335,10 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
         (v2_uuid, 2, "Deprecated"),
     ]
     assert shown["replacedBy"] == second.document and shown["visibility"] == ["MASQUE_PS"]
+    listed = console.get("/_sandbox/dmp/documents", params={"tenant": tenant, "ins": PATIENT}).json()
+    assert [(d["uniqueId"], d["status"], d["replaces"], d["replacedBy"]) for d in listed["documents"]] == [
+        (first.document, "Deprecated", "", second.document),
+        (second.document, "Deleted", first.document, ""),
+    ]
     again = console.get(f"/_sandbox/dmp/documents/{second.document}", params={"tenant": tenant}).json()
     assert (again["status"], again["replaces"], len(again["versions"])) == ("Deleted", first.document, 1)
