@@ -340,5 +340,8 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
         (first.document, "Deprecated", "", second.document),
         (second.document, "Deleted", first.document, ""),
     ]
+    page = console.get(f"/dmp/patients/{PATIENT}", params={"tenant": tenant})  # the console's viewer
+    assert page.status_code == 200
+    assert all(w in page.text for w in ("remplacé", "supprimé", "masqué aux professionnels")), page.text
     again = console.get(f"/_sandbox/dmp/documents/{second.document}", params={"tenant": tenant}).json()
     assert (again["status"], again["replaces"], len(again["versions"])) == ("Deleted", first.document, 1)
