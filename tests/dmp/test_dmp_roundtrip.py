@@ -197,6 +197,7 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
     assert (masked.get("lid"), version_of(masked), unique_id(masked)) == (lid, 2, first.document)
     v2_uuid = masked.get("id")
     assert v2_uuid != v1_uuid and "MASQUE_PS" in codes(masked)
+    assert slot(masked, "hash") == slot(entry, "hash") and slot(masked, "size") == slot(entry, "size")
     # the first version, Deprecated, is answered by its entryUUID (FindDocuments answers the latest)
     get = {"$XDSDocumentEntryEntryUUID": [f"('{v1_uuid}')"]}
     reply = w.post(AUTHOR, "registry", R.query(w.token(AUTHOR), R.GET_DOCUMENTS, get))
