@@ -30,7 +30,7 @@ from lxml import etree
 from tests.dmp import provide_support as P
 from tests.dmp import registry_support as R
 from tests.dmp.conftest import tls_context, write
-from tests.dmp.support import CENTRE, CT, GP, GP_STRUCTURE, PATIENT, TEST_OID, WSSE, vihf
+from tests.dmp.support import CENTRE, CT, GP, GP_STRUCTURE, PATIENT, TEST_OID, WSSE, fault_of, vihf
 from tests.dmp.test_dmp_provide import _related, _replacing, _response
 from tests.dmp.test_dmp_registry import _entries, _ok
 from tests.dmp.test_dmp_retrieve import attachment_of, fault, mtom, status_of, xsd_valid
@@ -346,3 +346,68 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
     assert all(w in page.text for w in ("remplacé", "supprimé", "masqué aux professionnels")), page.text
     again = console.get(f"/_sandbox/dmp/documents/{second.document}", params={"tenant": tenant}).json()
     assert (again["status"], again["replaces"], len(again["versions"])) == ("Deleted", first.document, 1)
+
+
+def test_an_indirect_lgc_feeds_replaces_and_deletes(
+    post: Any, console: Any, tenant: str, creds: Any, pki: Any, dmp_runner: Any
+) -> None:
+    """The structure's LGC (indirect mode, ORG certificates): what the matrix leaves it of the
+    round trip: feed, find the reference (GetDocuments ObjectRef), replace, delete; no metadata
+    search, no retrieve, no archive."""
+    console.put(
+        f"/_sandbox/dmp/patients/{PATIENT}",
+        params={"tenant": tenant},
+        json={"authorizations": {f"ST:{GP_STRUCTURE}": "VALIDE"}},
+    ).raise_for_status()
+    signer = creds(GP_STRUCTURE, "org_sign")
+
+    def token() -> etree._Element:
+        return vihf(dmp_runner.sandbox.now(tenant), signer=signer, pki=pki, mode="INDIRECTE", name_id="lgc-1")
+
+    def send(service: str, data: bytes, content_type: str = CT) -> httpx.Response:
+        return post(service, data, tenant, cert="org", content_type=content_type)  # type: ignore[no-any-return]
+
+    def reference(unique: str) -> list[etree._Element]:
+        get = {"$XDSDocumentEntryUniqueId": [f"('{unique}')"]}
+        return _entries(_ok(send("registry", R.query(token(), R.GET_DOCUMENTS, get, "ObjectRef"))))
+
+    body, content_type, first = P.official_td21(token(), signer)
+    assert _response(send("repository", body, content_type)).get("status") == SUCCESS
+    (ref,) = reference(first.document)
+    assert etree.QName(ref).localname == "ObjectRef"
+    v1 = ref.get("id", "")
+    for refused in (
+        send("registry", R.query(token(), R.FIND, {"$XDSDocumentEntryStatus": [f"('{R.APPROVED}')"]})),
+        send("registry", R.status_update(token(), v1, R.APPROVED, R.ARCHIVED)),
+    ):
+        assert refused.status_code == 500 and fault_of(refused.content)["subcode"] == "soap:DMPAccessDenied"
+    assert (
+        fault(send("repository", retrieve_request(token(), first.document)))["subcode"]
+        == "soap:DMPAccessDenied"
+    )
+
+    body, content_type, second = P.official_td21(
+        token(), signer, envelope=_replacing(v1), cda=_related(first.document)
+    )
+    assert _response(send("repository", body, content_type)).get("status") == SUCCESS
+    (ref2,) = reference(second.document)
+    _ok(
+        send("registry", R.status_update(token(), ref2.get("id", ""), R.APPROVED, R.DELETED)),
+        "RegistryResponse",
+    )
+    shown = console.get("/_sandbox/dmp/documents", params={"tenant": tenant, "ins": PATIENT}).json()
+    assert [(d["uniqueId"], d["status"]) for d in shown["documents"]] == [
+        (first.document, "Deprecated"),
+        (second.document, "Deleted"),
+    ]
+    facts = console.get(
+        "/_sandbox/evidence", params={"tenant": tenant, "kind": "dmp.document.updated"}
+    ).json()
+    assert [(f["subject"], f["data"]["action"]) for f in facts] == [(second.document, "delete")]
+    accepted = console.get(
+        "/_sandbox/evidence", params={"tenant": tenant, "kind": "dmp.document.accepted"}
+    ).json()
+    assert [(f["data"]["auth_mode"], f["data"]["structure"], f["data"]["replaces"]) for f in accepted] == [
+        ("INDIRECTE", GP_STRUCTURE, ""),
+        ("INDIRECTE", GP_STRUCTURE, first.document),
+    ]
