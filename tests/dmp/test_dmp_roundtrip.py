@@ -336,6 +336,8 @@ def test_a_document_from_feed_to_delete(world: Any, console: Any, tenant: str) -
         (v2_uuid, 2, "Deprecated"),
     ]
     assert shown["replacedBy"] == second.document and shown["visibility"] == ["MASQUE_PS"]
+    # the lot's XAdES is still the masked version's (its submission set is the update's)
+    assert (shown["signature"]["valid"], shown["signature"]["uniqueId"]) == (True, first.signature)
     listed = console.get("/_sandbox/dmp/documents", params={"tenant": tenant, "ins": PATIENT}).json()
     assert [(d["uniqueId"], d["status"], d["replaces"], d["replacedBy"]) for d in listed["documents"]] == [
         (first.document, "Deprecated", "", second.document),
