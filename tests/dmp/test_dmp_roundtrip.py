@@ -33,6 +33,7 @@ from tests.dmp.conftest import tls_context, write
 from tests.dmp.support import CENTRE, CT, GP, GP_STRUCTURE, PATIENT, TEST_OID, WSSE, fault_of, vihf
 from tests.dmp.test_dmp_provide import _related, _replacing, _response
 from tests.dmp.test_dmp_registry import _entries, _ok
+from tests.dmp.test_dmp_registry_zeep import _values
 from tests.dmp.test_dmp_retrieve import attachment_of, fault, mtom, status_of, xsd_valid
 from tests.dmp.test_dmp_retrieve import request as retrieve_request
 from tests.dmp.test_dmp_zeep import _client
@@ -156,10 +157,6 @@ def feed(w: Any, ps: Ps, **options: Any) -> tuple[httpx.Response, P.Ids, bytes]:
         w.token(ps), w.creds(ps.id, "cps_sign"), author=ps.id, structure=ps.structure, cda=keep, **options
     )
     return w.post(ps, "repository", body, content_type), ids, sent[0]
-
-
-def _values(*values: str) -> dict[str, Any]:
-    return {"_value_1": [{"Value": v} for v in values]}
 
 
 def _security(w: Any, ps: Ps) -> etree._Element:
