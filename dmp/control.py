@@ -249,6 +249,13 @@ def _signatures(docs: Documents, t: str, ins: str) -> dict[str, Document]:
     return {s.submission_set: s for s in docs.by_patient(t, ins, kinds=("signature",))}
 
 
+def _lot(docs: Documents, t: str, d: Document) -> str:
+    """The submission set that brought the document and its XAdES: the first version's (a later
+    metadata version's is the ITI-57 update's, which signs nothing)."""
+    first = d if d.version == 1 else docs.get(t, entry_uuid=d.lid)
+    return (first or d).submission_set
+
+
 @route(
     "GET", "/documents", "The documents of a patient (or the patients having documents)", [TENANT, INS_PARAM]
 )
@@ -268,7 +275,7 @@ def list_documents() -> Response:
                              "link": f"{PREFIX}/documents?ins={found}&tenant={t}"})  # fmt: skip
         return json_response({"tenant": t, "patients": patients})
     signatures = _signatures(docs, t, ins)
-    rows = [_summary(sb, t, d, signatures.get(d.submission_set)) for d in docs.by_patient(t, ins)]
+    rows = [_summary(sb, t, d, signatures.get(_lot(docs, t, d))) for d in docs.by_patient(t, ins)]
     replaced = {r["replaces"]: r["uniqueId"] for r in rows if r["replaces"]}
     for r in rows:
         r["replacedBy"] = replaced.get(r["uniqueId"], "")
@@ -286,7 +293,7 @@ def _one(docs: Documents, t: str, unique_id: str) -> Document:
 def get_document(unique_id: str) -> Response:
     sb, t, docs = _documents(unique_id)
     d = _one(docs, t, unique_id)
-    signature = _signatures(docs, t, d.ins).get(d.submission_set)
+    signature = _signatures(docs, t, d.ins).get(_lot(docs, t, d))
     versions = [
         {"entryUUID": v.entry_uuid, "version": v.version, "status": v.status, "submittedAt": v.submitted_at,
          "visibility": [c.code for c in v.confidentiality if c.scheme == VISIBILITY_SCHEME],

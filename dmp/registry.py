@@ -15,6 +15,9 @@ Decisions (research dmp.md §2.6, §2.8) where IHE or the DMP leave a choice, al
   object of another patient (the VIHF's patient scopes every query).
 - Several values of one parameter, or several Slots of one name, are OR-ed (EventCodeList too).
 - A parameter given while the document has no value for it excludes the document.
+- Visibility (MASQUE_PS) is judged on the document's current version: GetDocuments and
+  GetAssociations by the entryUUID of an older version of a masked document answer nothing to
+  whom the document is masked.
 - A patientId whose OID differs from the VIHF's (same INS) matches no document: an empty
   answer, as a registry keyed on the full CX gives; another INS is XDSPatientIdDoesNotMatch.
 """
@@ -221,12 +224,12 @@ VERSIONS = Versions()
 
 def run(docs: Documents, tenant: str, ins: str, query: queries.StoredQuery, who: visibility.Who) -> Result:
     def shown(d: Document | None) -> bool:
-        return (
-            d is not None
-            and d.ins == ins[:15]
-            and d.kind == "document"
-            and visibility.visible(doc_of(d), who)
-        )
+        if d is None or d.ins != ins[:15] or d.kind != "document":
+            return False
+        # visibility is the document's, i.e. its current version's: the older versions of a
+        # masked document are masked too (an entryUUID seen before the mask shows nothing)
+        current = d if d.status != "Deprecated" else docs.get(tenant, lid=d.lid) or d
+        return visibility.visible(doc_of(current), who)
 
     if query.name in ("FindDocuments", "FindDocumentsByReferenceId"):
         keep = document_filter(query)

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 
 from jinja2 import Environment
 
-from dmp import errors, visibility
+from dmp import errors, registry, visibility
 from dmp.documents import Document, Documents
 from dmp.endpoints import Operation
 from dmp.flow import Context, Secured
@@ -168,13 +168,7 @@ def documents_for(docs: Documents, tenant: str, s: Secured) -> list[dict[str, st
     )
     shown = []
     for doc in docs.by_patient(tenant, s.ins, statuses=SHOWN):
-        view = visibility.Doc(
-            tuple(c.code for c in doc.confidentiality),
-            doc.class_code.code if doc.class_code else "",
-            doc.author_ids,
-            doc.structure_ids,
-        )
-        if visibility.visible(view, who):
+        if visibility.visible(registry.doc_of(doc), who):  # TD3.1's view (legalAuthenticator too)
             shown.append(doc)
     shown.sort(key=lambda d: d.creation_time, reverse=True)
     return [_row(d) for d in shown]

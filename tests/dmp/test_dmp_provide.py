@@ -21,6 +21,7 @@ from lxml import etree
 
 from dmp.documents import Documents
 from tests.dmp import provide_support as P
+from tests.dmp import registry_support as R
 from tests.dmp.conftest import tls_context, write
 from tests.dmp.schemas import CONTRACT
 from tests.dmp.support import (
@@ -520,3 +521,19 @@ def test_a_fault_rule_gives_an_xds_error_in_the_registry_response(
     _nothing_stored(dmp_runner, tenant, ids)
     reply, _ = feed()  # times=1: the next feed passes
     assert _response(reply).get("status") == SUCCESS
+
+
+def test_the_lots_xades_stays_with_a_masked_document(
+    feed: Any, post: Any, now: Any, console: Any, tenant: str, dmp_runner: Any
+) -> None:
+    """Found by the round trip: after an ITI-57 metadata version the control routes lost the lot's
+    XAdES (looked up by the new version's submission set, the update's)."""
+    _, ids = feed()
+    doc = Documents(dmp_runner.sandbox.store).get(tenant, unique_id=ids.document)
+    assert doc is not None
+    masking = R.new_version(vihf(now), doc, ("MASQUE_PS",))
+    assert post("registry", masking, tenant).status_code == 200
+    one = console.get(f"/_sandbox/dmp/documents/{ids.document}", params={"tenant": tenant}).json()
+    listed = console.get("/_sandbox/dmp/documents", params={"tenant": tenant, "ins": PATIENT}).json()
+    for shown in (one, *listed["documents"]):
+        assert (shown["version"], shown["signature"]["uniqueId"]) == (2, ids.signature)

@@ -6,6 +6,7 @@ against the contract's ebRS 3.0 schemas; filters, visibility, versions, rights a
 from __future__ import annotations
 
 import ssl
+import uuid
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from lxml import etree
 
 from dmp import documents as D
+from dmp import metadata as M
 from mocks.runner import Runner
 from mocks.testing import make_config
 from tests.dmp import registry_support as R
@@ -198,6 +200,30 @@ def test_masked_documents_seen_by_the_mt_and_their_author_only(
     assert _ids(_ok(reply)) == [own.entry_uuid, invisible.entry_uuid, plain.entry_uuid]
     get = {"$XDSDocumentEntryUniqueId": [f"('{other.unique_id}')"]}
     assert _ids(_ok(post("registry", R.query(vihf(now), R.GET_DOCUMENTS, get), tenant))) == []
+
+
+def test_an_older_version_of_a_masked_document_is_masked_too(
+    post: Any, now: Any, tenant: str, store: Any, console: Any, not_mt: None
+) -> None:
+    """Found by the round trip: GetDocuments by the entryUUID of the version before the mask (an
+    LGC may keep it from an earlier search) answered that unmasked version to any PS."""
+    doc = R.feed(store, tenant, ps=OTHER_PS, structure="1750000010")
+    masked = (*doc.confidentiality, M.Code("MASQUE_PS", R.VISIBILITY, "MASQUE_PS"))
+    D.Documents(store).new_version(
+        tenant, doc.entry_uuid, f"urn:uuid:{uuid.uuid4()}", doc.metadata_xml, confidentiality=masked
+    )
+    for query_id, slots in (
+        (R.GET_DOCUMENTS, {"$XDSDocumentEntryEntryUUID": [f"('{doc.entry_uuid}')"]}),
+        (R.GET_ASSOCIATIONS, {"$uuid": [f"('{doc.entry_uuid}')"]}),
+    ):
+        assert _ids(_ok(post("registry", R.query(vihf(now), query_id, slots), tenant))) == []
+    # the médecin traitant still gets that version, Deprecated
+    console.put(
+        f"/_sandbox/dmp/patients/{PATIENT}?tenant={tenant}", json={"medecin_traitant": GP}
+    ).raise_for_status()
+    by_uuid = {"$XDSDocumentEntryEntryUUID": [f"('{doc.entry_uuid}')"]}
+    reply = post("registry", R.query(vihf(now), R.GET_DOCUMENTS, by_uuid), tenant)
+    assert [(e.get("id"), e.get("status")) for e in _entries(_ok(reply))] == [(doc.entry_uuid, R.DEPRECATED)]
 
 
 def test_get_documents_leafclass_and_objectref(post: Any, now: Any, tenant: str, store: Any) -> None:

@@ -6,6 +6,7 @@ headless Chromium with the card's certificate (screenshot kept, axe-core clean).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,8 @@ import httpx
 import pytest
 from lxml import etree
 
+from dmp.documents import Documents
+from tests.dmp import registry_support as R
 from tests.dmp.conftest import tls_context
 from tests.dmp.support import GP_STRUCTURE, PATIENT, vihf
 from tests.dmp.test_dmp_retrieve import journal, set_mt, store
@@ -69,6 +72,18 @@ def test_the_patients_dmp_and_documents(
     set_mt(dmp_runner, tenant, "810100000099")  # now a médecin who is neither MT nor author
     html = etree.HTML(web(tenant, context(vihf(now)), post=True).text)
     assert html.xpath("//section[@id='documents']//td[@class='mono']/text()") == ["1.2.3.1"]
+
+
+def test_a_masked_document_she_authenticated_is_listed_as_in_td31(
+    web: Any, now: Any, tenant: str, dmp_runner: Any
+) -> None:
+    """The Web PS judged a masked document's authors without its legalAuthenticator, TD3.1 with."""
+    sub = R.submission(ps="810100000040", structure="1750000010", visibility=("MASQUE_PS",))
+    doc = dataclasses.replace(sub.documents[0], legal_authenticator=R.author().person)
+    Documents(dmp_runner.sandbox.store).insert_submission(tenant, dataclasses.replace(sub, documents=(doc,)))
+    set_mt(dmp_runner, tenant, "810100000099")
+    html = etree.HTML(web(tenant, context(vihf(now))).text)
+    assert html.xpath("//section[@id='documents']//td[@class='mono']/text()") == [doc.unique_id]
 
 
 def test_without_authorisation_no_documents(web: Any, now: Any, tenant: str, dmp_runner: Any) -> None:
