@@ -18,7 +18,6 @@ The lot's XAdES carries fixed codes (official TD2.1): they are part of each set.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,8 +25,9 @@ from typing import Literal
 
 from lxml import etree
 
+from mocks.population import nomenclatures
+
 SVS = "urn:ihe:iti:svs:2008"
-NOMENCLATURES = Path(__file__).resolve().parents[1] / "data" / "nomenclatures"
 
 CLASS_SCHEME = "1.2.250.1.213.1.1.4.1"  # TRE_A03
 CONFIDENTIALITY_SCHEME = "2.16.840.1.113883.5.25"
@@ -81,8 +81,7 @@ def _svs(path: Path) -> frozenset[tuple[str, str]] | None:
 
 
 def _secteurs() -> frozenset[tuple[str, str]]:
-    with (NOMENCLATURES / "secteurs.csv").open(encoding="utf-8") as f:
-        return frozenset((row["code"], HCF_SCHEME) for row in csv.DictReader(f))
+    return frozenset((code, HCF_SCHEME) for code in nomenclatures.secteurs())
 
 
 @cache
