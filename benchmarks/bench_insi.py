@@ -117,6 +117,9 @@ def main() -> None:
         runner = Runner(make_config(Path(tmp) / "data", services="insi", journal_bodies="true", **extra))
         runner.start()
         sandbox = runner.sandbox
+        # the CAs no listener needs are made in the background after start (RSA-4096, seconds of
+        # CPU): made now, so that they do not fall on the first rounds
+        sandbox.pki.ensure()
         try:
             from insi.directory import directory_for
 

@@ -122,10 +122,10 @@ class Evidence:
         """Insert facts in the caller's transaction (the journal's, for an exchange's facts)."""
         return [int(conn.execute(INSERT, row).lastrowid or 0) for row in rows]
 
-    @staticmethod
-    def link(conn: sqlite3.Connection, evidence_ids: list[int], journal_id: int) -> None:
-        """Point facts at the journal entry of the exchange that established them."""
-        conn.execute(
+    def link(self, evidence_ids: list[int], journal_id: int, conn: sqlite3.Connection | None = None) -> None:
+        """Point facts at the journal entry of the exchange that established them (in the
+        caller's transaction when `conn` is given)."""
+        (conn or self.store.conn).execute(
             f"UPDATE evidence SET journal_id = ? WHERE id IN ({', '.join('?' * len(evidence_ids))})",
             (journal_id, *evidence_ids),
         )

@@ -150,7 +150,7 @@ class Exchange:
                 return {"evidence": ids}
 
             def link(conn: Any, entry_id: int) -> None:  # after it
-                evidence.link(conn, ids, entry_id)
+                evidence.link(ids, entry_id, conn)
 
         self.entry_id = self.sandbox.journal.append(
             {

@@ -177,19 +177,21 @@ class Population:
         conn.execute("INSERT INTO pop_meta VALUES ('world', ?)", (self.key,))
 
     def _read(self) -> World:
-        store = self.sandbox.store
+        """The stored world, row by row (the rows are never all in memory at once: a restart
+        peaks near the cold build's memory, not at twice it)."""
+        conn = self.sandbox.store.conn
         world = World()
-        for r in store.query("SELECT data FROM pop_patients ORDER BY rowid"):
-            p = Patient.from_dict(json.loads(r["data"]))
+        for (data,) in conn.execute("SELECT data FROM pop_patients ORDER BY rowid"):
+            p = Patient.from_dict(json.loads(data))
             world.patients[p.id] = p
-        for r in store.query("SELECT data FROM pop_professionals ORDER BY rowid"):
-            pro = Professional.from_dict(json.loads(r["data"]))
+        for (data,) in conn.execute("SELECT data FROM pop_professionals ORDER BY rowid"):
+            pro = Professional.from_dict(json.loads(data))
             world.professionals[pro.id_nat] = pro
-        for r in store.query("SELECT data FROM pop_structures ORDER BY rowid"):
-            s = Structure.from_dict(json.loads(r["data"]))
+        for (data,) in conn.execute("SELECT data FROM pop_structures ORDER BY rowid"):
+            s = Structure.from_dict(json.loads(data))
             world.structures[s.id_nat] = s
-        for r in store.query("SELECT data FROM pop_cards ORDER BY rowid"):
-            c = CarteVitale.from_dict(json.loads(r["data"]))
+        for (data,) in conn.execute("SELECT data FROM pop_cards ORDER BY rowid"):
+            c = CarteVitale.from_dict(json.loads(data))
             world.cards[c.nir_od] = c
         return world.index()
 
