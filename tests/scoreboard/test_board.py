@@ -78,8 +78,7 @@ def test_mss_rules_from_the_message_facts(board, facts: Facts) -> None:
 def test_cda_verdict_attached_later_decides_a_pending_document(board, facts: Facts) -> None:
     entry = facts.exchange("insi", "stand-in for a DMP ITI-41")  # any journal entry the fact links to
     evidence = facts.document(cda_errors=None)
-    with facts.sandbox.store.tx() as conn:
-        facts.sandbox.evidence.link(conn, [evidence], entry)
+    facts.sandbox.evidence.link([evidence], entry)
     req = board.req("DOC.02")
     assert req["status"] == "NOT_OBSERVED" and "en attente du verdict CDA" in req["reason"]
     finding = {"rule": "CDA-STRUCMIN", "severity": "error", "message": "assert échoué"}
