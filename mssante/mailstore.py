@@ -363,10 +363,13 @@ class MailStore:
                 "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                 (tenant, folder, uid, message, " ".join(sorted(set(flags))), when or time.time(), modseq),
             )
+        self.store.after_commit(lambda: self._arrived(folder, message))
+        return uid
+
+    def _arrived(self, folder: int, message: int) -> None:
         self.watchers.changed(folder)
         for arrived in self.arrivals:
             arrived((message,))
-        return uid
 
     def deliver(self, tenant: str, mailbox: str, message: int, name: str = "INBOX") -> int:
         folder = self.folder(tenant, mailbox, name)
