@@ -12,7 +12,7 @@ message in a folder (UID, flags and keywords, internal date, \\Recent).
                   and received (by each local recipient): versions and replacements (mssante.history)
     mss_profiles  a mailbox's receipt profile in a tenant: auto, manual, never (mssante.receipts)
     mss_imap_summaries  a message's FETCH ENVELOPE, BODY and BODYSTRUCTURE answers as written
-                  once by the IMAP front end (they depend on the stored bytes only)
+                  once, in the background after delivery or by the first FETCH (mssante.imap)
 
 Every change of a folder bumps its `modseq`; an IMAP session asks for the items changed since the
 mod-sequence it last saw (mssante.imap.backend). Writers in this process wake IDLE sessions at
