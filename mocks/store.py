@@ -101,13 +101,27 @@ class Store:
             yield conn
             return
         conn.execute("BEGIN IMMEDIATE")
+        self._local.after = []
         try:
             yield conn
         except BaseException:
+            self._local.after = []
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         self.wrote()
+        after, self._local.after = self._local.after, []
+        for callback in after:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this thread's transaction commits (at once outside one; never if
+        it rolls back): wake-ups that must not see the rows before they are committed."""
+        pending = getattr(self._local, "after", None)
+        if not self.conn.in_transaction or pending is None:  # (a BEGIN outside tx(): no hook)
+            callback()
+            return
+        pending.append(callback)
 
     # -- checkpoints (off the request path) ----------------------------------------------------
     def wrote(self) -> None:

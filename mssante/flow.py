@@ -192,6 +192,32 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         "documents": [d.as_dict() for d in sub.documents],
         "trace_id": ex.trace_id,
     }
+    with sandbox.store.tx():  # the whole delivery in one transaction (wake-ups after its commit)
+        stored_id, delivered = _store(ctx, ex, envelope, sub, stored, message_id, env, now)
+    local = [r.mailbox for r in delivered if r.route == "local" and r.mailbox is not None]
+    # a receipt (MDN or error mail) is only ever sent for an IHE_XDM message or on request
+    asked = sub.kind == "xdm" or "Disposition-Notification-To" in message
+    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail") and asked:
+        orcpt = {r.address: r.orcpt.partition(";")[2] for r in delivered if r.orcpt}
+        ctx.receipts.after_delivery(
+            tenant, stored_id, local, sub.documents, sub.kind == "xdm", envelope.mail_from, orcpt
+        )
+    ex.details.update({"message": stored_id, "message_id": message_id, "queue_id": queue_id})
+    return f"250 2.0.0 Ok: queued as {queue_id}"
+
+
+def _store(
+    ctx: Context,
+    ex: Exchange,
+    envelope: Envelope,
+    sub: Submission,
+    stored: bytes,
+    message_id: str,
+    env: dict[str, Any],
+    now: datetime,
+) -> tuple[int, list[Recipient]]:
+    """Store an accepted message, deliver it (and its DSNs), record its documents and evidence."""
+    sandbox, tenant = ctx.sandbox, ctx.identity.tenant
     stored_id = ctx.mails.add_message(
         tenant,
         stored,
@@ -221,16 +247,7 @@ def submit(ctx: Context, ex: Exchange, envelope: Envelope, raw: bytes) -> str:
         size=len(stored),
         stored=stored_id,
     )
-    local = [r.mailbox for r in delivered if r.route == "local" and r.mailbox is not None]
-    # a receipt (MDN or error mail) is only ever sent for an IHE_XDM message or on request
-    asked = sub.kind == "xdm" or "Disposition-Notification-To" in message
-    if ctx.receipts is not None and sub.kind not in ("mdn", "error-mail") and asked:
-        orcpt = {r.address: r.orcpt.partition(";")[2] for r in delivered if r.orcpt}
-        ctx.receipts.after_delivery(
-            tenant, stored_id, local, sub.documents, sub.kind == "xdm", envelope.mail_from, orcpt
-        )
-    ex.details.update({"message": stored_id, "message_id": message_id, "queue_id": queue_id})
-    return f"250 2.0.0 Ok: queued as {queue_id}"
+    return stored_id, delivered
 
 
 def _route(

@@ -12,7 +12,7 @@ message in a folder (UID, flags and keywords, internal date, \\Recent).
                   and received (by each local recipient): versions and replacements (mssante.history)
     mss_profiles  a mailbox's receipt profile in a tenant: auto, manual, never (mssante.receipts)
     mss_imap_summaries  a message's FETCH ENVELOPE, BODY and BODYSTRUCTURE answers as written
-                  once by the IMAP front end (they depend on the stored bytes only)
+                  once, in the background after delivery or by the first FETCH (mssante.imap)
 
 Every change of a folder bumps its `modseq`; an IMAP session asks for the items changed since the
 mod-sequence it last saw (mssante.imap.backend). Writers in this process wake IDLE sessions at
@@ -184,6 +184,9 @@ class MailStore:
     def __init__(self, store: Store):
         self.store = store
         self.watchers = Watchers()
+        # called with a message id after the commit that put it in a folder (the background
+        # IMAP summaries, mssante.imap.summaries): cheap, never failing, on the caller's thread
+        self.arrivals: list[Callable[[Iterable[int]], None]] = []
 
     # -- messages ----------------------------------------------------------------------------
     def add_message(
@@ -232,6 +235,19 @@ class MailStore:
             ).fetchall()
             found.update({r[0]: (bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in rows})
         return found
+
+    def unsummarized(self, messages: Sequence[int], version: int) -> list[tuple[int, bytes]]:
+        """(id, raw bytes) of those messages that have no summary of that version yet."""
+        out: list[tuple[int, bytes]] = []
+        for start in range(0, len(messages), 500):  # SQLite's bound on query parameters
+            chunk = list(messages[start : start + 500])
+            rows = self.store.conn.execute(
+                "SELECT m.id, m.raw FROM mss_messages m LEFT JOIN mss_imap_summaries s "
+                f"ON s.message = m.id AND s.version = ? WHERE s.message IS NULL AND m.id IN ({', '.join('?' * len(chunk))})",
+                [version, *chunk],
+            ).fetchall()
+            out.extend((int(r[0]), bytes(r[1])) for r in rows)
+        return out
 
     def add_summaries(self, summaries: dict[int, tuple[bytes, bytes, bytes]], version: int) -> None:
         """Store IMAP summaries, in the tenant of their message (a message gone is skipped)."""
@@ -347,8 +363,13 @@ class MailStore:
                 "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                 (tenant, folder, uid, message, " ".join(sorted(set(flags))), when or time.time(), modseq),
             )
-        self.watchers.changed(folder)
+        self.store.after_commit(lambda: self._arrived(folder, message))
         return uid
+
+    def _arrived(self, folder: int, message: int) -> None:
+        self.watchers.changed(folder)
+        for arrived in self.arrivals:
+            arrived((message,))
 
     def deliver(self, tenant: str, mailbox: str, message: int, name: str = "INBOX") -> int:
         folder = self.folder(tenant, mailbox, name)

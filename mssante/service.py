@@ -86,6 +86,11 @@ class Mss(Service):
     def __init__(self, sandbox: Sandbox):
         super().__init__(sandbox)
         self.mails = mailstore.MailStore(sandbox.store)
+        from mssante.imap.summaries import Summarizer
+
+        # FETCH summaries of delivered messages, made in the background (one thread per sandbox)
+        self.summaries = Summarizer(self.mails)
+        self.mails.arrivals.append(self.summaries.queue)
         self.directories = Directories(sandbox)
         self.smtp_sessions: set[MssSmtp] = set()
         self.receipts = Receipts(self)
@@ -111,6 +116,7 @@ class Mss(Service):
 
     def stop(self) -> None:
         self.receipts.stop()
+        self.summaries.stop()
 
     def listeners(self) -> list[Listener]:
         from mssante import autoconfig, tlstest

@@ -50,15 +50,12 @@ from pymap.token import AllTokens
 from pymap.user import UserMetadata
 
 from mssante.auth import Identity as MailIdentity
+from mssante.imap.summaries import SUMMARY_VERSION, Summary, summarize
 from mssante.mailstore import Folder, Item, MailStore
 
 IDLE_POLL = 0.5  # seconds between checks for changes made by another process
 CACHE_SIZE = 1024  # parsed messages kept
 SUMMARY_CACHE_SIZE = 50_000  # summaries kept (about 0.5 KB each)
-SUMMARY_VERSION = 1  # bump when what pymap writes for ENVELOPE / BODYSTRUCTURE changes
-
-
-Summary = tuple[bytes, bytes, bytes]  # FETCH ENVELOPE, BODY, BODYSTRUCTURE as pymap writes them
 
 
 class _Lru(OrderedDict[int, Any]):
@@ -83,8 +80,9 @@ class ContentCache:
 
     A FETCH of envelopes costs the parse of each message's headers through Python's email
     header registry (about 2 ms) and pymap's formatting of the envelope: both are done once per
-    message, the summary written to the store (`mss_imap_summaries`, in one transaction per
-    command), so a restart or another process reads it back instead."""
+    message, in the background after its delivery (mssante.imap.summaries), or here by the first
+    FETCH that finds none (written in one transaction per command); a restart or another process
+    reads them back from `mss_imap_summaries`."""
 
     def __init__(self, mails: MailStore, size: int = CACHE_SIZE):
         self.mails = mails
@@ -116,10 +114,8 @@ class ContentCache:
             found = self._summaries.find(message)
         if found is None:
             found = self.mails.summaries([message], SUMMARY_VERSION).get(message)
-        if found is None:
-            loaded = BaseLoadedMessage(_NOBODY, FetchRequirement.CONTENT, self.get(message))
-            structure = loaded.get_body_structure()
-            found = (bytes(loaded.get_envelope_structure()), bytes(structure), bytes(structure.extended))
+        if found is None:  # not made in the background yet (mssante.imap.summaries): made here
+            found = summarize(self.get(message))
             with self._lock:
                 self._pending[message] = found
         with self._lock:
@@ -203,9 +199,6 @@ class Message(BaseMessage):
         if requirement == FetchRequirement.NONE:
             return BaseLoadedMessage(self, requirement, None)
         return Loaded(self, requirement, self._ref, self._cache)
-
-
-_NOBODY = Message(Item(0, 0, frozenset(), 0.0, False, 0, False), cast(ContentCache, None))
 
 
 def _flag_names(flags: Iterable[Flag]) -> list[str]:

@@ -66,3 +66,28 @@ def test_the_checkpoint_thread_ends_when_idle_and_comes_back_with_writes(
         assert again is not None and again is not first and again.is_alive()
     finally:
         store.close()
+
+
+def test_after_commit_runs_once_the_outer_transaction_commits_never_on_rollback(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.execute("CREATE TABLE t (x INTEGER)")
+    seen: list[int] = []
+    other = Store(tmp_path / "s.db")  # another connection: what a woken reader would see
+
+    def count() -> None:
+        seen.append(int(other.one("SELECT COUNT(*) AS n FROM t")["n"]))  # type: ignore[index]
+
+    with store.tx() as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+        with store.tx():  # a nested call joins the outer transaction
+            store.after_commit(count)
+        assert seen == []
+    assert seen == [1]
+    with pytest.raises(RuntimeError), store.tx() as conn:
+        conn.execute("INSERT INTO t VALUES (2)")
+        store.after_commit(count)
+        raise RuntimeError
+    store.after_commit(count)  # outside a transaction: at once
+    assert seen == [1, 1]
+    other.close()
+    store.close()
