@@ -23,6 +23,7 @@ a lid) is the one queries see, the older ones are Deprecated. Status is stored s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
@@ -520,6 +521,15 @@ class Documents:
             params += list(kinds)
         sql += " ORDER BY submitted_at, rowid"
         return [_doc(r) for r in self.store.query(sql, params)]
+
+    def last_submission(self, tenant: str, ins: str) -> str:
+        """When the patient's last document was fed (yyyyMMddHHmmss on the tenant clock), "" for none."""
+        rows = self.store.query(
+            "SELECT MAX(submitted_at) AS at FROM dmp_documents WHERE tenant = ? AND ins = ? AND kind = 'document'",
+            [tenant, ins[:15]],
+        )
+        at = (rows[0]["at"] if rows else "") or ""
+        return re.sub(r"\D", "", at)[:14]
 
     def patients(self, tenant: str) -> list[str]:
         return [

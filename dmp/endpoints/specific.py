@@ -1,6 +1,6 @@
 """`patientsSpecific` (PatientsSpecific.wsdl v1.0.2, 11/06/2024): TD0.4 `patientList`, the DMP
-the caller is authorised on, by date of last document (LASTDOC) or of authorisation
-(LASTAUTORIZATION, sic). In indirect mode the list is limited to new authorisations by date (note
+the caller is authorised on, by date of last document fed (LASTDOC: the later of the stored
+documents and the state's `last_update`) or of authorisation (LASTAUTORIZATION, sic). In indirect mode the list is limited to new authorisations by date (note
 3), for a CPE to the PS of the same structure (note 2). TD1.5a/b/d (createPatientAccess,
 patientOTPUpdate, updatePatientAccess) were removed from the WSDL in v2.01.04: their body
 elements get CXF's "Message part … was not recognized" fault, journaled under their TD.
@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from dmp import errors, wire
+from dmp.documents import Documents
 from dmp.endpoints import Endpoint, Operation
 from dmp.errors import Hl7Ack, WsStatus
 from mocks.harness import Reply
@@ -43,13 +44,14 @@ def patient_list(ctx: Context) -> Reply:
     holder = s.caller.holder
     today = ctx.ex.now().date()
     entries: list[wire.ListedPatient] = []
+    docs = Documents(ctx.sandbox.store)
     for ins in _candidates(ctx, s.caller.ps, holder):
         state = ctx.states.get(ctx.ex.tenant, ins, today)
         if state.dmp != "open" or state.authorization(holder) != "VALIDE":
             continue
         auth = state.authorizations.get(holder)
         granted = auth.start if auth is not None else "20220101000000"
-        updated = state.last_update or granted
+        updated = max(state.last_update, docs.last_submission(ctx.ex.tenant, ins)) or granted
         if s.decision.note == 3 and granted < start:  # indirect: new authorisations only
             continue
         if (updated if date_type == "LASTDOC" else granted) < start:

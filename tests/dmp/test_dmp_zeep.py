@@ -4,6 +4,7 @@ from the contract sends is answered, and zeep reads the answers into the WSDL's 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -70,3 +71,30 @@ def test_patient_list_with_zeep(pem_dir: Any, gp_auth: Any, dmp_url: Any, now: A
     )
     assert out.status == "DMPOk"
     assert PATIENT in [i.nationalId for d in out.patientlistData for i in d.patientIdentifier]
+
+
+def test_patient_list_lastdoc_reads_the_documents_fed(
+    pem_dir: Any, gp_auth: Any, dmp_url: Any, now: Any, tenant: str, dmp_runner: Any
+) -> None:
+    """LASTDOC lists a DMP whose last document was fed after startDate (the stored documents)."""
+    from tests.dmp import registry_support
+
+    service = _client(
+        "PatientsSpecific.wsdl",
+        "{urn:si-dmp-patients}PatientSpecificEndPointImplServiceSoapBinding",
+        dmp_url("patientsSpecific"),
+        str(pem_dir / "ca.pem"),
+        gp_auth,
+        tenant,
+    )
+    later = (now + timedelta(days=30)).strftime("%Y%m%d%H%M%S")
+
+    def listed() -> list[str]:
+        out = service.patientList(startDate=later, dateType="LASTDOC", _soapheaders=[_security(now)])
+        assert out.status == "DMPOk"
+        return [i.nationalId for d in out.patientlistData or [] for i in d.patientIdentifier]
+
+    assert PATIENT not in listed()
+    fed_at = (now + timedelta(days=31)).isoformat()
+    registry_support.feed(dmp_runner.sandbox.store, tenant, submitted_at=fed_at)
+    assert PATIENT in listed()
