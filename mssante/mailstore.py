@@ -25,7 +25,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,8 +226,7 @@ class MailStore:
         """The stored IMAP summaries (envelope, body, bodystructure) of these messages, as
         written by that version of the writer (an older one is written again)."""
         found: dict[int, tuple[bytes, bytes, bytes]] = {}
-        for start in range(0, len(messages), 500):  # SQLite's bound on query parameters
-            chunk = list(messages[start : start + 500])
+        for chunk in _chunks(messages):
             rows = self.store.conn.execute(
                 "SELECT message, envelope, body, bodystructure FROM mss_imap_summaries "
                 f"WHERE version = ? AND message IN ({', '.join('?' * len(chunk))})",
@@ -239,8 +238,7 @@ class MailStore:
     def unsummarized(self, messages: Sequence[int], version: int) -> list[tuple[int, bytes]]:
         """(id, raw bytes) of those messages that have no summary of that version yet."""
         out: list[tuple[int, bytes]] = []
-        for start in range(0, len(messages), 500):  # SQLite's bound on query parameters
-            chunk = list(messages[start : start + 500])
+        for chunk in _chunks(messages):
             rows = self.store.conn.execute(
                 "SELECT m.id, m.raw FROM mss_messages m LEFT JOIN mss_imap_summaries s "
                 f"ON s.message = m.id AND s.version = ? WHERE s.message IS NULL AND m.id IN ({', '.join('?' * len(chunk))})",
@@ -445,3 +443,9 @@ def _message_row(row: dict[str, Any]) -> dict[str, Any]:
     if "flags" in out:
         out["flags"] = [f for f in str(out["flags"]).split(" ") if f]
     return out
+
+
+def _chunks(messages: Sequence[int], size: int = 500) -> Iterator[list[int]]:
+    """`messages` in lists of at most `size` (SQLite's bound on a query's parameters)."""
+    for start in range(0, len(messages), size):
+        yield list(messages[start : start + size])
