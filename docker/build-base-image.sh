@@ -5,7 +5,9 @@
 #      debootstrap of Debian bookworm (minbase + python3 + python3-venv + fonts-dejavu-core) from the Debian mirror
 #      apt is configured with, then `docker import` as segur-sandbox-base:bookworm;
 #   2. a wheelhouse docker/.build/wheels (the project's dependencies, its cda extra, setuptools/wheel),
-#      built on the host from PyPI, which docker/Dockerfile installs from with no index.
+#      built on the host from PyPI, which docker/Dockerfile installs from with no index; it is
+#      checked to resolve every requirement alone, and the host pip's CA bundle is copied beside
+#      it (docker/.build/pip-ca.crt) for an image build that must reach an index.
 #
 # Then:  docker compose build --build-arg ... (or just `docker compose build` with the
 # SEGUR_BASE_IMAGE variable this script prints). Idempotent: what exists is kept, so a
@@ -84,11 +86,35 @@ build_base_image() {
   say "base image $tag built in $((SECONDS - started)) s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
+# The image's requirements (dependencies + the cda extra, as docker/Dockerfile reads them) resolve
+# from the wheelhouse alone: a stamp without its wheels (an interrupted or emptied folder) would
+# send the image build to PyPI, which an offline or TLS-inspected network refuses.
+wheelhouse_complete() {
+  ls "$wheels"/*.whl >/dev/null 2>&1 || return 1
+  "$python" -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['cda']))" >"$build/requirements.txt"
+  PIP_FIND_LINKS="" "$python" -m pip install --dry-run --quiet --disable-pip-version-check --ignore-installed \
+    --no-index --find-links "$wheels" -r "$build/requirements.txt" >/dev/null 2>&1
+}
+
+# The CA bundle the host's pip trusts (PIP_CERT, pip's `global.cert`, SSL_CERT_FILE), for the
+# image build's pip when it has to reach an index (no wheelhouse, or PIP_ARGS): behind a
+# TLS-inspecting proxy, the image's own CA list does not know the proxy's CA. Build stage only.
+copy_pip_ca() {
+  local ca=${PIP_CERT:-}
+  [ -n "$ca" ] || ca=$("$python" -m pip config get global.cert 2>/dev/null || true)
+  [ -n "$ca" ] || ca=${SSL_CERT_FILE:-}
+  if [ -n "$ca" ] && [ -f "$ca" ]; then
+    cp "$ca" "$build/pip-ca.crt"
+  else
+    rm -f "$build/pip-ca.crt"
+  fi
+}
+
 build_wheelhouse() {
   # the wheelhouse is valid for one pyproject.toml: rebuild when it changes
   local stamp_file=$wheels/.pyproject.sha256 want
   want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-  if [ "$force" != 1 ] && [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$want" ]; then
+  if [ "$force" != 1 ] && [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$want" ] && wheelhouse_complete; then
     say "wheelhouse $wheels up to date"
     return
   fi
@@ -105,6 +131,7 @@ EOF
   # (harmless) and dropped. Host and image are both glibc 2.36 / cp311.
   "$python" -m pip wheel --quiet --disable-pip-version-check -w "$wheels" ".[cda]" "setuptools>=68" wheel
   rm -f "$wheels"/segur_sandbox-*.whl  # the image builds the project from its source tree
+  wheelhouse_complete || { say "the wheelhouse $wheels cannot install the image's requirements"; exit 1; }
   echo "$want" >"$stamp_file"
   say "wheelhouse built in $((SECONDS - started)) s ($(find "$wheels" -name '*.whl' | wc -l) wheels)"
 }
@@ -112,4 +139,5 @@ EOF
 mkdir -p "$build"
 build_base_image
 build_wheelhouse
+copy_pip_ca
 echo "SEGUR_BASE_IMAGE=$tag"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,12 +26,27 @@ from mocks.testing import make_config
 SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        docker = path.startswith("tests/docker/") or path == "tests/plugin/test_plugin_compose.py"
-        item.add_marker(pytest.mark.xdist_group("docker" if docker else path))
+def xdist_group(nodeid: str) -> str:
+    """A test file is one group; the tests that run compose are one group (one stack at a time)."""
+    path = nodeid.split("::")[0]
+    docker = path.startswith("tests/docker/") or path == "tests/plugin/test_plugin_compose.py"
+    return "docker" if docker else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    # Our own grouping for `--dist loadgroup`, from the node id alone: xdist's reads the
+    # xdist_group marks into `item._nodeid`, which pytest 9.2 ignores (every test was scheduled
+    # alone, and the docker suite built one stack per worker, both at once).
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    return ByGroup(config, log)
 
 
 @pytest.fixture(scope="session")

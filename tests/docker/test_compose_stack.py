@@ -1,6 +1,7 @@
 """End to end through the compose stack: the image, every container's health, the control plane,
-the services through their published ports with independent clients, state across a restart,
-and `down -v` leaving nothing. The tests run in file order on one stack (see conftest.py)."""
+the services through their published ports with independent clients. The tests run in file order
+on one stack (see conftest.py); the demo (test_demo_e2e.py) runs next on the same stack, then
+test_lifecycle.py restarts it and takes it down."""
 
 from __future__ import annotations
 
@@ -253,21 +254,3 @@ def test_an_lgc_compose_file_reaches_the_sandbox_by_name(stack: Stack, tmp_path:
         assert ready >= len(STACK_SERVICES), result.stdout
     finally:
         subprocess.run([*base, "down", "--remove-orphans"], capture_output=True, timeout=120)
-
-
-# -- state across a restart, then nothing left ---------------------------------------------------
-def test_state_survives_a_restart(stack: Stack) -> None:
-    tenant = "e2e-persist-" + uuid.uuid4().hex[:8]
-    assert httpx.post(stack.console + "/tenants", json={"id": tenant}, timeout=30).status_code in (200, 201)
-    before = {ca["short"]: ca["serial"] for ca in get(stack, "/pki/").json()["cas"]}
-    stack.down(volumes=False)
-    assert stack.leftovers()["volumes"], "the named volume went away without -v"
-    TIMINGS["warm start (existing volume) to all healthy"] = stack.up()
-    assert get(stack, f"/tenants/{tenant}").status_code == 200
-    after = {ca["short"]: ca["serial"] for ca in get(stack, "/pki/").json()["cas"]}
-    assert after == before, "the PKI was generated again"
-
-
-def test_down_v_leaves_nothing(stack: Stack) -> None:
-    stack.down(volumes=True)
-    assert stack.leftovers() == {"containers": [], "volumes": [], "networks": []}, PROJECT
