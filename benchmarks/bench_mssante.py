@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from mocks.runner import Runner
+from mocks.runner import Runner, settle_heap
 from mocks.testing import make_config
 
 SENDER = "camille.lemaire@medecin.mssante.fr"
@@ -197,6 +197,7 @@ def main() -> None:
     parser.add_argument("--xdm", action="store_true", help="also the issue 16 figures")
     parser.add_argument("--xdm-only", action="store_true", help="only the issue 16 figures")
     parser.add_argument("--imap-only", action="store_true", help="only the IMAP FETCH figures")
+    parser.add_argument("--no-settle-heap", action="store_true", help="without `up`'s gc.freeze() once ready")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     folder = Path(tempfile.mkdtemp(prefix="bench-mss-"))
@@ -207,6 +208,8 @@ def main() -> None:
     ca = str(folder / "ca.pem")
     Path(ca).write_bytes(sb.pki.trust_bundle())
     sb.pki.ca_bundle()  # the CAs made after `Ready.` in the background: not during the figures
+    if not args.no_settle_heap:
+        settle_heap()  # as `segur-sandbox up` does once ready
     if args.xdm or args.xdm_only:
         xdm_figures(runner, ca)
     if args.xdm_only:

@@ -176,7 +176,7 @@ def full_main(argv: Sequence[str]) -> int:
 
 
 def cmd_up(args: argparse.Namespace, config: Config) -> int:
-    from mocks.runner import Runner, StartError
+    from mocks.runner import Runner, StartError, settle_heap
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -186,6 +186,7 @@ def cmd_up(args: argparse.Namespace, config: Config) -> int:
     except StartError as exc:
         print(f"segur-sandbox: {exc}", file=sys.stderr)
         return 1
+    settle_heap()
     rows = runner.table()
     width = max(len(r[1]) for r in rows)
     print(f"Ségur Sandbox {__version__} — data in {config.data_dir}, seed {config.seed}")

@@ -10,6 +10,7 @@ one, or one compose container per service) runs the control plane too, so that
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from typing import Any
@@ -160,3 +161,15 @@ class Runner:
             server.stop()
         self.servers.clear()
         self.local.clear()
+
+
+def settle_heap() -> None:
+    """Once a serving process is ready: collect, then move what is alive (the world, the PKI, the
+    compiled schemas, the modules) out of the collector's reach. Its full passes scanned all of it
+    and freed almost nothing, 40-230 ms each, landing on whichever request allocated at that
+    moment (benchmarks/README.md, "MSSanté, fourth look"). `segur-sandbox up` and the benchmarks
+    call it; the embedded runner of a test session does not (a frozen object is never freed, and
+    a session starts and stops many runners).
+    """
+    gc.collect()
+    gc.freeze()
